@@ -1,0 +1,43 @@
+"""kldiv: how different are these two distributions?
+
+The Python API is the command line's core: every function takes probabilities or
+counts (normalized along ``axis``) and returns bits, nats or bans.
+
+>>> from kldiv_cli import kl_divergence, js_divergence
+>>> float(kl_divergence([0, 1], [0.5, 0.5]))
+1.0
+"""
+
+from kldiv_cli.core import (
+    MEASURES,
+    UNITS,
+    contributions,
+    cross_entropy,
+    entropy,
+    js_distance,
+    js_divergence,
+    kl_divergence,
+    measures,
+    normalize,
+)
+from kldiv_cli.errors import InputMissingError, InvalidDataError, KldivError, UsageError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MEASURES",
+    "UNITS",
+    "InputMissingError",
+    "InvalidDataError",
+    "KldivError",
+    "UsageError",
+    "__version__",
+    "contributions",
+    "cross_entropy",
+    "entropy",
+    "js_distance",
+    "js_divergence",
+    "kl_divergence",
+    "measures",
+    "normalize",
+]

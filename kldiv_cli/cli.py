@@ -1,0 +1,250 @@
+"""The ``kldiv`` command line: the only module that prints or exits.
+
+Errors become one line on stderr, ``kldiv: error: ...``, and the exit status of the
+spec: 2 usage, 65 invalid data, 66 missing input, 70 internal error (a bug), 1 a
+failed ``--max`` check. A closed pipe ends quietly (status 141, as a process killed
+by SIGPIPE); Ctrl-C ends with status 130.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from kldiv_cli import __version__
+from kldiv_cli.errors import KldivError, UsageError
+
+PROG = "kldiv"
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+EXIT_INTERNAL = 70
+BUG_HINT = "this is a bug in kldiv; please report it with the command that caused it"
+
+
+class Unit(str, Enum):
+    bits = "bits"
+    nats = "nats"
+    bans = "bans"
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    tsv = "tsv"
+
+
+class InputFormat(str, Enum):
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+
+
+class Measure(str, Enum):
+    entropy_p = "entropy_p"
+    entropy_q = "entropy_q"
+    cross_entropy_pq = "cross_entropy_pq"
+    cross_entropy_qp = "cross_entropy_qp"
+    kl_pq = "kl_pq"
+    kl_qp = "kl_qp"
+    jsd = "jsd"
+    js_distance = "js_distance"
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+
+
+def _warn(message: str) -> None:
+    sys.stderr.write(f"{PROG}: warning: {message}\n")
+
+
+def _debug() -> bool:
+    return os.environ.get("KLDIV_DEBUG", "") not in ("", "0")
+
+
+def run_guarded(body: Callable[[], Any]) -> int:
+    """Run the program body and map every way it can end to an exit status."""
+    try:
+        status = body()
+        sys.stdout.flush()
+        return status if isinstance(status, int) else 0
+    except KldivError as e:
+        _error(str(e))
+        return e.exit_status
+    except typer.Abort:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except typer.Exit as e:
+        return int(e.exit_code)
+    except typer.TyperException as e:  # click's usage errors: bad option, bad value
+        message = getattr(e, "format_message", lambda: str(e))()
+        ctx = getattr(e, "ctx", None)
+        where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        _error(f"{message}{where}")
+        return int(getattr(e, "exit_code", 2))
+    except BrokenPipeError:
+        # The reader went away (| head): as the Python docs advise, point stdout at
+        # devnull so the interpreter's final flush cannot fail, and end quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as e:
+        if _debug():
+            traceback.print_exc()
+        _error(f"internal error: {type(e).__name__}: {e} ({BUG_HINT}; KLDIV_DEBUG=1 shows the traceback)")
+        return EXIT_INTERNAL
+
+
+class _Program(TyperGroup):
+    """The top-level click group, whose ``main`` maps errors to exit statuses (so the
+    console script and Typer's CliRunner behave alike)."""
+
+    def main(  # type: ignore[override]
+        self, args: Any = None, prog_name: Any = None, complete_var: Any = None, standalone_mode: bool = True, **extra: Any
+    ) -> NoReturn:
+        def body() -> Any:
+            return TyperGroup.main(
+                self, args, prog_name or PROG, complete_var, standalone_mode=False, **extra
+            )
+
+        sys.exit(run_guarded(body))
+
+
+app = typer.Typer(
+    cls=_Program,
+    name=PROG,
+    add_completion=False,
+    no_args_is_help=True,
+    help="How different are these two distributions? KL, Jensen-Shannon, cross-entropy "
+    "and entropy, in bits, nats or bans.",
+    epilog="Each command has its own --help. Example: kldiv compare 0.9,0.1 0.5,0.5",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"{PROG} {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """How different are these two distributions?"""
+
+
+@app.command(
+    help="How far apart are two distributions? Every measure: entropies, cross-entropies, "
+    "KL divergence both ways, Jensen-Shannon divergence and distance.\n\n"
+    "P and Q are files (CSV, TSV, JSON), - for standard input, or inline numbers. "
+    "With one source, --p and --q name two of its columns.",
+    epilog="Examples: kldiv compare 0.9,0.1 0.5,0.5 · kldiv compare samples/dice.csv "
+    "--label face --max jsd=0.05 · cat p.csv | kldiv compare - q.csv --format json",
+)
+def compare(
+    p_source: Annotated[str, typer.Argument(metavar="P", help="First source: a file, - (stdin) or inline numbers like 0.9,0.1.")],
+    q_source: Annotated[
+        str | None, typer.Argument(metavar="[Q]", help="Second source; without it, P's source must hold both columns.")
+    ] = None,
+    p_col: Annotated[str | None, typer.Option("--p", help="P's column (when P's source has several).")] = None,
+    q_col: Annotated[str | None, typer.Option("--q", help="Q's column (when Q's source has several).")] = None,
+    label: Annotated[str | None, typer.Option("--label", help="The label column (default: the first, when not all numeric).")] = None,
+    unit: Annotated[Unit, typer.Option("--unit", help="Log base: bits (2), nats (e) or bans (10).")] = Unit.bits,
+    pseudocount: Annotated[
+        float, typer.Option("--pseudocount", min=0.0, help="Add A to every aligned entry of both before normalizing.")
+    ] = 0.0,
+    no_normalize: Annotated[
+        bool, typer.Option("--no-normalize", help="Use the values as they are; they must sum to 1 (rel. tol. 1e-9).")
+    ] = False,
+    top: Annotated[
+        int | None, typer.Option("--top", min=0, metavar="N", help="Also show the N labels that contribute most to the JSD.")
+    ] = None,
+    max_: Annotated[
+        list[str] | None,
+        typer.Option("--max", metavar="MEASURE=LIMIT", help="Fail (exit 1) when MEASURE exceeds LIMIT; repeatable."),
+    ] = None,
+    fmt: Annotated[
+        Format | None, typer.Option("--format", help="Output: table (default on a terminal), json, csv, tsv (default otherwise).")
+    ] = None,
+    value: Annotated[Measure | None, typer.Option("--value", help="Print this one measure alone, for $(...).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings on stderr.")] = False,
+    input_format: Annotated[
+        InputFormat | None, typer.Option("--input-format", help="Read the sources as csv, tsv or json, whatever their names.")
+    ] = None,
+    no_header: Annotated[bool, typer.Option("--no-header", help="CSV/TSV have no header row; columns are named 1, 2, ...")] = False,
+) -> int:
+    from kldiv_cli import render
+    from kldiv_cli.compare import compare as run_compare
+    from kldiv_cli.compare import parse_check
+    from kldiv_cli.inputs import read_table
+
+    if not math.isfinite(pseudocount):
+        raise UsageError(f"--pseudocount {pseudocount!r}: must be a finite number >= 0")
+    if pseudocount and no_normalize:
+        raise UsageError("--pseudocount and --no-normalize exclude each other: adding to probabilities breaks their sum")
+    sources = [p_source] if q_source is None else [p_source, q_source]
+    if sources.count("-") > 1:
+        raise UsageError("both sources are - (standard input); at most one may be")
+    checks = [parse_check(text) for text in max_ or []]
+    out_format = fmt.value if fmt else ("table" if sys.stdout.isatty() else "tsv")
+
+    tables = [
+        read_table(
+            s,
+            input_format=input_format.value if input_format else None,
+            no_header=no_header,
+            label=label,
+        )
+        for s in sources
+    ]
+    result = run_compare(
+        tables,
+        p_col=p_col,
+        q_col=q_col,
+        unit=unit.value,
+        pseudocount=pseudocount,
+        normalize=not no_normalize,
+        top=top,
+        checks=checks,
+    )
+    if top is not None and value is None and out_format in ("csv", "tsv"):
+        result.warnings.append("--top is shown in the table and json formats only")
+    if not quiet:
+        for warning in result.warnings:
+            _warn(warning)
+
+    if value is not None:
+        text = render.number(result.measures[value.value]) + "\n"
+    elif out_format == "json":
+        text = render.compare_json(result)
+    elif out_format == "table":
+        color = "NO_COLOR" not in os.environ and sys.stdout.isatty()
+        text = render.compare_table(result, color=color)
+    else:
+        text = render.compare_delimited(result, "," if out_format == "csv" else "\t")
+    sys.stdout.write(text)
+    for line in render.check_failures(result.checks):
+        sys.stderr.write(f"{PROG}: {line}\n")
+    return 0 if result.passed else 1
+
+
+def main() -> NoReturn:
+    """The console script ``kldiv``."""
+    app(prog_name=PROG)
+    raise AssertionError("unreachable: the program exits")  # pragma: no cover

@@ -1,0 +1,206 @@
+"""``kldiv compare``: from two distributions to every measure, its checks and warnings.
+
+This module ties :mod:`kldiv_cli.inputs` to :mod:`kldiv_cli.core`; it neither reads
+arguments nor prints. :mod:`kldiv_cli.render` turns a :class:`Comparison` into text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kldiv_cli import core
+from kldiv_cli.errors import UsageError
+from kldiv_cli.inputs import (
+    Aligned,
+    Distribution,
+    Table,
+    align,
+    check_normalized,
+    probability_warning,
+    quote,
+)
+
+#: How many labels a warning names before it says "and N more".
+MAX_NAMED = 5
+
+
+@dataclass(frozen=True)
+class Check:
+    """A ``--max MEASURE=LIMIT`` check: passed when the value is at most the limit."""
+
+    measure: str
+    limit: float
+    value: float = math.nan
+
+    @property
+    def passed(self) -> bool:
+        # An infinite value fails every limit, even an infinite one.
+        return math.isfinite(self.value) and self.value <= self.limit
+
+
+def parse_check(text: str) -> Check:
+    """``jsd=0.05`` -> ``Check("jsd", 0.05)``; a usage error for anything else."""
+    measure, sep, limit = text.partition("=")
+    measure = measure.strip()
+    if not sep:
+        raise UsageError(f"--max {text!r}: expected MEASURE=LIMIT, e.g. jsd=0.05")
+    if measure not in core.MEASURES:
+        raise UsageError(f"--max {text!r}: unknown measure {measure!r}; choose {', '.join(core.MEASURES)}")
+    try:
+        value = float(limit)
+    except ValueError:
+        value = math.nan
+    if math.isnan(value):
+        raise UsageError(f"--max {text!r}: the limit {limit!r} is not a number")
+    return Check(measure, value)
+
+
+@dataclass
+class Comparison:
+    """Everything ``compare`` reports about one pair."""
+
+    unit: str
+    p: Distribution
+    q: Distribution
+    aligned: Aligned
+    measures: dict[str, float]
+    only_p: list[str]
+    only_q: list[str]
+    pseudocount: float
+    normalized: bool
+    checks: list[Check] = field(default_factory=list)
+    contributions: list[dict[str, Any]] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+
+def pick_columns(
+    tables: list[Table], p_col: str | None, q_col: str | None
+) -> tuple[Distribution, Distribution]:
+    """P and Q by the spec: a column of each of two sources, or two of one source."""
+    if len(tables) == 2:
+        return _one_column(tables[0], p_col, "--p"), _one_column(tables[1], q_col, "--q")
+    (table,) = tables
+    for option, name in (("--p", p_col), ("--q", q_col)):
+        if name is not None:
+            _require(table, name, option)
+    candidates = [c for c in table.numeric if c not in (p_col, q_col)]
+    if p_col is not None and q_col is not None:
+        return table.column(p_col), table.column(q_col)
+    needed = 2 - (p_col is not None) - (q_col is not None)
+    if len(candidates) < needed:
+        _no_numeric(table, f"needs two numeric columns, found {len(table.numeric)}")
+    if len(candidates) > needed:
+        raise UsageError(
+            f"{table.source} has {len(candidates) + 2 - needed} numeric columns "
+            f"({', '.join(quote(c) for c in table.numeric)}); choose two with --p and --q"
+        )
+    p_name = p_col if p_col is not None else candidates.pop(0)
+    q_name = q_col if q_col is not None else candidates.pop(0)
+    return table.column(p_name), table.column(q_name)
+
+
+def _one_column(table: Table, name: str | None, option: str) -> Distribution:
+    if name is not None:
+        _require(table, name, option)
+        return table.column(name)
+    numeric = table.numeric
+    if len(numeric) == 1:
+        return table.column(numeric[0])
+    if not numeric:
+        _no_numeric(table, "has no numeric column")
+    raise UsageError(
+        f"{table.source} has {len(numeric)} numeric columns "
+        f"({', '.join(quote(c) for c in numeric)}); choose one with {option}"
+    )
+
+
+def _require(table: Table, name: str, option: str) -> None:
+    if name not in table.columns:
+        names = [c for c in table.columns]
+        raise UsageError(
+            f"{table.source}: no column {quote(name)} for {option}; columns: "
+            f"{', '.join(quote(c) for c in names)}"
+        )
+
+
+def _no_numeric(table: Table, what: str) -> None:
+    from kldiv_cli.errors import InvalidDataError
+
+    if table.problems:  # say why the likeliest column is not numeric
+        raise InvalidDataError(table.problem(next(iter(table.problems))))
+    raise InvalidDataError(f"{table.source} {what}")
+
+
+def compare(
+    tables: list[Table],
+    *,
+    p_col: str | None = None,
+    q_col: str | None = None,
+    unit: str = "bits",
+    pseudocount: float = 0.0,
+    normalize: bool = True,
+    top: int | None = None,
+    checks: list[Check] | None = None,
+) -> Comparison:
+    """Compare P and Q, chosen from ``tables`` by :func:`pick_columns`."""
+    core.unit_scale(unit)  # an unknown unit fails before any work
+    p, q = pick_columns(tables, p_col, q_col)
+    warnings: list[str] = []
+    if normalize:
+        warnings += [w for w in (probability_warning(p), probability_warning(q)) if w]
+    else:
+        check_normalized(p)
+        check_normalized(q)
+    pair = align(p, q, pseudocount)
+    values = core.measures(pair.p, pair.q, unit=unit, normalize=normalize)  # type: ignore[arg-type]
+    measures = {key: float(values[key]) for key in core.MEASURES}
+    pos_p, pos_q = pair.p > 0, pair.q > 0
+    only_p = pair.labels.take(np.flatnonzero(pos_p & ~pos_q))
+    only_q = pair.labels.take(np.flatnonzero(pos_q & ~pos_p))
+    for labels, direction, zero in ((only_p, "D(P||Q)", "q = 0 < p"), (only_q, "D(Q||P)", "p = 0 < q")):
+        if labels:
+            warnings.append(f"{direction} is infinite: {zero} at {_some(labels, pair.labels.positional)}")
+    result = Comparison(
+        unit=unit,
+        p=p,
+        q=q,
+        aligned=pair,
+        measures=measures,
+        only_p=only_p,
+        only_q=only_q,
+        pseudocount=pseudocount,
+        normalized=normalize,
+        checks=[Check(c.measure, c.limit, measures[c.measure]) for c in checks or []],
+        warnings=warnings,
+    )
+    if top is not None:
+        result.contributions = _top(pair, unit, top, normalize)
+    return result
+
+
+def _some(labels: list[str], positional: bool) -> str:
+    """``labels 'a', 'b' (and 3 more)``: the first few of a list, for a warning."""
+    kind = "position" if positional else "label"
+    shown = ", ".join(lab if positional else quote(lab) for lab in labels[:MAX_NAMED])
+    more = f" and {len(labels) - MAX_NAMED} more" if len(labels) > MAX_NAMED else ""
+    return f"{kind}{'s' if len(labels) > 1 else ''} {shown}{more}"
+
+
+def _top(pair: Aligned, unit: str, n: int, normalize: bool) -> list[dict[str, Any]]:
+    """The ``n`` labels that contribute most to the JSD, largest first."""
+    terms = core.contributions(pair.p, pair.q, unit=unit, normalize=normalize)  # type: ignore[arg-type]
+    order = np.argsort(-terms["jsd"], kind="stable")[:n]
+    labels = pair.labels.take(order)
+    keys = ("p", "q", "kl_pq", "kl_qp", "jsd")
+    return [
+        {"label": label, **{key: float(terms[key][i]) for key in keys}}
+        for label, i in zip(labels, order.tolist(), strict=True)
+    ]

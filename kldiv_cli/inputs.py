@@ -1,0 +1,796 @@
+"""Sources -> labelled, aligned NumPy arrays.
+
+A SOURCE is a file (CSV, TSV or JSON), ``-`` for standard input, or inline numbers
+such as ``0.9,0.1``. Each is read into a :class:`Table`: named numeric columns that
+share one label column (or none: then entries are labelled by 1-based position).
+A :class:`Distribution` is one column of a table; :func:`align` lines two of them up
+by label.
+
+pandas is imported here, lazily, and only for CSV/TSV: inline numbers and JSON never
+pay for it. For a large CSV without quotes the labels stay bytes until something
+needs them as text: their structure is checked and their duplicates found by one
+vectorised pass over the file (:class:`_Grid`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kldiv_cli.errors import InputMissingError, InvalidDataError, UsageError
+
+FloatArray = NDArray[np.float64]
+
+FORMATS: Final = ("csv", "tsv", "json")
+_EXTENSIONS: Final = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json"}
+_NUMBER: Final = re.compile(
+    r"\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf(?:inity)?)\s*", re.IGNORECASE
+)
+STDIN_NAME: Final = "<stdin>"
+
+
+def parse_number(text: str) -> float | None:
+    """The float that ``text`` spells (decimal, scientific, nan, inf), else None.
+
+    Stricter than :func:`float`: no ``1_000``, no hex.
+    """
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
+def quote(label: str) -> str:
+    """A label as messages show it: quoted, so that '' and ' a' are visible."""
+    return repr(label)
+
+
+# --------------------------------------------------------------------------- labels
+
+
+class Labels:
+    """The labels of a table's rows, made into strings only when asked.
+
+    Parameters
+    ----------
+    size : int
+        The number of rows.
+    load : callable
+        Returns the labels as a list of strings (called at most once).
+    positional : bool
+        True when the rows have no labels and are named by 1-based position.
+    """
+
+    def __init__(self, size: int, load: Callable[[], list[str]], *, positional: bool = False):
+        self.size = size
+        self._load = load
+        self.positional = positional
+
+    @classmethod
+    def of(cls, labels: list[str]) -> Labels:
+        return cls(len(labels), lambda: labels)
+
+    @classmethod
+    def by_position(cls, size: int) -> Labels:
+        return cls(size, lambda: [str(i) for i in range(1, size + 1)], positional=True)
+
+    @cached_property
+    def values(self) -> list[str]:
+        return self._load()
+
+    def take(self, indices: Sequence[int] | NDArray[np.intp]) -> list[str]:
+        if self.positional:
+            return [str(int(i) + 1) for i in indices]
+        values = self.values
+        return [values[int(i)] for i in indices]
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass
+class Table:
+    """Numeric columns of one source that share a label column.
+
+    ``columns`` maps a column name to its values, or to None when the column is not
+    numeric; ``problems`` then holds the row of its first cell that is not a number,
+    and what is wrong with it. ``line_of(row)`` is the 1-based line of a row in the
+    source, when known.
+    """
+
+    source: str
+    labels: Labels
+    label_column: str | None
+    columns: dict[str, FloatArray | None]
+    problems: dict[str, tuple[int, str]] = field(default_factory=dict)
+    line_of: Callable[[int], int | None] = lambda row: None
+
+    def problem(self, column: str) -> str:
+        """Why ``column`` is not numeric: ``a.csv: line 5, column 'n', label 'x': ...``."""
+        row, what = self.problems[column]
+        return f"{self.source}: {self.where(row, column)}: {what}"
+
+    @property
+    def numeric(self) -> list[str]:
+        return [name for name, values in self.columns.items() if values is not None]
+
+    def where(self, row: int, column: str | None = None) -> str:
+        """``line 4, column 'n', label 'x'``: where a row is, for messages."""
+        parts = []
+        line = self.line_of(row)
+        if line is not None:
+            parts.append(f"line {line}")
+        if column is not None:
+            parts.append(f"column {quote(column)}")
+        label = self.labels.take([row])[0]
+        parts.append(f"position {label}" if self.labels.positional else f"label {quote(label)}")
+        return ", ".join(parts)
+
+    def column(self, name: str | None) -> Distribution:
+        """The distribution in column ``name`` (None: the only column), validated."""
+        if name is None:
+            name = next(iter(self.columns))
+        values = self.columns[name]
+        if values is None:
+            raise InvalidDataError(self.problem(name))
+        dist = Distribution(self, None if name == _ONLY else name, values)
+        dist.validate()
+        return dist
+
+
+# The name of the single column of an inline list, a JSON object or a JSON array.
+_ONLY: Final = ""
+
+
+@dataclass
+class Distribution:
+    """One column of a :class:`Table`: non-negative values with a positive total."""
+
+    table: Table
+    column: str | None
+    values: FloatArray
+
+    @property
+    def source(self) -> str:
+        return self.table.source
+
+    @property
+    def labels(self) -> Labels:
+        return self.table.labels
+
+    @cached_property
+    def total(self) -> float:
+        return float(self.values.sum())
+
+    @property
+    def name(self) -> str:
+        """``a.csv`` or ``a.csv, column 'n'``: which distribution, for messages."""
+        if self.column is None:
+            return self.source
+        return f"{self.source}, column {quote(self.column)}"
+
+    def validate(self) -> None:
+        """Raise InvalidDataError for a NaN, infinite or negative value, or no positive one."""
+        v = self.values
+        if v.size == 0:
+            raise InvalidDataError(f"{self.name}: no values")
+        lowest = v.min()  # NaN propagates through min, so one pass screens everything
+        if lowest >= 0.0 and math.isfinite(float(v.max())):
+            if v.max() > 0.0:
+                return
+            raise InvalidDataError(f"{self.name}: no positive value (all {v.size} are 0)")
+        bad_kind = [
+            (np.isnan(v), "is NaN"),
+            (np.isinf(v), "is infinite (or beyond the float range)"),
+            (v < 0.0, "is negative"),
+        ]
+        for mask, what in bad_kind:
+            if mask.any():
+                row = int(np.argmax(mask))
+                where = self.table.where(row, self.column)
+                raise InvalidDataError(f"{self.source}: {where}: value {v[row]!r} {what}")
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a SOURCE argument names: its display name, its format and its bytes."""
+
+    name: str
+    format: str | None  # None: to be sniffed from the content
+    data: bytes | None  # None for inline numbers
+    inline: str | None = None
+
+
+def open_source(arg: str, input_format: str | None = None, stdin: BinaryIO | None = None) -> Source:
+    """Resolve a SOURCE argument: ``-`` (stdin), an existing path, or inline numbers."""
+    if input_format is not None and input_format not in FORMATS:
+        raise UsageError(f"unknown input format {input_format!r}; choose csv, tsv or json")
+    if arg == "-":
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        return Source(STDIN_NAME, input_format, stream.read())
+    path = Path(arg)
+    if not path.exists():
+        if _NUMBER.fullmatch(arg.split(",")[0]) and arg.strip():
+            return Source(arg, None, None, inline=arg)
+        raise InputMissingError(f"{arg}: no such file")
+    if path.is_dir():
+        raise InputMissingError(f"{arg}: is a directory, not a file")
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise InputMissingError(f"{arg}: permission denied") from None
+    except OSError as e:
+        raise InputMissingError(f"{arg}: cannot read ({e.strerror or e})") from None
+    fmt = input_format or _EXTENSIONS.get(path.suffix.lower())
+    return Source(arg, fmt, data)
+
+
+def sniff(data: bytes) -> str:
+    """JSON when the first non-blank byte is ``{`` or ``[``; TSV when the header has a
+    tab and no comma; else CSV."""
+    head = data.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
+    if head in (b"{", b"["):
+        return "json"
+    first_line = data.split(b"\n", 1)[0]
+    return "tsv" if b"\t" in first_line and b"," not in first_line else "csv"
+
+
+def read_table(
+    arg: str,
+    *,
+    input_format: str | None = None,
+    no_header: bool = False,
+    label: str | None = None,
+    stdin: BinaryIO | None = None,
+) -> Table:
+    """Read a SOURCE argument into a :class:`Table`."""
+    src = open_source(arg, input_format, stdin)
+    if src.inline is not None:
+        return _inline_table(src.inline)
+    assert src.data is not None
+    fmt = src.format or sniff(src.data)
+    if fmt == "json":
+        return _json_table(src.name, src.data, label)
+    return _csv_table(src.name, src.data, "\t" if fmt == "tsv" else ",", no_header, label)
+
+
+def _inline_table(text: str) -> Table:
+    cells = text.split(",")
+    values = np.empty(len(cells))
+    for i, cell in enumerate(cells):
+        number = parse_number(cell)
+        if number is None:
+            raise InvalidDataError(
+                f"inline numbers {text!r}: entry {i + 1} ({cell!r}) is not a number"
+            )
+        values[i] = number
+    return Table(text, Labels.by_position(len(cells)), None, {_ONLY: values})
+
+
+# --------------------------------------------------------------------------- CSV / TSV
+
+
+def _decode_error(name: str, data: bytes, e: UnicodeDecodeError) -> InvalidDataError:
+    line = data.count(b"\n", 0, e.start) + 1
+    return InvalidDataError(
+        f"{name}: line {line}: not valid UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start})"
+    )
+
+
+def _head_records(name: str, data: bytes, sep: str, count: int) -> list[list[str]]:
+    """The first ``count`` records, parsed by the csv module (for the header)."""
+    head = data[: 1 << 16]
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 4:  # not just a character cut at the 64 KiB boundary
+            raise _decode_error(name, data, e) from None
+        text = head[: e.start].decode("utf-8-sig")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    records: list[list[str]] = []
+    try:
+        for record in reader:
+            if record:
+                records.append(record)
+            if len(records) == count:
+                break
+    except csv.Error:
+        pass  # the full parse below reports it with its line
+    return records
+
+
+def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | None) -> Table:
+    records = _head_records(name, data, sep, 2)
+    if not records:
+        raise InvalidDataError(f"{name}: empty input: no header and no rows")
+    if no_header:
+        header = [str(i) for i in range(1, len(records[0]) + 1)]
+        first_row = records[0]
+    else:
+        header = records[0]
+        if len(records) < 2:
+            raise InvalidDataError(f"{name}: a header and no data rows")
+        first_row = records[1]
+    seen: set[str] = set()
+    for col in header:
+        if col in seen:
+            raise InvalidDataError(f"{name}: line 1: column name {quote(col)} appears twice")
+        seen.add(col)
+
+    if label is not None:
+        if label not in header:
+            raise UsageError(f"{name}: no column {quote(label)} for --label; columns: {_names(header)}")
+        label_idx: int | None = header.index(label)
+    elif first_row and parse_number(first_row[0]) is None:
+        label_idx = 0
+    else:
+        label_idx = None  # decided below: the first column, if not all numeric
+
+    grid = _Grid.scan(data, sep, len(header), no_header)
+    if grid is None:
+        return _csv_table_slow(name, data, sep, header, no_header, label_idx)
+
+    data_idx = [i for i in range(len(header)) if i != label_idx]
+    frame = _read_frame(name, data, sep=sep, header=None if no_header else 0, usecols=data_idx)
+    numeric, problems = _numeric_columns({header[i]: frame.iloc[:, k] for k, i in enumerate(data_idx)})
+    if label_idx is None and numeric[header[0]] is None:
+        label_idx = 0  # the first column is not all numbers: it holds the labels
+        del numeric[header[0]], problems[header[0]]
+    table = Table(name, Labels.by_position(grid.rows), None, numeric, problems, grid.line_of)
+    if label_idx is not None:
+        column = label_idx
+        table.label_column = header[column]
+        table.labels = Labels(grid.rows, lambda: grid.labels(data, column))
+        grid.check_unique_labels(data, column, table)
+    return table
+
+
+def _read_frame(name: str, data: bytes, **options: Any) -> Any:
+    import pandas as pd
+
+    try:
+        return pd.read_csv(
+            io.BytesIO(data),
+            na_filter=False,
+            index_col=False,
+            encoding="utf-8-sig",
+            skip_blank_lines=True,
+            **options,
+        )
+    except UnicodeDecodeError as e:
+        raise _decode_error(name, data, e) from None
+    except pd.errors.EmptyDataError:
+        raise InvalidDataError(f"{name}: empty input: no header and no rows") from None
+    except (pd.errors.ParserError, ValueError, OverflowError) as e:
+        message = str(e).strip().split("C error: ")[-1].rstrip(".")
+        raise InvalidDataError(f"{name}: {message[:1].lower()}{message[1:]}") from None
+
+
+def _numeric_columns(
+    columns: dict[str, Any],
+) -> tuple[dict[str, FloatArray | None], dict[str, tuple[int, str]]]:
+    """Each column as float64, or None with its first cell that is not a number."""
+    numeric: dict[str, FloatArray | None] = {}
+    problems: dict[str, tuple[int, str]] = {}
+    for name, series in columns.items():
+        kind = series.dtype.kind
+        if kind in "iuf":
+            numeric[name] = series.to_numpy(dtype=np.float64)
+            continue
+        cells = series.tolist()
+        values = np.empty(len(cells))
+        for row, cell in enumerate(cells):
+            if isinstance(cell, str):
+                number = parse_number(cell)
+            elif isinstance(cell, int | float) and not isinstance(cell, bool):
+                number = _int_to_float(cell) if isinstance(cell, int) else cell
+            else:
+                number = None
+            if number is None:
+                numeric[name] = None
+                what = "is empty (or the row is short)" if cell == "" else "is not a number"
+                problems[name] = (row, f"{cell!r} {what}")
+                break
+            values[row] = number
+        else:
+            numeric[name] = values
+    return numeric, problems
+
+
+def _int_to_float(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf  # beyond the float range: reported as not finite
+
+
+def _csv_table_slow(
+    name: str, data: bytes, sep: str, header: list[str], no_header: bool, label_idx: int | None
+) -> Table:
+    """Quoted fields, blank lines or ragged rows: parse with the csv module for exact
+    lines (and the first ragged row), then pandas with the label column as text."""
+    import pandas as pd
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _decode_error(name, data, e) from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    lines: list[int] = []
+    try:
+        start = 1
+        for record in reader:
+            if record:
+                if len(record) != len(header):
+                    raise InvalidDataError(
+                        f"{name}: line {start}: expected {len(header)} fields, saw {len(record)}"
+                    )
+                lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as e:
+        raise InvalidDataError(f"{name}: line {reader.line_num}: {e}") from None
+    if not no_header:
+        lines = lines[1:]
+    if not lines:
+        raise InvalidDataError(f"{name}: a header and no data rows")
+    # The label column (or the first, while undecided) is read as text, exactly.
+    text_idx = 0 if label_idx is None else label_idx
+    frame = _read_frame(
+        name, data, sep=sep, header=None if no_header else 0, dtype={frame_key: str}
+        if (frame_key := text_idx if no_header else header[text_idx]) is not None else None,
+    )
+    series = {header[i]: frame.iloc[:, i] for i in range(len(header))}
+    texts = series.pop(header[text_idx]).tolist()
+    numeric, problems = _numeric_columns(series)
+    if label_idx is None:
+        first, _ = _numeric_columns({header[0]: pd.Series(texts, dtype=object)})
+        if first[header[0]] is not None:  # all numbers: a data column, and no labels
+            numeric = {header[0]: first[header[0]], **numeric}
+            return Table(name, Labels.by_position(len(texts)), None, numeric, problems, lines.__getitem__)
+    table = Table(name, Labels.of(texts), header[text_idx], numeric, problems, lines.__getitem__)
+    _check_unique(texts, table)
+    return table
+
+
+def _check_unique(labels: list[str], table: Table) -> None:
+    if len(set(labels)) == len(labels):
+        return
+    first: dict[str, int] = {}
+    for row, lab in enumerate(labels):
+        if lab in first:
+            earlier = table.line_of(first[lab])
+            also = f" (first at line {earlier})" if earlier is not None else ""
+            raise InvalidDataError(
+                f"{table.source}: {table.where(row)}: label {quote(lab)} appears twice{also}"
+            )
+        first[lab] = row
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(quote(n) for n in names)
+
+
+class _Grid:
+    """Where every field of a simple CSV lies, found by one vectorised pass.
+
+    Simple: no quote character, no blank line, every row with the header's number of
+    fields. Then the separators and newlines, in file order, form a grid of
+    ``columns`` marks per row; anything else is left to the csv module.
+    """
+
+    def __init__(self, marks: NDArray[np.intp], columns: int, header_rows: int):
+        self.marks = marks.reshape(-1, columns)  # per row: its separators, then its end
+        self.header_rows = header_rows
+        self.rows = self.marks.shape[0] - header_rows
+
+    @classmethod
+    def scan(cls, data: bytes, sep: str, columns: int, no_header: bool) -> _Grid | None:
+        if b'"' in data:
+            return None
+        b = np.frombuffer(data, np.uint8)
+        is_mark = b == ord(sep)
+        is_mark |= b == 10
+        marks = np.flatnonzero(is_mark)
+        kinds = b[marks] == 10
+        if not data.endswith(b"\n"):  # the last row ends at the end of the data
+            marks = np.append(marks, len(data))
+            kinds = np.append(kinds, True)
+        if marks.size % columns:
+            return None
+        grid = kinds.reshape(-1, columns)
+        if grid[:, :-1].any() or not grid[:, -1].all():
+            return None
+        found = cls(marks, columns, 0 if no_header else 1)
+        return found if found.rows > 0 else None
+
+    def line_of(self, row: int) -> int:
+        return row + self.header_rows + 1
+
+    def spans(self, data: bytes, column: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Start and end offsets of each data row's field ``column``."""
+        marks = self.marks[self.header_rows :]
+        if column == 0:
+            starts = np.empty(self.rows, dtype=np.intp)
+            starts[0] = self.marks[self.header_rows - 1, -1] + 1 if self.header_rows else 0
+            starts[1:] = marks[:-1, -1] + 1
+        else:
+            starts = marks[:, column - 1] + 1
+        ends = marks[:, column].copy()
+        if column == self.marks.shape[1] - 1:  # the last field may end in \r of a \r\n
+            b = np.frombuffer(data, np.uint8)
+            cr = (ends > starts) & (b[np.maximum(ends - 1, 0)] == 13)
+            ends -= cr
+        return starts, ends
+
+    def labels(self, data: bytes, column: int) -> list[str]:
+        starts, ends = self.spans(data, column)
+        return [data[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+    def check_unique_labels(self, data: bytes, column: int, table: Table) -> None:
+        """Raise InvalidDataError on a duplicate label, hashing the label bytes in place.
+
+        A 64-bit hash of each label's bytes, eight at a time; only when two hashes
+        collide are the labels decoded and compared exactly.
+        """
+        starts, ends = self.spans(data, column)
+        lengths = ends - starts
+        longest = int(lengths.max())
+        if longest > 256:  # long labels: the exact check costs no more than hashing
+            _check_unique(table.labels.values, table)
+            return
+        padded = np.frombuffer(data + b"\0" * 8, np.uint8)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, 8)
+        h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        for offset in range(0, longest, 8):
+            word = windows[starts + offset].copy().view("<u8").ravel()
+            keep = np.clip(lengths - offset, 0, 8).astype(np.uint64) * np.uint64(8)
+            # bytes past the label's end are masked out; a shift by 64 is not defined
+            mask = np.where(keep == 64, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << keep) - np.uint64(1))
+            h ^= word & mask
+            h *= np.uint64(0x100000001B3)
+            h ^= h >> np.uint64(29)
+        h.sort()
+        if (h[1:] == h[:-1]).any():
+            _check_unique(table.labels.values, table)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _reject_constant(token: str) -> float:
+    raise InvalidDataError(f"{token} is not valid JSON (use a number)")
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise InvalidDataError(f"key {quote(key)} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _json_number(value: Any, name: str, where: str) -> float:
+    if isinstance(value, float):
+        return value
+    raise InvalidDataError(
+        f"{name}: {where}: {json.dumps(value)[:40]} is not a number"
+    )
+
+
+def _json_table(name: str, data: bytes, label: str | None) -> Table:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _decode_error(name, data, e) from None
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_pairs, parse_int=float)
+    except json.JSONDecodeError as e:
+        raise InvalidDataError(f"{name}: line {e.lineno}, column {e.colno}: invalid JSON: {e.msg}") from None
+    except InvalidDataError as e:
+        raise InvalidDataError(f"{name}: {e}") from None
+    except RecursionError:
+        raise InvalidDataError(f"{name}: invalid JSON: nested too deeply") from None
+
+    if isinstance(doc, dict):
+        if not doc:
+            raise InvalidDataError(f"{name}: an empty JSON object holds no distribution")
+        if all(isinstance(v, dict | list) for v in doc.values()):
+            return _json_named(name, doc)
+        return _json_columns(name, {_ONLY: doc})
+    if isinstance(doc, list):
+        if not doc:
+            raise InvalidDataError(f"{name}: an empty JSON array holds no distribution")
+        if all(isinstance(v, dict) for v in doc):
+            return _json_records(name, doc, label)
+        return _json_columns(name, {_ONLY: doc})
+    raise InvalidDataError(
+        f"{name}: a JSON {type(doc).__name__} is not a distribution; "
+        "give an object label -> number, an array of numbers, or an object of them"
+    )
+
+
+def _json_named(name: str, doc: dict[str, Any]) -> Table:
+    kinds = {type(v) for v in doc.values()}
+    if len(kinds) > 1:
+        raise InvalidDataError(f"{name}: mixes labelled (objects) and unlabelled (arrays) distributions")
+    return _json_columns(name, doc)
+
+
+def _json_columns(name: str, doc: dict[str, Any]) -> Table:
+    """Columns given as label -> number objects (labels: their union) or as arrays."""
+    first = next(iter(doc.values()))
+    where = (lambda col: "") if list(doc) == [_ONLY] else (lambda col: f"{quote(col)}, ")
+    if isinstance(first, list):
+        sizes = {len(v) for v in doc.values()}
+        if len(sizes) > 1:
+            raise InvalidDataError(f"{name}: the arrays differ in length ({sorted(sizes)})")
+        columns = {
+            col: np.array([_json_number(v, name, f"{where(col)}position {i + 1}") for i, v in enumerate(arr)])
+            for col, arr in doc.items()
+        }
+        if not sizes or 0 in sizes:
+            raise InvalidDataError(f"{name}: an empty JSON array holds no distribution")
+        return Table(name, Labels.by_position(sizes.pop()), None, dict(columns))
+    union: dict[str, int] = {}
+    for obj in doc.values():
+        for key in obj:
+            union.setdefault(key, len(union))
+    if not union:
+        raise InvalidDataError(f"{name}: an empty JSON object holds no distribution")
+    columns = {}
+    for col, obj in doc.items():
+        values = np.zeros(len(union))
+        for key, v in obj.items():
+            values[union[key]] = _json_number(v, name, f"{where(col)}label {quote(key)}")
+        columns[col] = values
+    return Table(name, Labels.of(list(union)), None, columns)
+
+
+def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -> Table:
+    keys = list(records[0])
+    for i, rec in enumerate(records):
+        if list(rec) != keys and set(rec) != set(keys):
+            raise InvalidDataError(
+                f"{name}: record {i + 1} has keys {_names(list(rec))}, record 1 has {_names(keys)}"
+            )
+    if not keys:
+        raise InvalidDataError(f"{name}: the records have no keys")
+    if label is not None:
+        if label not in keys:
+            raise UsageError(f"{name}: no key {quote(label)} for --label; keys: {_names(keys)}")
+        label_key: str | None = label
+    else:
+        label_key = next((k for k in keys if isinstance(records[0][k], str)), None)
+    labels = None
+    if label_key is not None:
+        labels = []
+        for i, rec in enumerate(records):
+            value = rec[label_key]
+            if not isinstance(value, str):
+                if isinstance(value, float) and label is not None:
+                    value = json.dumps(int(value) if value.is_integer() else value)
+                else:
+                    raise InvalidDataError(
+                        f"{name}: record {i + 1}: label {quote(label_key)} is {json.dumps(value)}, not a string"
+                    )
+            labels.append(value)
+    columns = {
+        key: np.array(
+            [_json_number(rec[key], name, f"record {i + 1}, key {quote(key)}") for i, rec in enumerate(records)]
+        )
+        for key in keys
+        if key != label_key
+    }
+    if not columns:
+        raise InvalidDataError(f"{name}: the records have no numeric key")
+    table = Table(
+        name,
+        Labels.by_position(len(records)) if labels is None else Labels.of(labels),
+        label_key,
+        dict(columns),
+    )
+    if labels is not None:
+        _check_unique(labels, table)
+    return table
+
+
+# --------------------------------------------------------------------------- alignment
+
+
+@dataclass
+class Aligned:
+    """Two distributions over one list of labels (absent = 0), pseudocount added."""
+
+    labels: Labels
+    p: FloatArray
+    q: FloatArray
+
+    @property
+    def size(self) -> int:
+        return self.labels.size
+
+
+def align(p: Distribution, q: Distribution, pseudocount: float = 0.0) -> Aligned:
+    """Line ``p`` and ``q`` up by label over the union of their labels (P's order, then
+    Q's new labels), or by position when both are unlabelled."""
+    if p.labels is q.labels or (p.labels.positional and q.labels.positional):
+        if p.values.size != q.values.size:
+            raise InvalidDataError(
+                f"lengths differ: {p.name} has {p.values.size} values and {q.name} has {q.values.size}"
+            )
+        labels, pv, qv = p.labels, p.values, q.values
+    elif p.labels.positional or q.labels.positional:
+        bare, named = (p, q) if p.labels.positional else (q, p)
+        raise InvalidDataError(
+            f"{bare.name} has no labels and {named.name} has; give both labels or neither"
+        )
+    else:
+        labels, pv, qv = _union(p, q)
+    if pseudocount:
+        pv = pv + pseudocount
+        qv = qv + pseudocount
+    return Aligned(labels, pv, qv)
+
+
+def _union(p: Distribution, q: Distribution) -> tuple[Labels, FloatArray, FloatArray]:
+    p_labels, q_labels = p.labels.values, q.labels.values
+    if p_labels == q_labels:
+        return p.labels, p.values, q.values
+    index = {lab: i for i, lab in enumerate(p_labels)}
+    union = list(p_labels)
+    q_pos = np.empty(len(q_labels), dtype=np.intp)
+    for j, lab in enumerate(q_labels):
+        i = index.get(lab)
+        if i is None:
+            i = index[lab] = len(union)
+            union.append(lab)
+        q_pos[j] = i
+    pv = np.zeros(len(union))
+    pv[: len(p_labels)] = p.values
+    qv = np.zeros(len(union))
+    qv[q_pos] = q.values
+    return Labels.of(union), pv, qv
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def is_close_to_integer(x: float) -> bool:
+    return abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
+
+
+def probability_warning(dist: Distribution) -> str | None:
+    """The spec's hint: values all <= 1 that sum to neither 1 nor an integer."""
+    total = dist.total
+    if dist.values.max() > 1.0 or is_close_to_integer(total):
+        return None
+    return (
+        f"{dist.name} sums to {total!r}, not 1; it was normalized "
+        "(did you mean probabilities?)"
+    )
+
+
+def check_normalized(dist: Distribution) -> None:
+    """For ``--no-normalize``: the values must sum to 1 within a relative 1e-9."""
+    if not math.isclose(dist.total, 1.0, rel_tol=1e-9, abs_tol=0.0):
+        raise InvalidDataError(
+            f"{dist.name} sums to {dist.total!r}, not 1 (--no-normalize needs probabilities)"
+        )
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0", "false", "no")
