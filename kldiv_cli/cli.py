@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -29,26 +29,26 @@ EXIT_INTERNAL = 70
 BUG_HINT = "this is a bug in kldiv; please report it with the command that caused it"
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     bits = "bits"
     nats = "nats"
     bans = "bans"
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     tsv = "tsv"
 
 
-class InputFormat(str, Enum):
+class InputFormat(StrEnum):
     csv = "csv"
     tsv = "tsv"
     json = "json"
 
 
-class Measure(str, Enum):
+class Measure(StrEnum):
     entropy_p = "entropy_p"
     entropy_q = "entropy_q"
     cross_entropy_pq = "cross_entropy_pq"
@@ -86,7 +86,8 @@ def run_guarded(body: Callable[[], Any]) -> int:
     except typer.Exit as e:
         return int(e.exit_code)
     except typer.TyperException as e:  # click's usage errors: bad option, bad value
-        message = getattr(e, "format_message", lambda: str(e))()
+        format_message = getattr(e, "format_message", None)
+        message = format_message() if format_message else str(e)
         ctx = getattr(e, "ctx", None)
         where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         _error(f"{message}{where}")
@@ -103,7 +104,10 @@ def run_guarded(body: Callable[[], Any]) -> int:
     except Exception as e:
         if _debug():
             traceback.print_exc()
-        _error(f"internal error: {type(e).__name__}: {e} ({BUG_HINT}; KLDIV_DEBUG=1 shows the traceback)")
+        _error(
+            f"internal error: {type(e).__name__}: {e} "
+            f"({BUG_HINT}; KLDIV_DEBUG=1 shows the traceback)"
+        )
         return EXIT_INTERNAL
 
 
@@ -112,7 +116,12 @@ class _Program(TyperGroup):
     console script and Typer's CliRunner behave alike)."""
 
     def main(  # type: ignore[override]
-        self, args: Any = None, prog_name: Any = None, complete_var: Any = None, standalone_mode: bool = True, **extra: Any
+        self,
+        args: Any = None,
+        prog_name: Any = None,
+        complete_var: Any = None,
+        standalone_mode: bool = True,
+        **extra: Any,
     ) -> NoReturn:
         def body() -> Any:
             return TyperGroup.main(
@@ -143,7 +152,9 @@ def _version(value: bool) -> None:
 def _main(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """How different are these two distributions?"""
@@ -158,36 +169,86 @@ def _main(
     "--label face --max jsd=0.05 · cat p.csv | kldiv compare - q.csv --format json",
 )
 def compare(
-    p_source: Annotated[str, typer.Argument(metavar="P", help="First source: a file, - (stdin) or inline numbers like 0.9,0.1.")],
+    p_source: Annotated[
+        str,
+        typer.Argument(
+            metavar="P", help="First source: a file, - (stdin) or inline numbers like 0.9,0.1."
+        ),
+    ],
     q_source: Annotated[
-        str | None, typer.Argument(metavar="[Q]", help="Second source; without it, P's source must hold both columns.")
+        str | None,
+        typer.Argument(
+            metavar="[Q]", help="Second source; without it, P's source must hold both columns."
+        ),
     ] = None,
-    p_col: Annotated[str | None, typer.Option("--p", help="P's column (when P's source has several).")] = None,
-    q_col: Annotated[str | None, typer.Option("--q", help="Q's column (when Q's source has several).")] = None,
-    label: Annotated[str | None, typer.Option("--label", help="The label column (default: the first, when not all numeric).")] = None,
-    unit: Annotated[Unit, typer.Option("--unit", help="Log base: bits (2), nats (e) or bans (10).")] = Unit.bits,
+    p_col: Annotated[
+        str | None, typer.Option("--p", help="P's column (when P's source has several).")
+    ] = None,
+    q_col: Annotated[
+        str | None, typer.Option("--q", help="Q's column (when Q's source has several).")
+    ] = None,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            "--label", help="The label column (default: the first, when not all numeric)."
+        ),
+    ] = None,
+    unit: Annotated[
+        Unit, typer.Option("--unit", help="Log base: bits (2), nats (e) or bans (10).")
+    ] = Unit.bits,
     pseudocount: Annotated[
-        float, typer.Option("--pseudocount", min=0.0, help="Add A to every aligned entry of both before normalizing.")
+        float,
+        typer.Option(
+            "--pseudocount",
+            min=0.0,
+            help="Add A to every aligned entry of both before normalizing.",
+        ),
     ] = 0.0,
     no_normalize: Annotated[
-        bool, typer.Option("--no-normalize", help="Use the values as they are; they must sum to 1 (rel. tol. 1e-9).")
+        bool,
+        typer.Option(
+            "--no-normalize",
+            help="Use the values as they are; they must sum to 1 (rel. tol. 1e-9).",
+        ),
     ] = False,
     top: Annotated[
-        int | None, typer.Option("--top", min=0, metavar="N", help="Also show the N labels that contribute most to the JSD.")
+        int | None,
+        typer.Option(
+            "--top",
+            min=0,
+            metavar="N",
+            help="Also show the N labels that contribute most to the JSD.",
+        ),
     ] = None,
     max_: Annotated[
         list[str] | None,
-        typer.Option("--max", metavar="MEASURE=LIMIT", help="Fail (exit 1) when MEASURE exceeds LIMIT; repeatable."),
+        typer.Option(
+            "--max",
+            metavar="MEASURE=LIMIT",
+            help="Fail (exit 1) when MEASURE exceeds LIMIT; repeatable.",
+        ),
     ] = None,
     fmt: Annotated[
-        Format | None, typer.Option("--format", help="Output: table (default on a terminal), json, csv, tsv (default otherwise).")
+        Format | None,
+        typer.Option(
+            "--format",
+            help="Output: table (default on a terminal), json, csv, tsv (default otherwise).",
+        ),
     ] = None,
-    value: Annotated[Measure | None, typer.Option("--value", help="Print this one measure alone, for $(...).")] = None,
+    value: Annotated[
+        Measure | None, typer.Option("--value", help="Print this one measure alone, for $(...).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings on stderr.")] = False,
     input_format: Annotated[
-        InputFormat | None, typer.Option("--input-format", help="Read the sources as csv, tsv or json, whatever their names.")
+        InputFormat | None,
+        typer.Option(
+            "--input-format", help="Read the sources as csv, tsv or json, whatever their names."
+        ),
     ] = None,
-    no_header: Annotated[bool, typer.Option("--no-header", help="CSV/TSV have no header row; columns are named 1, 2, ...")] = False,
+    no_header: Annotated[
+        bool,
+        typer.Option("--no-header", help="CSV/TSV have no header row; columns are named 1, 2, ..."),
+    ] = False,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.compare import compare as run_compare
@@ -197,7 +258,10 @@ def compare(
     if not math.isfinite(pseudocount):
         raise UsageError(f"--pseudocount {pseudocount!r}: must be a finite number >= 0")
     if pseudocount and no_normalize:
-        raise UsageError("--pseudocount and --no-normalize exclude each other: adding to probabilities breaks their sum")
+        raise UsageError(
+            "--pseudocount and --no-normalize exclude each other: "
+            "adding to probabilities breaks their sum"
+        )
     sources = [p_source] if q_source is None else [p_source, q_source]
     if sources.count("-") > 1:
         raise UsageError("both sources are - (standard input); at most one may be")

@@ -49,7 +49,9 @@ def parse_check(text: str) -> Check:
     if not sep:
         raise UsageError(f"--max {text!r}: expected MEASURE=LIMIT, e.g. jsd=0.05")
     if measure not in core.MEASURES:
-        raise UsageError(f"--max {text!r}: unknown measure {measure!r}; choose {', '.join(core.MEASURES)}")
+        raise UsageError(
+            f"--max {text!r}: unknown measure {measure!r}; choose {', '.join(core.MEASURES)}"
+        )
     try:
         value = float(limit)
     except ValueError:
@@ -124,7 +126,7 @@ def _one_column(table: Table, name: str | None, option: str) -> Distribution:
 
 def _require(table: Table, name: str, option: str) -> None:
     if name not in table.columns:
-        names = [c for c in table.columns]
+        names = list(table.columns)
         raise UsageError(
             f"{table.source}: no column {quote(name)} for {option}; columns: "
             f"{', '.join(quote(c) for c in names)}"
@@ -165,9 +167,14 @@ def compare(
     pos_p, pos_q = pair.p > 0, pair.q > 0
     only_p = pair.labels.take(np.flatnonzero(pos_p & ~pos_q))
     only_q = pair.labels.take(np.flatnonzero(pos_q & ~pos_p))
-    for labels, direction, zero in ((only_p, "D(P||Q)", "q = 0 < p"), (only_q, "D(Q||P)", "p = 0 < q")):
+    for labels, direction, zero in (
+        (only_p, "D(P||Q)", "q = 0 < p"),
+        (only_q, "D(Q||P)", "p = 0 < q"),
+    ):
         if labels:
-            warnings.append(f"{direction} is infinite: {zero} at {_some(labels, pair.labels.positional)}")
+            warnings.append(
+                f"{direction} is infinite: {zero} at {_some(labels, pair.labels.positional)}"
+            )
     result = Comparison(
         unit=unit,
         p=p,

@@ -18,7 +18,7 @@ and, unless ``normalize=False``, divide them by their totals along ``axis``, as
 from __future__ import annotations
 
 import math
-from typing import Final, Literal, TypeAlias, cast
+from typing import Any, Final, Literal, TypeAlias, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -27,6 +27,7 @@ from kldiv_cli.errors import InvalidDataError, UsageError
 
 Unit: TypeAlias = Literal["bits", "nats", "bans"]
 FloatArray: TypeAlias = NDArray[np.float64]
+Mask: TypeAlias = NDArray[np.bool_] | np.bool_
 #: A float for one distribution, an array for a stack of them.
 Result: TypeAlias = np.float64 | FloatArray
 
@@ -169,16 +170,21 @@ def _zero_outside(x: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
     return x
 
 
+# NumPy's stubs do not know vecdot's `axis` keyword (NumPy >= 2.0 has it).
+_vecdot: Any = np.vecdot
+
+
 def _dot(a: FloatArray, b: FloatArray, axis: int) -> FloatArray:
-    return cast(FloatArray, np.asarray(np.vecdot(a, b, axis=axis), dtype=np.float64))
+    """sum_i a_i b_i along ``axis``: a BLAS dot per distribution, no temporary."""
+    return np.asarray(_vecdot(a, b, axis=axis), dtype=np.float64)
 
 
 def _floor0(x: FloatArray) -> FloatArray:
     # `+ 0.0` turns a -0.0 into 0.0, so nothing ever prints as "-0.0".
-    return cast(FloatArray, np.maximum(x, 0.0) + 0.0)
+    return np.maximum(x, 0.0) + 0.0
 
 
-def _set_inf(x: FloatArray, where: NDArray[np.bool_]) -> FloatArray:
+def _set_inf(x: FloatArray, where: Mask) -> FloatArray:
     return cast(FloatArray, np.where(where, np.inf, x))
 
 
@@ -186,9 +192,7 @@ def _entropy_nats(p: FloatArray, log_p: FloatArray, axis: int) -> FloatArray:
     return _floor0(-_dot(p, log_p, axis))
 
 
-def _cross_entropy_nats(
-    p: FloatArray, log_q: FloatArray, infinite: NDArray[np.bool_], axis: int
-) -> FloatArray:
+def _cross_entropy_nats(p: FloatArray, log_q: FloatArray, infinite: Mask, axis: int) -> FloatArray:
     return _set_inf(_floor0(-_dot(p, log_q, axis)), infinite)
 
 
@@ -219,7 +223,9 @@ def _jsd_nats(p: FloatArray, q: FloatArray, axis: int) -> FloatArray:
     return _jsd_from_terms(p, q, a, b, axis)
 
 
-def _jsd_from_terms(p: FloatArray, q: FloatArray, a: FloatArray, b: FloatArray, axis: int) -> FloatArray:
+def _jsd_from_terms(
+    p: FloatArray, q: FloatArray, a: FloatArray, b: FloatArray, axis: int
+) -> FloatArray:
     jsd = (_dot(p, a, axis) + _dot(q, b, axis)) * 0.5
     return cast(FloatArray, np.minimum(_floor0(jsd), _LN2))
 

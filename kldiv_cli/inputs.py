@@ -332,7 +332,9 @@ def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | N
 
     if label is not None:
         if label not in header:
-            raise UsageError(f"{name}: no column {quote(label)} for --label; columns: {_names(header)}")
+            raise UsageError(
+                f"{name}: no column {quote(label)} for --label; columns: {_names(header)}"
+            )
         label_idx: int | None = header.index(label)
     elif first_row and parse_number(first_row[0]) is None:
         label_idx = 0
@@ -345,7 +347,9 @@ def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | N
 
     data_idx = [i for i in range(len(header)) if i != label_idx]
     frame = _read_frame(name, data, sep=sep, header=None if no_header else 0, usecols=data_idx)
-    numeric, problems = _numeric_columns({header[i]: frame.iloc[:, k] for k, i in enumerate(data_idx)})
+    numeric, problems = _numeric_columns(
+        {header[i]: frame.iloc[:, k] for k, i in enumerate(data_idx)}
+    )
     if label_idx is None and numeric[header[0]] is None:
         label_idx = 0  # the first column is not all numbers: it holds the labels
         del numeric[header[0]], problems[header[0]]
@@ -449,8 +453,11 @@ def _csv_table_slow(
     # The label column (or the first, while undecided) is read as text, exactly.
     text_idx = 0 if label_idx is None else label_idx
     frame = _read_frame(
-        name, data, sep=sep, header=None if no_header else 0, dtype={frame_key: str}
-        if (frame_key := text_idx if no_header else header[text_idx]) is not None else None,
+        name,
+        data,
+        sep=sep,
+        header=None if no_header else 0,
+        dtype={text_idx if no_header else header[text_idx]: str},
     )
     series = {header[i]: frame.iloc[:, i] for i in range(len(header))}
     texts = series.pop(header[text_idx]).tolist()
@@ -459,7 +466,9 @@ def _csv_table_slow(
         first, _ = _numeric_columns({header[0]: pd.Series(texts, dtype=object)})
         if first[header[0]] is not None:  # all numbers: a data column, and no labels
             numeric = {header[0]: first[header[0]], **numeric}
-            return Table(name, Labels.by_position(len(texts)), None, numeric, problems, lines.__getitem__)
+            return Table(
+                name, Labels.by_position(len(texts)), None, numeric, problems, lines.__getitem__
+            )
     table = Table(name, Labels.of(texts), header[text_idx], numeric, problems, lines.__getitem__)
     _check_unique(texts, table)
     return table
@@ -537,7 +546,9 @@ class _Grid:
 
     def labels(self, data: bytes, column: int) -> list[str]:
         starts, ends = self.spans(data, column)
-        return [data[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+        return [
+            data[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
+        ]
 
     def check_unique_labels(self, data: bytes, column: int, table: Table) -> None:
         """Raise InvalidDataError on a duplicate label, hashing the label bytes in place.
@@ -558,7 +569,9 @@ class _Grid:
             word = windows[starts + offset].copy().view("<u8").ravel()
             keep = np.clip(lengths - offset, 0, 8).astype(np.uint64) * np.uint64(8)
             # bytes past the label's end are masked out; a shift by 64 is not defined
-            mask = np.where(keep == 64, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << keep) - np.uint64(1))
+            mask = np.where(
+                keep == 64, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << keep) - np.uint64(1)
+            )
             h ^= word & mask
             h *= np.uint64(0x100000001B3)
             h ^= h >> np.uint64(29)
@@ -586,9 +599,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _json_number(value: Any, name: str, where: str) -> float:
     if isinstance(value, float):
         return value
-    raise InvalidDataError(
-        f"{name}: {where}: {json.dumps(value)[:40]} is not a number"
-    )
+    raise InvalidDataError(f"{name}: {where}: {json.dumps(value)[:40]} is not a number")
 
 
 def _json_table(name: str, data: bytes, label: str | None) -> Table:
@@ -597,9 +608,13 @@ def _json_table(name: str, data: bytes, label: str | None) -> Table:
     except UnicodeDecodeError as e:
         raise _decode_error(name, data, e) from None
     try:
-        doc = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_pairs, parse_int=float)
+        doc = json.loads(
+            text, parse_constant=_reject_constant, object_pairs_hook=_pairs, parse_int=float
+        )
     except json.JSONDecodeError as e:
-        raise InvalidDataError(f"{name}: line {e.lineno}, column {e.colno}: invalid JSON: {e.msg}") from None
+        raise InvalidDataError(
+            f"{name}: line {e.lineno}, column {e.colno}: invalid JSON: {e.msg}"
+        ) from None
     except InvalidDataError as e:
         raise InvalidDataError(f"{name}: {e}") from None
     except RecursionError:
@@ -626,38 +641,45 @@ def _json_table(name: str, data: bytes, label: str | None) -> Table:
 def _json_named(name: str, doc: dict[str, Any]) -> Table:
     kinds = {type(v) for v in doc.values()}
     if len(kinds) > 1:
-        raise InvalidDataError(f"{name}: mixes labelled (objects) and unlabelled (arrays) distributions")
+        raise InvalidDataError(
+            f"{name}: mixes labelled (objects) and unlabelled (arrays) distributions"
+        )
     return _json_columns(name, doc)
 
 
 def _json_columns(name: str, doc: dict[str, Any]) -> Table:
     """Columns given as label -> number objects (labels: their union) or as arrays."""
     first = next(iter(doc.values()))
-    where = (lambda col: "") if list(doc) == [_ONLY] else (lambda col: f"{quote(col)}, ")
+
+    def where(col: str) -> str:
+        return "" if col == _ONLY else f"{quote(col)}, "
+
     if isinstance(first, list):
         sizes = {len(v) for v in doc.values()}
         if len(sizes) > 1:
             raise InvalidDataError(f"{name}: the arrays differ in length ({sorted(sizes)})")
-        columns = {
-            col: np.array([_json_number(v, name, f"{where(col)}position {i + 1}") for i, v in enumerate(arr)])
+        columns: dict[str, FloatArray | None] = {
+            col: np.array(
+                [_json_number(v, name, f"{where(col)}position {i + 1}") for i, v in enumerate(arr)]
+            )
             for col, arr in doc.items()
         }
         if not sizes or 0 in sizes:
             raise InvalidDataError(f"{name}: an empty JSON array holds no distribution")
-        return Table(name, Labels.by_position(sizes.pop()), None, dict(columns))
+        return Table(name, Labels.by_position(sizes.pop()), None, columns)
     union: dict[str, int] = {}
     for obj in doc.values():
         for key in obj:
             union.setdefault(key, len(union))
     if not union:
         raise InvalidDataError(f"{name}: an empty JSON object holds no distribution")
-    columns = {}
+    labelled: dict[str, FloatArray | None] = {}
     for col, obj in doc.items():
         values = np.zeros(len(union))
         for key, v in obj.items():
             values[union[key]] = _json_number(v, name, f"{where(col)}label {quote(key)}")
-        columns[col] = values
-    return Table(name, Labels.of(list(union)), None, columns)
+        labelled[col] = values
+    return Table(name, Labels.of(list(union)), None, labelled)
 
 
 def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -> Table:
@@ -685,12 +707,16 @@ def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -
                     value = json.dumps(int(value) if value.is_integer() else value)
                 else:
                     raise InvalidDataError(
-                        f"{name}: record {i + 1}: label {quote(label_key)} is {json.dumps(value)}, not a string"
+                        f"{name}: record {i + 1}: label {quote(label_key)} "
+                        f"is {json.dumps(value)}, not a string"
                     )
             labels.append(value)
-    columns = {
+    columns: dict[str, FloatArray | None] = {
         key: np.array(
-            [_json_number(rec[key], name, f"record {i + 1}, key {quote(key)}") for i, rec in enumerate(records)]
+            [
+                _json_number(rec[key], name, f"record {i + 1}, key {quote(key)}")
+                for i, rec in enumerate(records)
+            ]
         )
         for key in keys
         if key != label_key
@@ -730,7 +756,8 @@ def align(p: Distribution, q: Distribution, pseudocount: float = 0.0) -> Aligned
     if p.labels is q.labels or (p.labels.positional and q.labels.positional):
         if p.values.size != q.values.size:
             raise InvalidDataError(
-                f"lengths differ: {p.name} has {p.values.size} values and {q.name} has {q.values.size}"
+                f"lengths differ: {p.name} has {p.values.size} values "
+                f"and {q.name} has {q.values.size}"
             )
         labels, pv, qv = p.labels, p.values, q.values
     elif p.labels.positional or q.labels.positional:
@@ -778,10 +805,7 @@ def probability_warning(dist: Distribution) -> str | None:
     total = dist.total
     if dist.values.max() > 1.0 or is_close_to_integer(total):
         return None
-    return (
-        f"{dist.name} sums to {total!r}, not 1; it was normalized "
-        "(did you mean probabilities?)"
-    )
+    return f"{dist.name} sums to {total!r}, not 1; it was normalized (did you mean probabilities?)"
 
 
 def check_normalized(dist: Distribution) -> None:

@@ -54,7 +54,12 @@ def dumps(doc: dict[str, Any]) -> str:
 
 
 def _check_doc(check: Check) -> dict[str, Any]:
-    return {"measure": check.measure, "limit": check.limit, "value": check.value, "passed": check.passed}
+    return {
+        "measure": check.measure,
+        "limit": check.limit,
+        "value": check.value,
+        "passed": check.passed,
+    }
 
 
 def compare_doc(result: Comparison) -> dict[str, Any]:
@@ -79,7 +84,12 @@ def compare_doc(result: Comparison) -> dict[str, Any]:
 
 def _side(result: Comparison, which: str) -> dict[str, Any]:
     dist = result.p if which == "p" else result.q
-    return {"source": dist.source, "column": dist.column, "total": dist.total, "size": dist.values.size}
+    return {
+        "source": dist.source,
+        "column": dist.column,
+        "total": dist.total,
+        "size": dist.values.size,
+    }
 
 
 def compare_json(result: Comparison) -> str:
@@ -116,14 +126,18 @@ def compare_table(result: Comparison, width: int | None = None, color: bool = Tr
     for key in MEASURES:
         formula, what = DESCRIPTIONS[key]
         value = result.measures[key]
-        table.add_row(key, formula, what, Text(human(value), style="red" if math.isinf(value) else ""))
+        table.add_row(
+            key, formula, what, Text(human(value), style="red" if math.isinf(value) else "")
+        )
     parts.append(table)
 
     lines = []
     for name, dist in (("P", result.p), ("Q", result.q)):
-        lines.append(f"{name}: {dist.name} · total {human(dist.total)} · {dist.values.size} entries")
+        lines.append(
+            f"{name}: {dist.name} · total {human(dist.total)} · {dist.values.size} entries"
+        )
     only = [
-        f"only in {side}: {', '.join(labels[:10]) + (' …' if len(labels) > 10 else '') if labels else 'none'}"
+        f"only in {side}: {_few(labels)}"
         for side, labels in (("P", result.only_p), ("Q", result.only_q))
     ]
     lines.append(f"support: {result.aligned.size} labels · {' · '.join(only)}")
@@ -149,9 +163,17 @@ def compare_table(result: Comparison, width: int | None = None, color: bool = Tr
         parts.append(checks)
 
     out = io.StringIO()
-    console = Console(file=out, width=width, force_terminal=color, no_color=not color, highlight=False)
+    console = Console(
+        file=out, width=width, force_terminal=color, no_color=not color, highlight=False
+    )
     console.print(Group(*parts))
     return out.getvalue()
+
+
+def _few(labels: list[str], most: int = 10) -> str:
+    if not labels:
+        return "none"
+    return ", ".join(labels[:most]) + (f" … ({len(labels)} in all)" if len(labels) > most else "")
 
 
 def check_failures(checks: list[Check]) -> list[str]:
