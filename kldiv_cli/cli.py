@@ -59,6 +59,14 @@ class Measure(StrEnum):
     js_distance = "js_distance"
 
 
+class _PipeClosed(Exception):
+    """stdout's reader went away (``| head``)."""
+
+
+class _Interrupted(Exception):
+    """Ctrl-C while a command ran."""
+
+
 def _error(message: str) -> None:
     sys.stderr.write(f"{PROG}: error: {message}\n")
 
@@ -92,13 +100,13 @@ def run_guarded(body: Callable[[], Any]) -> int:
         where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         _error(f"{message}{where}")
         return int(getattr(e, "exit_code", 2))
-    except BrokenPipeError:
+    except (BrokenPipeError, _PipeClosed):
         # The reader went away (| head): as the Python docs advise, point stdout at
         # devnull so the interpreter's final flush cannot fail, and end quietly.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted):
         _error("interrupted")
         return EXIT_INTERRUPTED
     except Exception as e:
@@ -129,6 +137,18 @@ class _Program(TyperGroup):
             )
 
         sys.exit(run_guarded(body))
+
+    def invoke(self, ctx: Any) -> Any:
+        # Typer turns Ctrl-C into a silent exit 130 and a closed pipe into exit 1;
+        # kldiv's own exceptions pass through it to run_guarded, which says and maps.
+        try:
+            result = TyperGroup.invoke(self, ctx)
+            sys.stdout.flush()
+        except KeyboardInterrupt:
+            raise _Interrupted from None
+        except BrokenPipeError:
+            raise _PipeClosed from None
+        return result
 
 
 app = typer.Typer(

@@ -108,7 +108,7 @@ def _checked(x: ArrayLike, name: str, axis: int, *, normalize: bool) -> FloatArr
         if np.isinf(a).any():
             raise InvalidDataError(f"{name} has an infinite value")
         if lowest < 0.0:
-            raise InvalidDataError(f"{name} has a negative value ({lowest!r})")
+            raise InvalidDataError(f"{name} has a negative value ({float(lowest)!r})")
         # Every value is finite but the sum overflowed: scale by the maximum first.
         a = a / a.max(axis=axis, keepdims=True)
         total = a.sum(axis=axis, keepdims=True)

@@ -198,7 +198,7 @@ class Distribution:
             if mask.any():
                 row = int(np.argmax(mask))
                 where = self.table.where(row, self.column)
-                raise InvalidDataError(f"{self.source}: {where}: value {v[row]!r} {what}")
+                raise InvalidDataError(f"{self.source}: {where}: value {float(v[row])!r} {what}")
 
 
 # --------------------------------------------------------------------------- sources
@@ -307,9 +307,17 @@ def _head_records(name: str, data: bytes, sep: str, count: int) -> list[list[str
                 records.append(record)
             if len(records) == count:
                 break
-    except csv.Error:
-        pass  # the full parse below reports it with its line
+    except csv.Error as e:
+        if len(records) < count:  # past the records needed, the full parse reports it
+            raise InvalidDataError(f"{name}: line {reader.line_num}: {_csv_problem(e)}") from None
     return records
+
+
+def _csv_problem(e: csv.Error) -> str:
+    text = str(e)
+    if "unexpected end of data" in text:
+        return "a quoted field is never closed (unexpected end of data)"
+    return text
 
 
 def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | None) -> Table:
@@ -445,7 +453,7 @@ def _csv_table_slow(
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as e:
-        raise InvalidDataError(f"{name}: line {reader.line_num}: {e}") from None
+        raise InvalidDataError(f"{name}: line {reader.line_num}: {_csv_problem(e)}") from None
     if not no_header:
         lines = lines[1:]
     if not lines:
