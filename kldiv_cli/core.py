@@ -96,12 +96,13 @@ def _checked(x: ArrayLike, name: str, axis: int, *, normalize: bool) -> FloatArr
     a = np.asarray(x, dtype=np.float64)
     if a.ndim == 0:
         raise InvalidDataError(f"{name} is a single number, not a distribution")
-    if a.shape[axis] == 0:
+    if a.size == 0:
         raise InvalidDataError(f"{name} is empty")
     # Two passes without temporaries: the min catches negatives and NaN (NaN
     # propagates), the totals catch infinities; only a failure pays for a diagnosis.
     lowest = a.min()
-    total = a.sum(axis=axis, keepdims=True)
+    with np.errstate(over="ignore"):  # an overflowing sum is rescaled below
+        total = a.sum(axis=axis, keepdims=True)
     if not (lowest >= 0.0 and np.isfinite(total).all()):
         if np.isnan(a).any():
             raise InvalidDataError(f"{name} has a NaN value")
@@ -219,15 +220,19 @@ def _jsd_terms(
 
 def _jsd_nats(p: FloatArray, q: FloatArray, axis: int) -> FloatArray:
     pos_p, pos_q = p > 0, q > 0
-    a, b = _jsd_terms(p, q, pos_p, pos_q, _log_ratio(p, q, pos_p & pos_q))
-    return _jsd_from_terms(p, q, a, b, axis)
+    shared = pos_p & pos_q
+    a, b = _jsd_terms(p, q, pos_p, pos_q, _log_ratio(p, q, shared))
+    return _jsd_from_terms(p, q, a, b, shared, axis)
 
 
 def _jsd_from_terms(
-    p: FloatArray, q: FloatArray, a: FloatArray, b: FloatArray, axis: int
+    p: FloatArray, q: FloatArray, a: FloatArray, b: FloatArray, shared: Mask, axis: int
 ) -> FloatArray:
+    """The JSD from its log terms, within [0, ln 2]; exactly ln 2 for disjoint supports
+    (their sum of p ln 2 + q ln 2 can round one ulp below it)."""
     jsd = (_dot(p, a, axis) + _dot(q, b, axis)) * 0.5
-    return cast(FloatArray, np.minimum(_floor0(jsd), _LN2))
+    jsd = np.minimum(_floor0(jsd), _LN2)
+    return cast(FloatArray, np.where(shared.any(axis=axis), jsd, _LN2))
 
 
 def _kl_nats(p: FloatArray, q: FloatArray, axis: int) -> FloatArray:
@@ -243,7 +248,8 @@ def _pair_nats(p: FloatArray, q: FloatArray, axis: int) -> dict[str, FloatArray]
     inf_qp = (pos_q & ~pos_p).any(axis=axis)
     log_p, log_q = _log(p, pos_p), _log(q, pos_q)
     # One ln(p/q) serves both directions: q ln(q/p) = -q ln(p/q).
-    ratio = _log_ratio(p, q, pos_p & pos_q)
+    shared = pos_p & pos_q
+    ratio = _log_ratio(p, q, shared)
     a, b = _jsd_terms(p, q, pos_p, pos_q, ratio)
     return {
         "entropy_p": _entropy_nats(p, log_p, axis),
@@ -252,7 +258,7 @@ def _pair_nats(p: FloatArray, q: FloatArray, axis: int) -> dict[str, FloatArray]
         "cross_entropy_qp": _cross_entropy_nats(q, log_p, inf_qp, axis),
         "kl_pq": _set_inf(_floor0(_dot(p, ratio, axis)), inf_pq),
         "kl_qp": _set_inf(_floor0(-_dot(q, ratio, axis)), inf_qp),
-        "jsd": _jsd_from_terms(p, q, a, b, axis),
+        "jsd": _jsd_from_terms(p, q, a, b, shared, axis),
     }
 
 

@@ -24,7 +24,9 @@ runner = CliRunner()
 
 
 class Run:
-    def __init__(self, args: list[str], stdin: str | None = None, env: dict[str, str] | None = None):
+    def __init__(
+        self, args: list[str], stdin: str | None = None, env: dict[str, str] | None = None
+    ):
         result = runner.invoke(app, args, input=stdin, env=env)
         self.status = result.exit_code
         self.out = result.stdout
@@ -83,7 +85,11 @@ def test_python_dash_m_is_the_same_program() -> None:
         text=True,
         check=False,
     )
-    assert (done.returncode, done.stdout, done.stderr) == (0, "1.0\n", "kldiv: warning: D(Q||P) is infinite: p = 0 < q at position 1\n")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        "1.0\n",
+        "kldiv: warning: D(Q||P) is infinite: p = 0 < q at position 1\n",
+    )
 
 
 # --------------------------------------------------------------------------- values
@@ -140,7 +146,12 @@ def test_pseudocount_is_added_before_normalizing() -> None:
 
 def test_counts_report_their_totals() -> None:
     doc = kldiv("compare", str(SAMPLES / "dice.csv"), "--label", "face", "--format", "json").json()
-    assert doc["p"] == {"source": str(SAMPLES / "dice.csv"), "column": "fair", "total": 600.0, "size": 6}
+    assert doc["p"] == {
+        "source": str(SAMPLES / "dice.csv"),
+        "column": "fair",
+        "total": 600.0,
+        "size": 6,
+    }
     assert doc["q"]["column"] == "loaded"
     assert doc["q"]["total"] == 600.0
 
@@ -150,7 +161,10 @@ def test_counts_report_their_totals() -> None:
 
 def test_one_source_takes_its_two_numeric_columns(tmp_path: Path) -> None:
     path = write(tmp_path, "t.csv", "w,x,y\na,1,3\nb,3,1\n")
-    assert kldiv("compare", path, "--value", "jsd").out == kldiv("compare", "1,3", "3,1", "--value", "jsd").out
+    assert (
+        kldiv("compare", path, "--value", "jsd").out
+        == kldiv("compare", "1,3", "3,1", "--value", "jsd").out
+    )
 
 
 def test_p_and_q_choose_columns(tmp_path: Path) -> None:
@@ -175,7 +189,9 @@ def test_p_with_two_sources_picks_the_column_of_the_first(tmp_path: Path) -> Non
     q = write(tmp_path, "q.csv", "w,n\na,1\nb,1\n")
     doc = kldiv("compare", p, q, "--p", "y", "--format", "json").json()
     assert doc["p"]["column"] == "y"
-    assert doc["measures"]["kl_pq"] == pytest.approx(scipy.stats.entropy([0.75, 0.25], [0.5, 0.5], base=2))
+    assert doc["measures"]["kl_pq"] == pytest.approx(
+        scipy.stats.entropy([0.75, 0.25], [0.5, 0.5], base=2)
+    )
 
 
 def test_an_unknown_column_is_a_usage_error(tmp_path: Path) -> None:
@@ -197,7 +213,9 @@ def test_no_normalize_accepts_probabilities_and_rejects_a_wrong_sum() -> None:
 
 
 def test_pseudocount_and_no_normalize_exclude_each_other() -> None:
-    assert_error(kldiv("compare", "1,0", "0,1", "--pseudocount", "1", "--no-normalize"), 2, "exclude")
+    assert_error(
+        kldiv("compare", "1,0", "0,1", "--pseudocount", "1", "--no-normalize"), 2, "exclude"
+    )
 
 
 @pytest.mark.parametrize(
@@ -232,12 +250,16 @@ def test_no_header_and_input_format(tmp_path: Path) -> None:
     run = kldiv("compare", path, "--no-header", "--input-format", "tsv", "--format", "json")
     doc = run.json()
     assert (doc["p"]["column"], doc["q"]["column"]) == ("2", "3")
-    assert doc["measures"]["kl_pq"] == pytest.approx(scipy.stats.entropy([0.25, 0.75], [0.75, 0.25], base=2))
+    assert doc["measures"]["kl_pq"] == pytest.approx(
+        scipy.stats.entropy([0.25, 0.75], [0.75, 0.25], base=2)
+    )
 
 
 def test_stdin_json_against_a_file(tmp_path: Path) -> None:
     q = write(tmp_path, "q.json", '{"sun": 6, "rain": 3, "snow": 1}')
-    doc = kldiv("compare", "-", q, "--format", "json", stdin='{"rain": 3, "sun": 5, "snow": 2}').json()
+    doc = kldiv(
+        "compare", "-", q, "--format", "json", stdin='{"rain": 3, "sun": 5, "snow": 2}'
+    ).json()
     assert doc["p"]["source"] == "<stdin>"
     want = scipy.stats.entropy([3, 5, 2], [3, 6, 1], base=2)
     assert doc["measures"]["kl_pq"] == pytest.approx(want, rel=1e-13)
@@ -269,14 +291,16 @@ def test_json_has_exactly_the_spec_keys(tmp_path: Path) -> None:
     run = kldiv("compare", "1,1,0", "1,0,1", "--format", "json", "--top", "2", "--max", "jsd=1")
     doc = run.json()
     assert list(doc)[:10] == [
-        "command", "unit", "p", "q", "support", "measures", "contributions", "checks", "passed", "warnings",
+        "command", "unit", "p", "q", "support", "measures", "contributions", "checks",
+        "passed", "warnings",
     ]  # fmt: skip
     assert set(doc["measures"]) == {
         "entropy_p", "entropy_q", "cross_entropy_pq", "cross_entropy_qp",
         "kl_pq", "kl_qp", "jsd", "js_distance",
     }  # fmt: skip
     assert doc["support"] == {"size": 3, "only_p": ["2"], "only_q": ["3"]}
-    assert "Infinity" not in run.out and "null" not in run.out.replace('"column": null', "")
+    assert "Infinity" not in run.out
+    assert "null" not in run.out.replace('"column": null', "")
 
 
 def test_top_lists_the_largest_jsd_contributions_first() -> None:
@@ -300,7 +324,9 @@ def test_value_prints_one_bare_number() -> None:
 
 
 def test_table_format_names_the_unit_and_the_totals() -> None:
-    run = kldiv("compare", str(SAMPLES / "dice.csv"), "--label", "face", "--format", "table", "--top", "2")
+    run = kldiv(
+        "compare", str(SAMPLES / "dice.csv"), "--label", "face", "--format", "table", "--top", "2"
+    )
     assert run.status == 0
     assert "unit: bits" in run.out
     assert "total 600" in run.out
@@ -312,7 +338,17 @@ def test_table_format_names_the_unit_and_the_totals() -> None:
 
 
 def test_a_failing_check_exits_1_and_says_which_on_stderr() -> None:
-    run = kldiv("compare", "0.5,0.5", "0.9,0.1", "--max", "jsd=0.01", "--max", "kl_pq=10", "--format", "json")
+    run = kldiv(
+        "compare",
+        "0.5,0.5",
+        "0.9,0.1",
+        "--max",
+        "jsd=0.01",
+        "--max",
+        "kl_pq=10",
+        "--format",
+        "json",
+    )
     doc = run.json()
     assert run.status == 1
     assert doc["passed"] is False
@@ -343,7 +379,10 @@ def test_value_with_a_failing_check_still_exits_1() -> None:
 def test_infinite_kl_warning_names_at_most_five_labels() -> None:
     run = kldiv("compare", "1,1,1,1,1,1,1,1", "1,0,0,0,0,0,0,0")
     assert run.status == 0
-    assert "kldiv: warning: D(P||Q) is infinite: q = 0 < p at positions 2, 3, 4, 5, 6 and 2 more" in run.err
+    assert (
+        "kldiv: warning: D(P||Q) is infinite: q = 0 < p at positions 2, 3, 4, 5, 6 and 2 more"
+        in run.err
+    )
 
 
 def test_probability_hint_for_values_that_sum_to_neither_1_nor_an_integer() -> None:
@@ -405,19 +444,29 @@ def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None
 
 # --------------------------------------------------------------------------- real processes
 
-KLDIV = [shutil.which("kldiv") or sys.executable, *([] if shutil.which("kldiv") else ["-m", "kldiv_cli"])]
+KLDIV = [
+    shutil.which("kldiv") or sys.executable,
+    *([] if shutil.which("kldiv") else ["-m", "kldiv_cli"]),
+]
 
 
 def test_a_real_pipe_from_cat(tmp_path: Path) -> None:
     p = write(tmp_path, "p.csv", "label,n\na,1\nb,2\nc,3\n")
     q = write(tmp_path, "q.csv", "label,n\nc,3\nb,2\na,1\nd,4\n")
     cat = subprocess.Popen(["cat", p], stdout=subprocess.PIPE)
-    done = subprocess.run([*KLDIV, "compare", "-", q, "--format", "json"], stdin=cat.stdout, capture_output=True, check=False)
+    done = subprocess.run(
+        [*KLDIV, "compare", "-", q, "--format", "json"],
+        stdin=cat.stdout,
+        capture_output=True,
+        check=False,
+    )
     cat.wait()
     doc = json.loads(done.stdout)
     assert done.returncode == 0
     assert doc["support"]["only_q"] == ["d"]
-    assert doc["measures"]["kl_pq"] == pytest.approx(scipy.stats.entropy([1, 2, 3, 0], [1, 2, 3, 4], base=2))
+    assert doc["measures"]["kl_pq"] == pytest.approx(
+        scipy.stats.entropy([1, 2, 3, 0], [1, 2, 3, 4], base=2)
+    )
     assert done.stderr.decode() == "kldiv: warning: D(Q||P) is infinite: p = 0 < q at label 'd'\n"
 
 
@@ -426,7 +475,8 @@ def test_a_closed_pipe_ends_quietly_with_status_141() -> None:
     proc = subprocess.Popen(
         [*KLDIV, "compare", "1,2,3", "3,2,1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout is not None
+    assert proc.stderr is not None
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141
@@ -436,7 +486,9 @@ def test_a_closed_pipe_ends_quietly_with_status_141() -> None:
 def test_head_of_a_pipe_is_quiet(tmp_path: Path) -> None:
     rows = "\n".join(f"w{i},{i % 5 + 1},{i % 3 + 1}" for i in range(20_000))
     path = write(tmp_path, "t.csv", "w,x,y\n" + rows + "\n")
-    command = " ".join([*KLDIV, "compare", path, "--format", "json", "--top", "20000", "| head -c 11"])
+    command = " ".join(
+        [*KLDIV, "compare", path, "--format", "json", "--top", "20000", "| head -c 11"]
+    )
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=False)
     assert (done.stdout, done.stderr) == ('{"command":', "")
 

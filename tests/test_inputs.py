@@ -64,14 +64,16 @@ def test_inline_numbers_are_an_unlabelled_distribution() -> None:
     assert dist.column is None
 
 
-def test_an_existing_file_wins_over_inline_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_existing_file_wins_over_inline_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "1,2", "label,n\nx,5\n")
     assert read_table("1,2").labels.values == ["x"]
 
 
 def test_a_missing_file_is_exit_66_and_names_it() -> None:
-    with pytest.raises(InputMissingError, match="nope.csv: no such file") as info:
+    with pytest.raises(InputMissingError, match=r"nope\.csv: no such file") as info:
         read_table("nope.csv")
     assert info.value.exit_status == 66
 
@@ -226,7 +228,9 @@ def test_duplicate_labels_are_found_in_a_large_simple_file(tmp_path: Path) -> No
     assert read_table(ok).labels.size == 50_000
     rows[40_000] = rows[3].split(",")[0] + ",1"
     dup = write(tmp_path, "dup.csv", "label,n\n" + "\n".join(rows) + "\n")
-    with pytest.raises(InvalidDataError, match=r"line 40002.*'label-0000000003' appears twice \(first at line 5\)"):
+    with pytest.raises(
+        InvalidDataError, match=r"line 40002.*'label-0000000003' appears twice \(first at line 5\)"
+    ):
         read_table(dup)
 
 
@@ -315,7 +319,7 @@ def test_invalid_json_is_exit_65(tmp_path: Path, content: str, match: str) -> No
 
 def test_json_integers_of_thousands_of_digits_are_not_finite(tmp_path: Path) -> None:
     path = write(tmp_path, "big.json", '{"a": ' + "9" * 5000 + ', "b": 1}')
-    with pytest.raises(InvalidDataError, match="label 'a'.*infinite"):
+    with pytest.raises(InvalidDataError, match=r"label 'a'.*infinite"):
         read_table(path).column(None)
 
 
