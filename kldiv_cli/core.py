@@ -232,7 +232,7 @@ def _jsd_from_terms(
     (their sum of p ln 2 + q ln 2 can round one ulp below it)."""
     jsd = (_dot(p, a, axis) + _dot(q, b, axis)) * 0.5
     jsd = np.minimum(_floor0(jsd), _LN2)
-    return cast(FloatArray, np.where(shared.any(axis=axis), jsd, _LN2))
+    return cast(FloatArray, np.where(np.any(shared, axis=axis), jsd, _LN2))
 
 
 def _kl_nats(p: FloatArray, q: FloatArray, axis: int) -> FloatArray:
