@@ -47,8 +47,7 @@ def run(
     return subprocess.run(
         list(command),
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         cwd=REPO,
         env=env,
         check=False,

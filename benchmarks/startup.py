@@ -88,9 +88,7 @@ def main() -> int:
         print(f"  ({name}) {label:<32} {med[name]:7.1f} ms  ({spread_ms(times[name])})")
     for name in ("a", "b"):
         ratio = med[name] / med["c"]
-        print(
-            f"ratio {name}/c = {ratio:.2f} (target <= {TARGET}): {verdict(ratio <= TARGET)}"
-        )
+        print(f"ratio {name}/c = {ratio:.2f} (target <= {TARGET}): {verdict(ratio <= TARGET)}")
 
     # What (a) imports: through -m kldiv_cli as asked, and through the console script
     # itself (PYTHONPROFILEIMPORTTIME=1 is the same switch as -X importtime).

@@ -69,11 +69,22 @@ class Labels:
         Returns the labels as a list of strings (called at most once).
     positional : bool
         True when the rows have no labels and are named by 1-based position.
+    pick : callable, optional
+        Returns the labels of some rows without loading them all (for a large file
+        whose report names a few labels).
     """
 
-    def __init__(self, size: int, load: Callable[[], list[str]], *, positional: bool = False):
+    def __init__(
+        self,
+        size: int,
+        load: Callable[[], list[str]],
+        *,
+        positional: bool = False,
+        pick: Callable[[Sequence[int]], list[str]] | None = None,
+    ):
         self.size = size
         self._load = load
+        self._pick = pick
         self.positional = positional
 
     @classmethod
@@ -91,6 +102,8 @@ class Labels:
     def take(self, indices: Sequence[int] | NDArray[np.intp]) -> list[str]:
         if self.positional:
             return [str(int(i) + 1) for i in indices]
+        if self._pick is not None and "values" not in self.__dict__:
+            return self._pick([int(i) for i in indices])
         values = self.values
         return [values[int(i)] for i in indices]
 
@@ -365,7 +378,11 @@ def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | N
     if label_idx is not None:
         column = label_idx
         table.label_column = header[column]
-        table.labels = Labels(grid.rows, lambda: grid.labels(data, column))
+        table.labels = Labels(
+            grid.rows,
+            lambda: grid.labels(data, column),
+            pick=lambda rows: grid.labels(data, column, rows),
+        )
         grid.check_unique_labels(data, column, table)
     return table
 
@@ -512,6 +529,7 @@ class _Grid:
         self.marks = marks.reshape(-1, columns)  # per row: its separators, then its end
         self.header_rows = header_rows
         self.rows = self.marks.shape[0] - header_rows
+        self._spans: dict[int, tuple[NDArray[np.intp], NDArray[np.intp]]] = {}
 
     @classmethod
     def scan(cls, data: bytes, sep: str, columns: int, no_header: bool) -> _Grid | None:
@@ -538,6 +556,11 @@ class _Grid:
 
     def spans(self, data: bytes, column: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """Start and end offsets of each data row's field ``column``."""
+        if column not in self._spans:
+            self._spans[column] = self._find_spans(data, column)
+        return self._spans[column]
+
+    def _find_spans(self, data: bytes, column: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         marks = self.marks[self.header_rows :]
         if column == 0:
             starts = np.empty(self.rows, dtype=np.intp)
@@ -552,17 +575,22 @@ class _Grid:
             ends -= cr
         return starts, ends
 
-    def labels(self, data: bytes, column: int) -> list[str]:
+    def labels(self, data: bytes, column: int, rows: Sequence[int] | None = None) -> list[str]:
+        """The labels of ``rows`` (default: all), decoded from their bytes."""
         starts, ends = self.spans(data, column)
+        if rows is not None:
+            starts, ends = starts[list(rows)], ends[list(rows)]
         return [
             data[s:e].decode("utf-8") for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
         ]
 
     def check_unique_labels(self, data: bytes, column: int, table: Table) -> None:
-        """Raise InvalidDataError on a duplicate label, hashing the label bytes in place.
+        """Raise InvalidDataError on a duplicate label, reading the label bytes in place.
 
-        A 64-bit hash of each label's bytes, eight at a time; only when two hashes
-        collide are the labels decoded and compared exactly.
+        Each label becomes one 64-bit key: its bytes themselves when it has at most 8
+        (then equal keys are equal labels), else a hash of its bytes, 8 at a time.
+        Sorted keys that repeat send the labels to an exact check. The work is done
+        in a few reused buffers: fresh memory is what costs most on a cold start.
         """
         starts, ends = self.spans(data, column)
         lengths = ends - starts
@@ -570,22 +598,77 @@ class _Grid:
         if longest > 256:  # long labels: the exact check costs no more than hashing
             _check_unique(table.labels.values, table)
             return
-        padded = np.frombuffer(data + b"\0" * 8, np.uint8)
-        windows = np.lib.stride_tricks.sliding_window_view(padded, 8)
-        h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        words = np.frombuffer(data, np.uint64, count=len(data) // 8)  # a view, no copy
+        offsets = starts.astype(np.uint64)
+        key = np.empty_like(offsets)
+        spare = np.empty_like(offsets)
+        bits = np.empty_like(offsets)
+        h = None
         for offset in range(0, longest, 8):
-            word = windows[starts + offset].copy().view("<u8").ravel()
-            keep = np.clip(lengths - offset, 0, 8).astype(np.uint64) * np.uint64(8)
-            # bytes past the label's end are masked out; a shift by 64 is not defined
-            mask = np.where(
-                keep == 64, np.uint64(0xFFFFFFFFFFFFFFFF), (np.uint64(1) << keep) - np.uint64(1)
-            )
-            h ^= word & mask
+            _word_at(data, words, offsets, key, spare, bits)
+            # keep min(length - offset, 8) bytes: clear the high bits past the label
+            signed = bits.view(np.int64)
+            np.subtract(lengths, offset, out=signed)
+            np.clip(signed, 0, 8, out=signed)
+            bits <<= np.uint64(3)
+            key &= _low_bits(bits, spare)
+            if longest <= 8:
+                h = key
+                break
+            if h is None:
+                h = lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+            h ^= key
             h *= np.uint64(0x100000001B3)
             h ^= h >> np.uint64(29)
-        h.sort()
+            offsets += np.uint64(8)
+        assert h is not None
+        h.sort()  # faster than a hash table for a million unique keys
         if (h[1:] == h[:-1]).any():
             _check_unique(table.labels.values, table)
+
+
+def _low_bits(bits: NDArray[np.uint64], out: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """A mask of the low ``bits`` bits (0 to 64) of each word, in ``out``."""
+    np.left_shift(np.uint64(1), bits & np.uint64(63), out=out)
+    out -= np.uint64(1)
+    out[bits == 64] = np.uint64(0xFFFFFFFFFFFFFFFF)
+    return out
+
+
+def _word_at(
+    data: bytes,
+    words: NDArray[np.uint64],
+    offsets: NDArray[np.uint64],
+    out: NDArray[np.uint64],
+    high: NDArray[np.uint64],
+    shift: NDArray[np.uint64],
+) -> NDArray[np.uint64]:
+    """The 8 bytes at each byte offset of ``data`` (zeros past its end), as a
+    little-endian uint64, from ``words``: the aligned words of ``data``."""
+    if words.size == 0:  # under 8 bytes in all: every offset is done by hand below
+        words = np.zeros(1, dtype=np.uint64)
+    last = np.uint64(words.size - 1)
+    np.right_shift(offsets, np.uint64(3), out=shift)
+    np.minimum(shift, last, out=shift)
+    np.take(words, shift, out=out)
+    shift += np.uint64(1)
+    np.minimum(shift, last, out=shift)
+    np.take(words, shift, out=high)
+    np.bitwise_and(offsets, np.uint64(7), out=shift)
+    shift <<= np.uint64(3)
+    out >>= shift
+    # high word: shifted left by 64 - shift, which is 0 bits (not 64) when shift == 0
+    aligned = shift == 0
+    np.subtract(np.uint64(64), shift, out=shift)
+    shift &= np.uint64(63)
+    high <<= shift
+    high[aligned] = 0
+    out |= high
+    # The few offsets whose 16-byte window runs past the aligned words: by hand.
+    for i in np.flatnonzero(offsets + np.uint64(16) > np.uint64(len(data) // 8 * 8)).tolist():
+        start = int(offsets[i])
+        out[i] = int.from_bytes(data[start : start + 8].ljust(8, b"\0"), "little")
+    return out
 
 
 # --------------------------------------------------------------------------- JSON
