@@ -26,6 +26,7 @@ PROG = "kldiv"
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 EXIT_INTERNAL = 70
+EXIT_IO_ERROR = 74  # sysexits.h EX_IOERR: the output could not be written
 BUG_HINT = "this is a bug in kldiv; please report it with the command that caused it"
 
 
@@ -67,6 +68,12 @@ class _Interrupted(Exception):
     """Ctrl-C while a command ran."""
 
 
+class _OutputError(KldivError):
+    """stdout cannot be written (a full disk, a closed descriptor)."""
+
+    exit_status = EXIT_IO_ERROR
+
+
 def _error(message: str) -> None:
     sys.stderr.write(f"{PROG}: error: {message}\n")
 
@@ -76,14 +83,32 @@ def _warn(message: str) -> None:
 
 
 def _debug() -> bool:
-    return os.environ.get("KLDIV_DEBUG", "") not in ("", "0")
+    return os.environ.get("KLDIV_DEBUG", "").lower() not in ("", "0", "false", "no")
+
+
+def _is_terminal() -> bool:
+    return sys.stdout is not None and sys.stdout.isatty()
+
+
+def _emit(text: str) -> None:
+    """Write results to stdout: a closed pipe and a failed write are not kldiv's bugs."""
+    try:
+        if sys.stdout is None:
+            raise OSError("standard output is closed")
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise _PipeClosed from None
+    except OSError as e:
+        raise _OutputError(f"cannot write the output: {e.strerror or e}") from None
 
 
 def run_guarded(body: Callable[[], Any]) -> int:
     """Run the program body and map every way it can end to an exit status."""
     try:
         status = body()
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
         return status if isinstance(status, int) else 0
     except KldivError as e:
         _error(str(e))
@@ -103,8 +128,9 @@ def run_guarded(body: Callable[[], Any]) -> int:
     except (BrokenPipeError, _PipeClosed):
         # The reader went away (| head): as the Python docs advise, point stdout at
         # devnull so the interpreter's final flush cannot fail, and end quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        if sys.stdout is not None:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except (KeyboardInterrupt, _Interrupted):
         _error("interrupted")
@@ -155,7 +181,8 @@ app = typer.Typer(
     cls=_Program,
     name=PROG,
     add_completion=False,
-    no_args_is_help=True,
+    # Without arguments: one usage error line ("Missing command"), exit 2, no stdout.
+    no_args_is_help=False,
     help="How different are these two distributions? KL, Jensen-Shannon, cross-entropy "
     "and entropy, in bits, nats or bans.",
     epilog="Each command has its own --help. Example: kldiv compare 0.9,0.1 0.5,0.5",
@@ -164,7 +191,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"{PROG} {__version__}\n")
+        _emit(f"{PROG} {__version__}\n")
         raise typer.Exit()
 
 
@@ -286,7 +313,7 @@ def compare(
     if sources.count("-") > 1:
         raise UsageError("both sources are - (standard input); at most one may be")
     checks = [parse_check(text) for text in max_ or []]
-    out_format = fmt.value if fmt else ("table" if sys.stdout.isatty() else "tsv")
+    out_format = fmt.value if fmt else ("table" if _is_terminal() else "tsv")
 
     tables = [
         read_table(
@@ -318,11 +345,11 @@ def compare(
     elif out_format == "json":
         text = render.compare_json(result)
     elif out_format == "table":
-        color = "NO_COLOR" not in os.environ and sys.stdout.isatty()
+        color = not os.environ.get("NO_COLOR") and _is_terminal()  # no-color.org: non-empty
         text = render.compare_table(result, color=color)
     else:
         text = render.compare_delimited(result, "," if out_format == "csv" else "\t")
-    sys.stdout.write(text)
+    _emit(text)
     for line in render.check_failures(result.checks):
         sys.stderr.write(f"{PROG}: {line}\n")
     return 0 if result.passed else 1

@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 
 from kldiv_cli import core
-from kldiv_cli.errors import UsageError
+from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.inputs import (
     Aligned,
     Distribution,
     Table,
     align,
     check_normalized,
+    parse_number,
     probability_warning,
     quote,
 )
@@ -52,11 +53,8 @@ def parse_check(text: str) -> Check:
         raise UsageError(
             f"--max {text!r}: unknown measure {measure!r}; choose {', '.join(core.MEASURES)}"
         )
-    try:
-        value = float(limit)
-    except ValueError:
-        value = math.nan
-    if math.isnan(value):
+    value = parse_number(limit)
+    if value is None or math.isnan(value):
         raise UsageError(f"--max {text!r}: the limit {limit!r} is not a number")
     return Check(measure, value)
 
@@ -95,6 +93,8 @@ def pick_columns(
             _require(table, name, option)
     candidates = [c for c in table.numeric if c not in (p_col, q_col)]
     if p_col is not None and q_col is not None:
+        if p_col == q_col:
+            raise UsageError(f"--p and --q both name {quote(p_col)}; compare two columns")
         return table.column(p_col), table.column(q_col)
     needed = 2 - (p_col is not None) - (q_col is not None)
     if len(candidates) < needed:
@@ -125,6 +125,11 @@ def _one_column(table: Table, name: str | None, option: str) -> Distribution:
 
 
 def _require(table: Table, name: str, option: str) -> None:
+    if name == table.label_column:
+        raise UsageError(
+            f"{table.source}: column {quote(name)} ({option}) is the label column; "
+            "to use it as data, name another with --label"
+        )
     if name not in table.columns:
         names = list(table.columns)
         raise UsageError(
@@ -134,8 +139,6 @@ def _require(table: Table, name: str, option: str) -> None:
 
 
 def _no_numeric(table: Table, what: str) -> None:
-    from kldiv_cli.errors import InvalidDataError
-
     if table.problems:  # say why the likeliest column is not numeric
         raise InvalidDataError(table.problem(next(iter(table.problems))))
     raise InvalidDataError(f"{table.source} {what}")

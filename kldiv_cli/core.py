@@ -198,30 +198,21 @@ def _cross_entropy_nats(p: FloatArray, log_q: FloatArray, infinite: Mask, axis: 
 
 
 def _jsd_terms(
-    p: FloatArray,
-    q: FloatArray,
-    pos_p: NDArray[np.bool_],
-    pos_q: NDArray[np.bool_],
-    ratio: FloatArray,
+    p: FloatArray, q: FloatArray, pos_p: NDArray[np.bool_], pos_q: NDArray[np.bool_]
 ) -> tuple[FloatArray, FloatArray]:
-    """ln(p / m) and ln(q / m) with m = (p + q) / 2, given ``ratio`` = ln(p / q).
+    """ln(p / m) and ln(q / m) with m = (p + q) / 2, as ln(2p / (p + q)) and ln(2q / (p + q)).
 
-    ln(p / m) is taken as ln(2p / (p + q)); ln(q / m) then costs no log:
-    ln(2q / (p + q)) = ln(2p / (p + q)) - ln(p / q), as exact as its two terms.
-    Where p = 0 < q, q / m = 2.
+    Both are taken the same way (not one from the other), so that swapping P and Q
+    swaps them exactly and the JSD is symmetric to the last bit.
     """
-    a = _log_ratio(p, p + q, pos_p, 2.0)
-    b = a - ratio
-    only_q = pos_q & ~pos_p
-    if only_q.any():
-        np.copyto(b, _LN2, where=only_q)
-    return a, b
+    s = p + q
+    return _log_ratio(p, s, pos_p, 2.0), _log_ratio(q, s, pos_q, 2.0)
 
 
 def _jsd_nats(p: FloatArray, q: FloatArray, axis: int) -> FloatArray:
     pos_p, pos_q = p > 0, q > 0
     shared = pos_p & pos_q
-    a, b = _jsd_terms(p, q, pos_p, pos_q, _log_ratio(p, q, shared))
+    a, b = _jsd_terms(p, q, pos_p, pos_q)
     return _jsd_from_terms(p, q, a, b, shared, axis)
 
 
@@ -250,7 +241,7 @@ def _pair_nats(p: FloatArray, q: FloatArray, axis: int) -> dict[str, FloatArray]
     # One ln(p/q) serves both directions: q ln(q/p) = -q ln(p/q).
     shared = pos_p & pos_q
     ratio = _log_ratio(p, q, shared)
-    a, b = _jsd_terms(p, q, pos_p, pos_q, ratio)
+    a, b = _jsd_terms(p, q, pos_p, pos_q)
     return {
         "entropy_p": _entropy_nats(p, log_p, axis),
         "entropy_q": _entropy_nats(q, log_q, axis),
@@ -415,7 +406,7 @@ def contributions(
     pos_p, pos_q = pa > 0, qa > 0
     scale = unit_scale(unit)
     ratio = _log_ratio(pa, qa, pos_p & pos_q)
-    a, b = _jsd_terms(pa, qa, pos_p, pos_q, ratio)
+    a, b = _jsd_terms(pa, qa, pos_p, pos_q)
     kl_pq = np.where(pos_p & ~pos_q, np.inf, pa * ratio / scale) + 0.0
     kl_qp = np.where(pos_q & ~pos_p, np.inf, -(qa * ratio) / scale) + 0.0
     jsd = _floor0((pa * a + qa * b) * (0.5 / scale))

@@ -18,10 +18,9 @@ import csv
 import io
 import json
 import math
-import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -127,11 +126,13 @@ class Table:
     columns: dict[str, FloatArray | None]
     problems: dict[str, tuple[int, str]] = field(default_factory=dict)
     line_of: Callable[[int], int | None] = lambda row: None
+    #: Entries read per column, where fewer than the rows (JSON objects over a union).
+    sizes: dict[str, int] = field(default_factory=dict)
 
     def problem(self, column: str) -> str:
         """Why ``column`` is not numeric: ``a.csv: line 5, column 'n', label 'x': ...``."""
         row, what = self.problems[column]
-        return f"{self.source}: {self.where(row, column)}: {what}"
+        return f"{self.source}: {self.where(row, None if column == _ONLY else column)}: {what}"
 
     @property
     def numeric(self) -> list[str]:
@@ -183,7 +184,13 @@ class Distribution:
 
     @cached_property
     def total(self) -> float:
-        return float(self.values.sum())
+        with np.errstate(over="ignore"):  # a total beyond 1.8e308 is reported as inf
+            return float(self.values.sum())
+
+    @property
+    def size(self) -> int:
+        """How many entries were read (a JSON object may hold fewer than the rows)."""
+        return self.table.sizes.get(self.column or _ONLY, self.values.size)
 
     @property
     def name(self) -> str:
@@ -195,13 +202,13 @@ class Distribution:
     def validate(self) -> None:
         """Raise InvalidDataError for a NaN, infinite or negative value, or no positive one."""
         v = self.values
-        if v.size == 0:
+        if v.size == 0 or self.size == 0:
             raise InvalidDataError(f"{self.name}: no values")
         lowest = v.min()  # NaN propagates through min, so one pass screens everything
         if lowest >= 0.0 and math.isfinite(float(v.max())):
             if v.max() > 0.0:
                 return
-            raise InvalidDataError(f"{self.name}: no positive value (all {v.size} are 0)")
+            raise InvalidDataError(f"{self.name}: no positive value (all {self.size} are 0)")
         bad_kind = [
             (np.isnan(v), "is NaN"),
             (np.isinf(v), "is infinite (or beyond the float range)"),
@@ -231,6 +238,8 @@ def open_source(arg: str, input_format: str | None = None, stdin: BinaryIO | Non
     """Resolve a SOURCE argument: ``-`` (stdin), an existing path, or inline numbers."""
     if input_format is not None and input_format not in FORMATS:
         raise UsageError(f"unknown input format {input_format!r}; choose csv, tsv or json")
+    if not arg.strip():
+        raise UsageError("an empty SOURCE; give a file, - for standard input, or numbers")
     if arg == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
         return Source(STDIN_NAME, input_format, stream.read())
@@ -254,10 +263,10 @@ def open_source(arg: str, input_format: str | None = None, stdin: BinaryIO | Non
 def sniff(data: bytes) -> str:
     """JSON when the first non-blank byte is ``{`` or ``[``; TSV when the header has a
     tab and no comma; else CSV."""
-    head = data.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
-    if head in (b"{", b"["):
+    body = data.lstrip(b" \t\r\n\xef\xbb\xbf")
+    if body[:1] in (b"{", b"["):
         return "json"
-    first_line = data.split(b"\n", 1)[0]
+    first_line = data.lstrip(b"\r\n\xef\xbb\xbf").split(b"\n", 1)[0]
     return "tsv" if b"\t" in first_line and b"," not in first_line else "csv"
 
 
@@ -274,10 +283,14 @@ def read_table(
     if src.inline is not None:
         return _inline_table(src.inline)
     assert src.data is not None
-    fmt = src.format or sniff(src.data)
+    data = src.data[3:] if src.data.startswith(_BOM) else src.data  # dropped once, here
+    fmt = src.format or sniff(data)
     if fmt == "json":
-        return _json_table(src.name, src.data, label)
-    return _csv_table(src.name, src.data, "\t" if fmt == "tsv" else ",", no_header, label)
+        return _json_table(src.name, data, label)
+    return _csv_table(src.name, data, "\t" if fmt == "tsv" else ",", no_header, label)
+
+
+_BOM: Final = b"\xef\xbb\xbf"
 
 
 def _inline_table(text: str) -> Table:
@@ -303,9 +316,15 @@ def _decode_error(name: str, data: bytes, e: UnicodeDecodeError) -> InvalidDataE
     )
 
 
-def _head_records(name: str, data: bytes, sep: str, count: int) -> list[list[str]]:
-    """The first ``count`` records, parsed by the csv module (for the header)."""
-    head = data[: 1 << 16]
+def _head_records(
+    name: str, data: bytes, sep: str, count: int, size: int = 1 << 16
+) -> list[list[str]]:
+    """The first ``count`` records, parsed by the csv module (for the header), from the
+    first ``size`` bytes cut at a line end; from more when those do not hold them."""
+    head = data[:size]
+    truncated = len(head) < len(data)
+    if truncated:  # whole lines only: a cut record would look complete
+        head = head[: head.rfind(b"\n") + 1]
     try:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -322,7 +341,11 @@ def _head_records(name: str, data: bytes, sep: str, count: int) -> list[list[str
                 break
     except csv.Error as e:
         if len(records) < count:  # past the records needed, the full parse reports it
+            if truncated:
+                return _head_records(name, data, sep, count, size * 16)
             raise InvalidDataError(f"{name}: line {reader.line_num}: {_csv_problem(e)}") from None
+    if truncated and len(records) < count:
+        return _head_records(name, data, sep, count, size * 16)
     return records
 
 
@@ -502,13 +525,17 @@ def _csv_table_slow(
 def _check_unique(labels: list[str], table: Table) -> None:
     if len(set(labels)) == len(labels):
         return
+
+    def place(row: int) -> str:
+        line = table.line_of(row)
+        return f"line {line}" if line is not None else f"entry {row + 1}"
+
     first: dict[str, int] = {}
     for row, lab in enumerate(labels):
         if lab in first:
-            earlier = table.line_of(first[lab])
-            also = f" (first at line {earlier})" if earlier is not None else ""
             raise InvalidDataError(
-                f"{table.source}: {table.where(row)}: label {quote(lab)} appears twice{also}"
+                f"{table.source}: {place(row)}: label {quote(lab)} appears twice "
+                f"(first at {place(first[lab])})"
             )
         first[lab] = row
 
@@ -687,10 +714,29 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _json_number(value: Any, name: str, where: str) -> float:
-    if isinstance(value, float):
-        return value
-    raise InvalidDataError(f"{name}: {where}: {json.dumps(value)[:40]} is not a number")
+def _json_column(
+    values: Iterable[tuple[int, Any]], size: int
+) -> tuple[FloatArray | None, tuple[int, str] | None]:
+    """The numbers at their rows (0 elsewhere), or None and the first row that holds
+    something else: a column that is not numeric is an error only when it is used."""
+    out = np.zeros(size)
+    for row, value in values:
+        if not isinstance(value, float):  # parse_int=float: every JSON number is a float
+            return None, (row, f"{json.dumps(value)[:40]} is not a number")
+        out[row] = value
+    return out, None
+
+
+def _json_columns_of(
+    pairs: Iterable[tuple[str, Iterable[tuple[int, Any]]]], size: int
+) -> tuple[dict[str, FloatArray | None], dict[str, tuple[int, str]]]:
+    columns: dict[str, FloatArray | None] = {}
+    problems: dict[str, tuple[int, str]] = {}
+    for col, values in pairs:
+        columns[col], problem = _json_column(values, size)
+        if problem is not None:
+            problems[col] = problem
+    return columns, problems
 
 
 def _json_table(name: str, data: bytes, label: str | None) -> Table:
@@ -742,35 +788,27 @@ def _json_columns(name: str, doc: dict[str, Any]) -> Table:
     """Columns given as label -> number objects (labels: their union) or as arrays."""
     first = next(iter(doc.values()))
 
-    def where(col: str) -> str:
-        return "" if col == _ONLY else f"{quote(col)}, "
-
     if isinstance(first, list):
         sizes = {len(v) for v in doc.values()}
         if len(sizes) > 1:
             raise InvalidDataError(f"{name}: the arrays differ in length ({sorted(sizes)})")
-        columns: dict[str, FloatArray | None] = {
-            col: np.array(
-                [_json_number(v, name, f"{where(col)}position {i + 1}") for i, v in enumerate(arr)]
-            )
-            for col, arr in doc.items()
-        }
-        if not sizes or 0 in sizes:
+        size = sizes.pop()
+        if size == 0:
             raise InvalidDataError(f"{name}: an empty JSON array holds no distribution")
-        return Table(name, Labels.by_position(sizes.pop()), None, columns)
+        columns, problems = _json_columns_of(((c, enumerate(a)) for c, a in doc.items()), size)
+        return Table(name, Labels.by_position(size), None, columns, problems)
     union: dict[str, int] = {}
     for obj in doc.values():
         for key in obj:
             union.setdefault(key, len(union))
     if not union:
         raise InvalidDataError(f"{name}: an empty JSON object holds no distribution")
-    labelled: dict[str, FloatArray | None] = {}
-    for col, obj in doc.items():
-        values = np.zeros(len(union))
-        for key, v in obj.items():
-            values[union[key]] = _json_number(v, name, f"{where(col)}label {quote(key)}")
-        labelled[col] = values
-    return Table(name, Labels.of(list(union)), None, labelled)
+    columns, problems = _json_columns_of(
+        ((col, ((union[k], v) for k, v in obj.items())) for col, obj in doc.items()), len(union)
+    )
+    table = Table(name, Labels.of(list(union)), None, columns, problems)
+    table.sizes = {col: len(obj) for col, obj in doc.items()}  # entries read, not the union
+    return table
 
 
 def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -> Table:
@@ -802,23 +840,22 @@ def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -
                         f"is {json.dumps(value)}, not a string"
                     )
             labels.append(value)
-    columns: dict[str, FloatArray | None] = {
-        key: np.array(
-            [
-                _json_number(rec[key], name, f"record {i + 1}, key {quote(key)}")
-                for i, rec in enumerate(records)
-            ]
-        )
-        for key in keys
-        if key != label_key
-    }
+    columns, problems = _json_columns_of(
+        (
+            (key, ((i, rec[key]) for i, rec in enumerate(records)))
+            for key in keys
+            if key != label_key
+        ),
+        len(records),
+    )
     if not columns:
         raise InvalidDataError(f"{name}: the records have no numeric key")
     table = Table(
         name,
         Labels.by_position(len(records)) if labels is None else Labels.of(labels),
         label_key,
-        dict(columns),
+        columns,
+        problems,
     )
     if labels is not None:
         _check_unique(labels, table)
@@ -905,7 +942,3 @@ def check_normalized(dist: Distribution) -> None:
         raise InvalidDataError(
             f"{dist.name} sums to {dist.total!r}, not 1 (--no-normalize needs probabilities)"
         )
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "") not in ("", "0", "false", "no")

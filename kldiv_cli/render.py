@@ -88,7 +88,7 @@ def _side(result: Comparison, which: str) -> dict[str, Any]:
         "source": dist.source,
         "column": dist.column,
         "total": dist.total,
-        "size": dist.values.size,
+        "size": dist.size,
     }
 
 
@@ -133,9 +133,7 @@ def compare_table(result: Comparison, width: int | None = None, color: bool = Tr
 
     lines = []
     for name, dist in (("P", result.p), ("Q", result.q)):
-        lines.append(
-            f"{name}: {dist.name} · total {human(dist.total)} · {dist.values.size} entries"
-        )
+        lines.append(f"{name}: {dist.name} · total {human(dist.total)} · {dist.size} entries")
     only = [
         f"only in {side}: {_few(labels)}"
         for side, labels in (("P", result.only_p), ("Q", result.only_q))
@@ -150,7 +148,9 @@ def compare_table(result: Comparison, width: int | None = None, color: bool = Tr
         for col in ("label", "p", "q", "kl_pq term", "kl_qp term", "jsd term"):
             top.add_column(col, justify="left" if col == "label" else "right")
         for row in result.contributions:
-            top.add_row(row["label"], *(human(row[k]) for k in ("p", "q", "kl_pq", "kl_qp", "jsd")))
+            # Text(): a label is data, never rich markup ("[/]" would raise, "[red]" restyle)
+            values = (human(row[k]) for k in ("p", "q", "kl_pq", "kl_qp", "jsd"))
+            top.add_row(Text(row["label"]), *values)
         parts.append(top)
 
     if result.checks:

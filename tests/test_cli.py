@@ -233,6 +233,7 @@ def test_pseudocount_and_no_normalize_exclude_each_other() -> None:
         ["--max", "kl=0.1"],
         ["--max", "jsd=lots"],
         ["--max", "jsd=nan"],
+        ["--max", "jsd=1_0"],
         ["--input-format", "xls"],
         ["--bogus"],
     ],
@@ -504,3 +505,45 @@ def test_inline_numbers_do_not_import_pandas_or_rich() -> None:
     modules = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert "numpy" in modules  # the check sees imports at all
     assert not {m for m in modules if m.split(".")[0] in ("pandas", "rich")}
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def test_bare_kldiv_is_one_usage_error_line() -> None:
+    assert_error(kldiv(), 2, "Missing command")
+
+
+def test_an_empty_source_is_a_usage_error() -> None:
+    assert_error(kldiv("compare", "", "1,1"), 2, "empty SOURCE")
+
+
+def test_p_naming_the_label_column_says_so(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", "a,b,c\nx,1,2\ny,3,4\n")
+    assert_error(kldiv("compare", path, "--p", "a", "--q", "b"), 2, "'a' (--p) is the label column")
+    assert_error(kldiv("compare", path, "--p", "b", "--q", "b"), 2, "both name 'b'")
+
+
+def test_labels_are_never_read_as_rich_markup(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", "l,p,q\n[/],1,2\n[red]b,3,4\n")
+    run = kldiv("compare", path, "--top", "2", "--format", "table")
+    assert run.status == 0
+    assert "[/]" in run.out
+    assert "[red]b" in run.out
+
+
+def test_json_size_counts_the_entries_read(tmp_path: Path) -> None:
+    path = write(tmp_path, "n.json", '{"A": {"a": 1, "b": 2}, "B": {"b": 1, "c": 2, "d": 1}}')
+    doc = kldiv("compare", path, "--format", "json", "-q").json()
+    assert (doc["p"]["size"], doc["q"]["size"], doc["support"]["size"]) == (2, 3, 4)
+
+
+def test_an_unwritable_stdout_is_an_io_error_not_a_bug() -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*KLDIV, "compare", "1,1", "1,2"], stdout=full, stderr=subprocess.PIPE, check=False
+        )
+    assert done.returncode == 74
+    assert (
+        done.stderr.decode() == "kldiv: error: cannot write the output: No space left on device\n"
+    )

@@ -682,3 +682,15 @@ def test_unknown_unit_raises_usage_error_single() -> None:
     assert issubclass(UsageError, ValueError)
     assert issubclass(InvalidDataError, ValueError)
     assert not issubclass(UsageError, InvalidDataError)
+
+
+def test_jsd_is_symmetric_to_the_last_bit() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        k = int(rng.integers(1, 40))
+        p, q = rng.random(k), rng.random(k)
+        p[rng.random(k) < 0.2] = 0.0
+        q[rng.random(k) < 0.2] = 0.0
+        if p.sum() == 0 or q.sum() == 0:
+            continue
+        assert js_divergence(p, q) == js_divergence(q, p)

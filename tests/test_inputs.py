@@ -350,3 +350,42 @@ def test_align_labelled_with_unlabelled_is_an_error(tmp_path: Path) -> None:
     p = read_table(write(tmp_path, "p.json", '{"a": 1}')).column(None)
     with pytest.raises(InvalidDataError, match="no labels"):
         align(p, read_table("1").column(None))
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def test_bom_with_no_header_does_not_stick_to_the_first_label(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.csv", b"\xef\xbb\xbfa,1,2\nb,3,4\n")
+    assert read_table(path, no_header=True).labels.values == ["a", "b"]
+
+
+def test_stdin_tsv_after_a_blank_line_is_sniffed_as_tsv() -> None:
+    table = read_table("-", stdin=io.BytesIO(b"\nl\tp\tq\na\t1\t2\n"))
+    assert table.numeric == ["p", "q"]
+
+
+def test_a_header_longer_than_the_first_read_is_parsed_whole(tmp_path: Path) -> None:
+    wide = 8000
+    header = ",".join(["l"] + [f"c{i}" for i in range(wide)])
+    path = write(tmp_path, "wide.csv", f"{header}\na,{','.join(['1'] * wide)}\n")
+    assert len(read_table(path).numeric) == wide
+    long_label = "x" * 70_000
+    path = write(tmp_path, "long.csv", f'l,p,q\n"{long_label}",1,2\nb,3,4\n')
+    assert read_table(path).labels.values == [long_label, "b"]
+
+
+def test_json_records_ignore_a_text_key_unless_it_is_used(tmp_path: Path) -> None:
+    doc = [{"w": "a", "note": "hi", "x": 1, "y": 2}, {"w": "b", "note": "yo", "x": 3, "y": 4}]
+    table = read_table(write(tmp_path, "r.json", json.dumps(doc)))
+    assert table.numeric == ["x", "y"]
+    with pytest.raises(InvalidDataError, match="column 'note', label 'a': \"hi\" is not a number"):
+        table.column("note")
+
+
+def test_json_named_objects_report_the_entries_each_had(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path, "n.json", '{"A": {"a": 1, "b": 2}, "B": {"b": 1}}'))
+    assert (table.column("A").size, table.column("B").size) == (2, 1)
+    empty = read_table(write(tmp_path, "e.json", '{"A": {"a": 1}, "B": {}}'))
+    with pytest.raises(InvalidDataError, match="column 'B': no values"):
+        empty.column("B")
