@@ -60,6 +60,74 @@ class Measure(StrEnum):
     js_distance = "js_distance"
 
 
+class MatrixMeasure(StrEnum):
+    jsd = "jsd"
+    js_distance = "js_distance"
+    kl = "kl"
+    cross_entropy = "cross_entropy"
+
+
+class Estimator(StrEnum):
+    plugin = "plugin"
+
+
+# Options that several commands share, declared once.
+UnitOption = Annotated[
+    Unit, typer.Option("--unit", help="Log base: bits (2), nats (e) or bans (10).")
+]
+FormatOption = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        help="Output: table (default on a terminal), json, csv, tsv (default otherwise).",
+    ),
+]
+LabelOption = Annotated[
+    str | None,
+    typer.Option("--label", help="The label column (default: the first, when not all numeric)."),
+]
+InputFormatOption = Annotated[
+    InputFormat | None,
+    typer.Option(
+        "--input-format", help="Read the sources as csv, tsv or json, whatever their names."
+    ),
+]
+NoHeaderOption = Annotated[
+    bool,
+    typer.Option("--no-header", help="CSV/TSV have no header row; columns are named 1, 2, ..."),
+]
+PseudocountOption = Annotated[
+    float,
+    typer.Option(
+        "--pseudocount",
+        min=0.0,
+        help="Add A to every aligned entry of both before normalizing.",
+    ),
+]
+MaxOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--max",
+        metavar="MEASURE=LIMIT",
+        help="Fail (exit 1) when MEASURE exceeds LIMIT; repeatable.",
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings on stderr.")]
+RowsOption = Annotated[
+    bool,
+    typer.Option(
+        "--rows",
+        help="The distributions are the rows (named by the label column), not the columns.",
+    ),
+]
+TableArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="TABLE", help="A table: a file (CSV, TSV, JSON), - (stdin) or inline numbers."
+    ),
+]
+
+
 class _PipeClosed(Exception):
     """stdout's reader went away (``| head``)."""
 
@@ -82,8 +150,13 @@ def _warn(message: str) -> None:
     sys.stderr.write(f"{PROG}: warning: {message}\n")
 
 
+#: Set by ``kldiv --debug``; reset at every run (tests run many in one process).
+_debug_flag = False
+
+
 def _debug() -> bool:
-    return os.environ.get("KLDIV_DEBUG", "").lower() not in ("", "0", "false", "no")
+    env = os.environ.get("KLDIV_DEBUG", "").lower() not in ("", "0", "false", "no")
+    return _debug_flag or env
 
 
 def _is_terminal() -> bool:
@@ -105,6 +178,8 @@ def _emit(text: str) -> None:
 
 def run_guarded(body: Callable[[], Any]) -> int:
     """Run the program body and map every way it can end to an exit status."""
+    global _debug_flag
+    _debug_flag = False
     try:
         status = body()
         if sys.stdout is not None:
@@ -140,7 +215,7 @@ def run_guarded(body: Callable[[], Any]) -> int:
             traceback.print_exc()
         _error(
             f"internal error: {type(e).__name__}: {e} "
-            f"({BUG_HINT}; KLDIV_DEBUG=1 shows the traceback)"
+            f"({BUG_HINT}; --debug or KLDIV_DEBUG=1 shows the traceback)"
         )
         return EXIT_INTERNAL
 
@@ -203,8 +278,16 @@ def _main(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="On an internal error, print the full traceback (as KLDIV_DEBUG=1)."
+        ),
+    ] = False,
 ) -> None:
     """How different are these two distributions?"""
+    global _debug_flag
+    _debug_flag = debug
 
 
 @app.command(
@@ -234,23 +317,9 @@ def compare(
     q_col: Annotated[
         str | None, typer.Option("--q", help="Q's column (when Q's source has several).")
     ] = None,
-    label: Annotated[
-        str | None,
-        typer.Option(
-            "--label", help="The label column (default: the first, when not all numeric)."
-        ),
-    ] = None,
-    unit: Annotated[
-        Unit, typer.Option("--unit", help="Log base: bits (2), nats (e) or bans (10).")
-    ] = Unit.bits,
-    pseudocount: Annotated[
-        float,
-        typer.Option(
-            "--pseudocount",
-            min=0.0,
-            help="Add A to every aligned entry of both before normalizing.",
-        ),
-    ] = 0.0,
+    label: LabelOption = None,
+    unit: UnitOption = Unit.bits,
+    pseudocount: PseudocountOption = 0.0,
     no_normalize: Annotated[
         bool,
         typer.Option(
@@ -267,63 +336,28 @@ def compare(
             help="Also show the N labels that contribute most to the JSD.",
         ),
     ] = None,
-    max_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--max",
-            metavar="MEASURE=LIMIT",
-            help="Fail (exit 1) when MEASURE exceeds LIMIT; repeatable.",
-        ),
-    ] = None,
-    fmt: Annotated[
-        Format | None,
-        typer.Option(
-            "--format",
-            help="Output: table (default on a terminal), json, csv, tsv (default otherwise).",
-        ),
-    ] = None,
+    max_: MaxOption = None,
+    fmt: FormatOption = None,
     value: Annotated[
         Measure | None, typer.Option("--value", help="Print this one measure alone, for $(...).")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings on stderr.")] = False,
-    input_format: Annotated[
-        InputFormat | None,
-        typer.Option(
-            "--input-format", help="Read the sources as csv, tsv or json, whatever their names."
-        ),
-    ] = None,
-    no_header: Annotated[
-        bool,
-        typer.Option("--no-header", help="CSV/TSV have no header row; columns are named 1, 2, ..."),
-    ] = False,
+    quiet: QuietOption = False,
+    input_format: InputFormatOption = None,
+    no_header: NoHeaderOption = False,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.compare import compare as run_compare
     from kldiv_cli.compare import parse_check
-    from kldiv_cli.inputs import read_table
 
-    if not math.isfinite(pseudocount):
-        raise UsageError(f"--pseudocount {pseudocount!r}: must be a finite number >= 0")
+    _check_pseudocount(pseudocount)
     if pseudocount and no_normalize:
         raise UsageError(
             "--pseudocount and --no-normalize exclude each other: "
             "adding to probabilities breaks their sum"
         )
-    sources = [p_source] if q_source is None else [p_source, q_source]
-    if sources.count("-") > 1:
-        raise UsageError("both sources are - (standard input); at most one may be")
     checks = [parse_check(text) for text in max_ or []]
-    out_format = fmt.value if fmt else ("table" if _is_terminal() else "tsv")
-
-    tables = [
-        read_table(
-            s,
-            input_format=input_format.value if input_format else None,
-            no_header=no_header,
-            label=label,
-        )
-        for s in sources
-    ]
+    out_format = _out_format(fmt)
+    tables = _read_tables([p_source, q_source], input_format, no_header, label)
     result = run_compare(
         tables,
         p_col=p_col,
@@ -336,23 +370,258 @@ def compare(
     )
     if top is not None and value is None and out_format in ("csv", "tsv"):
         result.warnings.append("--top is shown in the table and json formats only")
-    if not quiet:
-        for warning in result.warnings:
-            _warn(warning)
-
+    _warn_all(result.warnings, quiet)
     if value is not None:
         text = render.number(result.measures[value.value]) + "\n"
     elif out_format == "json":
         text = render.compare_json(result)
     elif out_format == "table":
-        color = not os.environ.get("NO_COLOR") and _is_terminal()  # no-color.org: non-empty
-        text = render.compare_table(result, color=color)
+        text = render.compare_table(result, color=_color())
     else:
-        text = render.compare_delimited(result, "," if out_format == "csv" else "\t")
+        text = render.compare_delimited(result, _separator(out_format))
     _emit(text)
     for line in render.check_failures(result.checks):
         sys.stderr.write(f"{PROG}: {line}\n")
     return 0 if result.passed else 1
+
+
+# --------------------------------------------------------------------------- shared steps
+
+
+def _check_pseudocount(pseudocount: float) -> None:
+    if not math.isfinite(pseudocount):
+        raise UsageError(f"--pseudocount {pseudocount!r}: must be a finite number >= 0")
+
+
+def _out_format(fmt: Format | None) -> str:
+    return fmt.value if fmt else ("table" if _is_terminal() else "tsv")
+
+
+def _separator(out_format: str) -> str:
+    return "," if out_format == "csv" else "\t"
+
+
+def _color() -> bool:
+    return not os.environ.get("NO_COLOR") and _is_terminal()  # no-color.org: non-empty
+
+
+def _warn_all(warnings: list[str], quiet: bool) -> None:
+    if not quiet:
+        for warning in warnings:
+            _warn(warning)
+
+
+def _read_tables(
+    sources: list[str | None],
+    input_format: InputFormat | None,
+    no_header: bool,
+    label: str | None,
+) -> list[Any]:
+    """Read each given SOURCE (None: not given) into a table; at most one may be -."""
+    from kldiv_cli.inputs import read_table
+
+    given = [s for s in sources if s is not None]
+    if given.count("-") > 1:
+        raise UsageError("both sources are - (standard input); at most one may be")
+    return [
+        read_table(
+            s,
+            input_format=input_format.value if input_format else None,
+            no_header=no_header,
+            label=label,
+        )
+        for s in given
+    ]
+
+
+# --------------------------------------------------------------------------- matrix
+
+
+@app.command(
+    help="One measure for every pair of distributions: the numeric columns of TABLE "
+    "(--rows: its rows) against each other, or against those of TABLE2. Entry (i, j) is "
+    "measure(row i, column j): D(row‖column) for kl.",
+    epilog="Examples: kldiv matrix samples/letters.csv · kldiv matrix authors.csv "
+    "--measure kl --format csv > kl.csv",
+)
+def matrix(
+    table: TableArgument,
+    table2: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[TABLE2]", help="Compare TABLE's distributions with these instead."
+        ),
+    ] = None,
+    measure: Annotated[
+        MatrixMeasure,
+        typer.Option("--measure", help="jsd (default), js_distance, kl or cross_entropy."),
+    ] = MatrixMeasure.jsd,
+    rows: RowsOption = False,
+    label: LabelOption = None,
+    unit: UnitOption = Unit.bits,
+    pseudocount: PseudocountOption = 0.0,
+    fmt: FormatOption = None,
+    long: Annotated[
+        bool, typer.Option("--long", help="CSV/TSV as row,column,value lines.")
+    ] = False,
+    quiet: QuietOption = False,
+    input_format: InputFormatOption = None,
+    no_header: NoHeaderOption = False,
+) -> int:
+    from kldiv_cli import render
+    from kldiv_cli.batch import matrix as run_matrix
+
+    _check_pseudocount(pseudocount)
+    out_format = _out_format(fmt)
+    tables = _read_tables([table, table2], input_format, no_header, label)
+    result = run_matrix(
+        tables, measure=measure.value, rows=rows, unit=unit.value, pseudocount=pseudocount
+    )
+    _warn_all(result.warnings, quiet)
+    if out_format == "json":
+        text = render.matrix_json(result)
+    elif out_format == "table":
+        text = render.matrix_table(result, color=_color())
+    else:
+        text = render.matrix_delimited(result, _separator(out_format), long=long)
+    _emit(text)
+    return 0
+
+
+# --------------------------------------------------------------------------- pairs
+
+
+@app.command(
+    help="Matched distributions: each distribution of P against the one of Q with the "
+    "same name (column, or with --rows row), with every compare measure, then their sum "
+    "and mean.",
+    epilog="Example: kldiv pairs samples/dec-P.csv samples/dec-Q.csv --max kl_pq=0.1",
+)
+def pairs(
+    p_source: Annotated[str, typer.Argument(metavar="P", help="The first table.")],
+    q_source: Annotated[str, typer.Argument(metavar="Q", help="The second table.")],
+    rows: RowsOption = False,
+    label: LabelOption = None,
+    unit: UnitOption = Unit.bits,
+    pseudocount: PseudocountOption = 0.0,
+    max_: MaxOption = None,
+    fmt: FormatOption = None,
+    quiet: QuietOption = False,
+    input_format: InputFormatOption = None,
+    no_header: NoHeaderOption = False,
+) -> int:
+    from kldiv_cli import render
+    from kldiv_cli.batch import pairs as run_pairs
+    from kldiv_cli.compare import parse_check
+
+    _check_pseudocount(pseudocount)
+    checks = [parse_check(text) for text in max_ or []]
+    out_format = _out_format(fmt)
+    tables = _read_tables([p_source, q_source], input_format, no_header, label)
+    result = run_pairs(tables, rows=rows, unit=unit.value, pseudocount=pseudocount, checks=checks)
+    _warn_all(result.warnings, quiet)
+    if out_format == "json":
+        text = render.pairs_json(result)
+    elif out_format == "table":
+        text = render.pairs_table(result, color=_color())
+    else:
+        text = render.pairs_delimited(result, _separator(out_format))
+    _emit(text)
+    for line in render.pair_check_failures(result):
+        sys.stderr.write(f"{PROG}: {line}\n")
+    return 0 if result.passed else 1
+
+
+# --------------------------------------------------------------------------- entropy
+
+
+@app.command(
+    help="The entropy of each distribution of TABLE (its numeric columns, or with --rows "
+    "its rows), with its total n and its support (non-zero entries).",
+    epilog="Examples: kldiv entropy samples/dice.csv --label face · kldiv entropy 0.5,0.5",
+)
+def entropy(
+    table: TableArgument,
+    rows: RowsOption = False,
+    estimator: Annotated[
+        Estimator,
+        typer.Option("--estimator", help="plugin: the maximum-likelihood (plug-in) entropy."),
+    ] = Estimator.plugin,
+    label: LabelOption = None,
+    unit: UnitOption = Unit.bits,
+    fmt: FormatOption = None,
+    quiet: QuietOption = False,
+    input_format: InputFormatOption = None,
+    no_header: NoHeaderOption = False,
+) -> int:
+    from kldiv_cli import render
+    from kldiv_cli.batch import entropies
+
+    out_format = _out_format(fmt)
+    (source,) = _read_tables([table], input_format, no_header, label)
+    result = entropies(source, rows=rows, unit=unit.value, estimator=estimator.value)
+    _warn_all(result.warnings, quiet)
+    if out_format == "json":
+        text = render.entropy_json(result)
+    elif out_format == "table":
+        text = render.entropy_table(result, color=_color())
+    else:
+        text = render.entropy_delimited(result, _separator(out_format))
+    _emit(text)
+    return 0
+
+
+# --------------------------------------------------------------------------- mi
+
+
+@app.command(
+    help="Mutual information of X and Y, with their entropies. TABLE is a contingency "
+    "table (labels: values of X; numeric columns: values of Y; cells: counts), or with "
+    "--x and --y raw observations, one row each, cross-tabulated.",
+    epilog="Examples: kldiv mi smoking-by-age.csv · kldiv mi people.csv --x smoker --y age_group",
+)
+def mi(
+    table: TableArgument,
+    x: Annotated[str | None, typer.Option("--x", help="Raw data: the column that holds X.")] = None,
+    y: Annotated[str | None, typer.Option("--y", help="Raw data: the column that holds Y.")] = None,
+    label: LabelOption = None,
+    unit: UnitOption = Unit.bits,
+    fmt: FormatOption = None,
+    quiet: QuietOption = False,
+    input_format: InputFormatOption = None,
+    no_header: NoHeaderOption = False,
+) -> int:
+    from kldiv_cli import render
+    from kldiv_cli.batch import mi_of_counts, mi_of_table
+
+    out_format = _out_format(fmt)
+    if (x is None) != (y is None):
+        raise UsageError("--x and --y go together: name both columns of the raw data, or neither")
+    if x is not None and y is not None:
+        if label is not None:
+            raise UsageError("--label is for a contingency table; raw data takes --x and --y")
+        from kldiv_cli.inputs import read_joint_counts
+
+        counts = read_joint_counts(
+            table,
+            x,
+            y,
+            input_format=input_format.value if input_format else None,
+            no_header=no_header,
+        )
+        result = mi_of_counts(counts, unit=unit.value)
+    else:
+        (source,) = _read_tables([table], input_format, no_header, label)
+        result = mi_of_table(source, unit=unit.value)
+    _warn_all(result.warnings, quiet)
+    if out_format == "json":
+        text = render.mi_json(result)
+    elif out_format == "table":
+        text = render.mi_table(result, color=_color())
+    else:
+        text = render.mi_delimited(result, _separator(out_format))
+    _emit(text)
+    return 0
 
 
 def main() -> NoReturn:

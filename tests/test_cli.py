@@ -433,6 +433,12 @@ def test_an_internal_error_is_70_with_a_hint(monkeypatch: pytest.MonkeyPatch) ->
     debug = kldiv("compare", "1,2", "2,1", env={"KLDIV_DEBUG": "1"})
     assert debug.status == 70
     assert "Traceback" in debug.err
+    flag = kldiv("--debug", "compare", "1,2", "2,1")
+    assert flag.status == 70
+    assert "Traceback" in flag.err
+    assert 'raise RuntimeError("boom")' in flag.err
+    # the flag lasts one run: the next one is back to the one-line message
+    assert "Traceback" not in kldiv("compare", "1,2", "2,1").err
 
 
 def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
