@@ -609,7 +609,7 @@ def mi(
             input_format=input_format.value if input_format else None,
             no_header=no_header,
         )
-        result = mi_of_counts(counts, unit=unit.value)
+        result = mi_of_counts(counts, unit=unit.value, x=x, y=y)
     else:
         (source,) = _read_tables([table], input_format, no_header, label)
         result = mi_of_table(source, unit=unit.value)

@@ -942,3 +942,104 @@ def check_normalized(dist: Distribution) -> None:
         raise InvalidDataError(
             f"{dist.name} sums to {dist.total!r}, not 1 (--no-normalize needs probabilities)"
         )
+
+
+# --------------------------------------------------------------------------- raw data
+
+
+def read_categories(
+    arg: str,
+    names: Sequence[str],
+    *,
+    input_format: str | None = None,
+    no_header: bool = False,
+    stdin: BinaryIO | None = None,
+) -> tuple[str, list[list[str]]]:
+    """Columns ``names`` of a raw dataset (one row per observation) as text categories.
+
+    Cells are kept exactly as written, like labels: ``""``, ``NA`` and ``1.0`` are
+    categories of their own. CSV/TSV columns are named by the header (or 1, 2, ...
+    with ``no_header``); JSON must be an array of records. Returns the source's name
+    and one list of strings per name.
+    """
+    src = open_source(arg, input_format, stdin)
+    if src.inline is not None:
+        raise UsageError(f"{arg!r}: raw observations come from a file or -, not inline numbers")
+    assert src.data is not None
+    data = src.data[3:] if src.data.startswith(_BOM) else src.data
+    fmt = src.format or sniff(data)
+    if fmt == "json":
+        return src.name, _json_categories(src.name, data, names)
+    sep = "\t" if fmt == "tsv" else ","
+    records = _head_records(src.name, data, sep, 1)
+    if not records:
+        raise InvalidDataError(f"{src.name}: empty input: no header and no rows")
+    header = [str(i) for i in range(1, len(records[0]) + 1)] if no_header else records[0]
+    for name in names:
+        if name not in header:
+            raise UsageError(f"{src.name}: no column {quote(name)}; columns: {_names(header)}")
+    frame = _read_frame(
+        src.name,
+        data,
+        sep=sep,
+        header=None if no_header else 0,
+        usecols=[header.index(n) for n in names],
+        dtype=str,
+    )
+    if len(frame) == 0:
+        raise InvalidDataError(f"{src.name}: a header and no data rows")
+    by_index = {header.index(n): k for k, n in enumerate(frame.columns)}
+    return src.name, [
+        frame.iloc[:, by_index[header.index(n)]].tolist() if no_header else frame[n].tolist()
+        for n in names
+    ]
+
+
+def read_joint_counts(
+    arg: str,
+    x: str,
+    y: str,
+    *,
+    input_format: str | None = None,
+    no_header: bool = False,
+    stdin: BinaryIO | None = None,
+) -> FloatArray:
+    """The joint counts of columns ``x`` and ``y`` of raw data: one row per value of
+    x, one column per value of y, in the order they first appear."""
+    import pandas as pd
+
+    if x == y:
+        raise UsageError(f"--x and --y both name {quote(x)}; give two columns")
+    _, (xs, ys) = read_categories(
+        arg, [x, y], input_format=input_format, no_header=no_header, stdin=stdin
+    )
+    x_codes, x_values = pd.factorize(pd.Series(xs, dtype=object), sort=False)
+    y_codes, y_values = pd.factorize(pd.Series(ys, dtype=object), sort=False)
+    nx, ny = len(x_values), len(y_values)
+    cells = np.bincount(x_codes * ny + y_codes, minlength=nx * ny)
+    return cells.reshape(nx, ny).astype(np.float64)
+
+
+def _json_categories(name: str, data: bytes, names: Sequence[str]) -> list[list[str]]:
+    try:
+        doc = json.loads(data.decode("utf-8-sig"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as e:
+        raise _decode_error(name, data, e) from None
+    except json.JSONDecodeError as e:
+        raise InvalidDataError(
+            f"{name}: line {e.lineno}, column {e.colno}: invalid JSON: {e.msg}"
+        ) from None
+    except (InvalidDataError, RecursionError) as e:
+        raise InvalidDataError(f"{name}: invalid JSON: {e or 'nested too deeply'}") from None
+    if not (isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc)):
+        raise InvalidDataError(f"{name}: raw observations must be a JSON array of records")
+    out: list[list[str]] = []
+    for col in names:
+        values = []
+        for i, record in enumerate(doc):
+            if col not in record:
+                raise InvalidDataError(f"{name}: record {i + 1} has no key {quote(col)}")
+            value = record[col]
+            values.append(value if isinstance(value, str) else json.dumps(value))
+        out.append(values)
+    return out

@@ -1,0 +1,357 @@
+"""Many distributions at once: ``matrix``, ``pairs``, ``entropy`` and ``mi``.
+
+Like :mod:`kldiv_cli.compare`, this module ties the readers to the core and neither
+reads arguments nor prints. A table becomes a :class:`Stack`: its distributions as
+the rows of one array over shared bins (the table's numeric columns, or with
+``rows=True`` its rows), validated once, so that the core works on whole arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+
+from kldiv_cli import core
+from kldiv_cli.compare import MAX_NAMED, Check, _some
+from kldiv_cli.errors import InvalidDataError, UsageError
+from kldiv_cli.inputs import FloatArray, Labels, Table, is_close_to_integer, quote
+
+#: The measures of ``kldiv matrix``.
+MATRIX_MEASURES: Final = ("jsd", "js_distance", "kl", "cross_entropy")
+
+#: The estimators of ``kldiv entropy`` (more come with the counts statistics).
+ESTIMATORS: Final = ("plugin",)
+
+
+@dataclass
+class Stack:
+    """The distributions of one table as the rows of ``values`` (shape ``(n, K)``).
+
+    ``names`` names the distributions (column names, or with ``rows`` the row
+    labels); ``bins`` labels the K entries they share.
+    """
+
+    table: Table
+    names: list[str]
+    bins: Labels
+    values: FloatArray
+    rows: bool
+
+    @property
+    def source(self) -> str:
+        return self.table.source
+
+    @property
+    def totals(self) -> FloatArray:
+        with np.errstate(over="ignore"):  # a total beyond the float range is reported as inf
+            return np.asarray(self.values.sum(axis=1), dtype=np.float64)
+
+    def where(self, i: int, k: int) -> str:
+        """``a.csv: line 4, column 'n', label 'x'``: entry k of distribution i."""
+        if self.rows:
+            return f"{self.source}: {self.table.where(i, self.bins.take([k])[0])}"
+        return f"{self.source}: {self.table.where(k, self.names[i] or None)}"
+
+    def describe(self, i: int) -> str:
+        """``a.csv, column 'n'`` or ``a.csv, row 'x'``: distribution i, for messages."""
+        kind = "row" if self.rows else "column"
+        name = self.names[i]
+        return f"{self.source}, {kind} {quote(name)}" if name else self.source
+
+
+def stack(table: Table, *, rows: bool = False, each_positive: bool = True) -> Stack:
+    """The distributions of ``table``: its numeric columns, or with ``rows`` its rows.
+
+    Every column but the label column must be numeric (a column that is not is an
+    error naming its first bad cell, rather than a distribution silently left out).
+    Every value must be finite and >= 0, and every distribution have a positive total
+    (with ``each_positive=False``, only the whole table: a contingency table may hold
+    a row of zeros).
+    """
+    names = list(table.columns)
+    columns = []
+    for name in names:
+        values = table.columns[name]
+        if values is None:
+            raise InvalidDataError(table.problem(name))
+        columns.append(values)
+    if rows:
+        values = np.column_stack(columns) if columns else np.empty((table.labels.size, 0))
+        found = Stack(table, table.labels.values, Labels.of(names), values, rows=True)
+        if table.labels.positional:
+            found.names = [str(i) for i in range(1, table.labels.size + 1)]
+    else:
+        found = Stack(table, names, table.labels, np.vstack(columns), rows=False)
+    _validate(found, each_positive)
+    return found
+
+
+def _validate(s: Stack, each_positive: bool) -> None:
+    """Finite, non-negative values and a positive total for every distribution."""
+    v = s.values
+    if v.size == 0:
+        raise InvalidDataError(f"{s.source}: no values")
+    lowest = v.min()  # NaN propagates through min: one pass screens everything
+    if not (lowest >= 0.0 and np.isfinite(v.max())):
+        for mask, what in (
+            (np.isnan(v), "is NaN"),
+            (np.isinf(v), "is infinite (or beyond the float range)"),
+            (v < 0.0, "is negative"),
+        ):
+            bad = np.argwhere(mask)
+            if bad.size:
+                i, k = (int(x) for x in bad[0])
+                raise InvalidDataError(f"{s.where(i, k)}: value {float(v[i, k])!r} {what}")
+    if not each_positive:
+        if not v.max() > 0.0:
+            raise InvalidDataError(f"{s.source}: no positive value (all {v.size} are 0)")
+        return
+    empty = np.flatnonzero(~(v.max(axis=1) > 0.0))
+    if empty.size:
+        i = int(empty[0])
+        raise InvalidDataError(f"{s.describe(i)}: no positive value (all {v.shape[1]} are 0)")
+
+
+def align_stacks(a: Stack, b: Stack) -> tuple[Labels, FloatArray, FloatArray]:
+    """Both stacks over one list of bins: the union of their labels (A's order, then
+    B's new ones; absent = 0), or by position when neither is labelled."""
+    if a.bins.positional or b.bins.positional:
+        if not (a.bins.positional and b.bins.positional):
+            bare, named = (a, b) if a.bins.positional else (b, a)
+            raise InvalidDataError(
+                f"{bare.source} has no labels and {named.source} has; give both labels or neither"
+            )
+        if a.values.shape[1] != b.values.shape[1]:
+            raise InvalidDataError(
+                f"lengths differ: {a.source} has {a.values.shape[1]} entries per distribution "
+                f"and {b.source} has {b.values.shape[1]}"
+            )
+        return a.bins, a.values, b.values
+    a_labels, b_labels = a.bins.values, b.bins.values
+    if a_labels == b_labels:
+        return a.bins, a.values, b.values
+    index = {label: i for i, label in enumerate(a_labels)}
+    union = list(a_labels)
+    b_pos = np.empty(len(b_labels), dtype=np.intp)
+    for j, label in enumerate(b_labels):
+        i = index.get(label)
+        if i is None:
+            i = index[label] = len(union)
+            union.append(label)
+        b_pos[j] = i
+    av = np.zeros((a.values.shape[0], len(union)))
+    av[:, : len(a_labels)] = a.values
+    bv = np.zeros((b.values.shape[0], len(union)))
+    bv[:, b_pos] = b.values
+    return Labels.of(union), av, bv
+
+
+def probability_warnings(s: Stack) -> list[str]:
+    """The spec's hint, once per stack: distributions whose values are all <= 1 and
+    that sum to neither 1 nor an integer."""
+    totals = s.totals
+    odd = [
+        i
+        for i in np.flatnonzero(s.values.max(axis=1) <= 1.0).tolist()
+        if not is_close_to_integer(float(totals[i]))
+    ]
+    if not odd:
+        return []
+    first = odd[0]
+    more = f" ({len(odd)} distributions like it)" if len(odd) > 1 else ""
+    return [
+        f"{s.describe(first)} sums to {float(totals[first])!r}, not 1{more}; "
+        "normalized (did you mean probabilities?)"
+    ]
+
+
+# --------------------------------------------------------------------------- matrix
+
+
+@dataclass
+class MatrixResult:
+    measure: str
+    unit: str
+    rows: list[str]
+    columns: list[str]
+    matrix: FloatArray
+    warnings: list[str] = field(default_factory=list)
+
+
+def matrix(
+    tables: list[Table],
+    *,
+    measure: str = "jsd",
+    rows: bool = False,
+    unit: str = "bits",
+    pseudocount: float = 0.0,
+) -> MatrixResult:
+    """One measure for every pair: entry (i, j) is measure(row i, column j).
+
+    With one table, its distributions against themselves; with two, every
+    distribution of the first against every one of the second, over the union of
+    their labels.
+    """
+    from kldiv_cli.pairwise import pairwise
+
+    if measure not in MATRIX_MEASURES:
+        raise UsageError(f"unknown measure {measure!r}; choose {', '.join(MATRIX_MEASURES)}")
+    core.unit_scale(unit)
+    stacks = [stack(t, rows=rows) for t in tables]
+    warnings = [w for s in stacks for w in probability_warnings(s)]
+    if len(stacks) == 1:
+        (a,) = stacks
+        p = a.values + pseudocount if pseudocount else a.values
+        result = pairwise(p, None, measure=measure, unit=unit)
+        names = a.names
+        columns = a.names
+    else:
+        a, b = stacks
+        _, p, q = align_stacks(a, b)
+        if pseudocount:
+            p, q = p + pseudocount, q + pseudocount
+        result = pairwise(p, q, measure=measure, unit=unit)
+        names, columns = a.names, b.names
+    infinite = int(np.isinf(result).sum())
+    if infinite:
+        warnings.append(
+            f"{infinite} of {result.size} entries are infinite: the column's distribution is 0 "
+            "where the row's is not (--pseudocount A smooths)"
+        )
+    return MatrixResult(measure, unit, names, columns, result, warnings)
+
+
+# --------------------------------------------------------------------------- pairs
+
+
+@dataclass
+class PairsResult:
+    unit: str
+    names: list[str]
+    measures: dict[str, FloatArray]  # key -> one value per pair
+    checks: list[tuple[str, Check]]  # (pair name, check with its value)
+    warnings: list[str] = field(default_factory=list)
+
+    def total(self, key: str) -> float:
+        return float(self.measures[key].sum())
+
+    def mean(self, key: str) -> float:
+        return float(self.measures[key].mean())
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for _, check in self.checks)
+
+
+def pairs(
+    tables: list[Table],
+    *,
+    rows: bool = False,
+    unit: str = "bits",
+    pseudocount: float = 0.0,
+    checks: list[Check] | None = None,
+) -> PairsResult:
+    """The i-th distribution of P against the one of Q with the same name: every
+    measure of ``compare`` per pair."""
+    core.unit_scale(unit)
+    a, b = (stack(t, rows=rows) for t in tables)
+    missing = [(a, b, n) for n in a.names if n not in set(b.names)]
+    missing += [(b, a, n) for n in b.names if n not in set(a.names)]
+    if missing:
+        has, lacks, name = missing[0]
+        more = f" ({len(missing)} unmatched in all)" if len(missing) > 1 else ""
+        raise InvalidDataError(
+            f"{has.describe(has.names.index(name))} has no match in {lacks.source}{more}; "
+            "pairs are matched by name"
+        )
+    labels, p, q = align_stacks(a, b)
+    order = [b.names.index(n) for n in a.names] if a.names != b.names else None
+    if order is not None:
+        q = q[order]
+    if pseudocount:
+        p, q = p + pseudocount, q + pseudocount
+    values = core.measures(p, q, unit=unit, axis=-1)  # type: ignore[arg-type]
+    measures = {key: np.atleast_1d(np.asarray(values[key])) for key in core.MEASURES}
+    warnings = probability_warnings(a) + probability_warnings(b)
+    warnings += _infinite_warnings(a.names, labels, p, q)
+    results = [
+        (name, Check(c.measure, c.limit, float(measures[c.measure][i])))
+        for c in checks or []
+        for i, name in enumerate(a.names)
+    ]
+    return PairsResult(unit, a.names, measures, results, warnings)
+
+
+def _infinite_warnings(names: list[str], labels: Labels, p: FloatArray, q: FloatArray) -> list[str]:
+    out = []
+    for x, y, direction, zero in ((p, q, "D(P||Q)", "q = 0 < p"), (q, p, "D(Q||P)", "p = 0 < q")):
+        where = (x > 0) & ~(y > 0)
+        for i in np.flatnonzero(where.any(axis=1)).tolist()[:MAX_NAMED]:
+            at = labels.take(np.flatnonzero(where[i]))
+            out.append(
+                f"pair {quote(names[i])}: {direction} is infinite: {zero} at "
+                f"{_some(at, labels.positional)}"
+            )
+    return out
+
+
+# --------------------------------------------------------------------------- entropy
+
+
+@dataclass
+class EntropyResult:
+    unit: str
+    estimator: str
+    names: list[str]
+    n: FloatArray
+    support: Any  # int array
+    entropy: FloatArray
+    warnings: list[str] = field(default_factory=list)
+
+
+def entropies(
+    table: Table, *, rows: bool = False, unit: str = "bits", estimator: str = "plugin"
+) -> EntropyResult:
+    """Per distribution: its total ``n``, its support (non-zero entries), its entropy."""
+    if estimator not in ESTIMATORS:
+        raise UsageError(f"unknown estimator {estimator!r}; choose {', '.join(ESTIMATORS)}")
+    s = stack(table, rows=rows)
+    h = np.atleast_1d(np.asarray(core.entropy(s.values, unit=unit, axis=1)))  # type: ignore[arg-type]
+    support = np.count_nonzero(s.values, axis=1)
+    return EntropyResult(unit, estimator, s.names, s.totals, support, h, probability_warnings(s))
+
+
+# --------------------------------------------------------------------------- mi
+
+
+@dataclass
+class MiResult:
+    unit: str
+    n: float
+    measures: dict[str, float]
+    shape: tuple[int, int]
+    #: What X and Y are: column names, or "rows" and "columns" of a table.
+    x: str = "rows"
+    y: str = "columns"
+    warnings: list[str] = field(default_factory=list)
+
+
+def mi_of_table(table: Table, *, unit: str = "bits") -> MiResult:
+    """Mutual information of a contingency table: rows are the values of X, numeric
+    columns the values of Y, cells counts."""
+    counts = stack(table, rows=True, each_positive=False).values
+    x = table.label_column or "rows"
+    return mi_of_counts(counts, unit=unit, x=x, y="columns")
+
+
+def mi_of_counts(
+    counts: FloatArray, *, unit: str = "bits", x: str = "rows", y: str = "columns"
+) -> MiResult:
+    """Mutual information of a validated joint count table (rows X, columns Y)."""
+    from kldiv_cli.information import mutual_information
+
+    values = mutual_information(counts, unit=unit)
+    rows, cols = counts.shape
+    return MiResult(unit, float(counts.sum()), values, (rows, cols), x, y)
