@@ -204,7 +204,7 @@ def matrix(
     if len(stacks) == 1:
         (a,) = stacks
         p = a.values + pseudocount if pseudocount else a.values
-        result = pairwise(p, None, measure=measure, unit=unit)
+        result = pairwise(p, None, measure=measure, unit=unit)  # type: ignore[arg-type]
         names = a.names
         columns = a.names
     else:
@@ -212,7 +212,7 @@ def matrix(
         _, p, q = align_stacks(a, b)
         if pseudocount:
             p, q = p + pseudocount, q + pseudocount
-        result = pairwise(p, q, measure=measure, unit=unit)
+        result = pairwise(p, q, measure=measure, unit=unit)  # type: ignore[arg-type]
         names, columns = a.names, b.names
     infinite = int(np.isinf(result).sum())
     if infinite:

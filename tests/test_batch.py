@@ -158,7 +158,9 @@ def test_pairs_check_fails_and_names_the_pair() -> None:
 def test_pairs_table_format_shows_the_sum_and_mean() -> None:
     run = kldiv("pairs", DEC_P, DEC_Q, "--format", "table")
     assert run.status == 0
-    assert "sum" in run.out and "mean" in run.out and "unit: bits" in run.out
+    assert "sum" in run.out
+    assert "mean" in run.out
+    assert "unit: bits" in run.out
 
 
 # --------------------------------------------------------------------------- entropy
@@ -167,7 +169,8 @@ def test_pairs_table_format_shows_the_sum_and_mean() -> None:
 def test_entropy_of_each_column_against_scipy() -> None:
     run = kldiv("entropy", str(SAMPLES / "dice.csv"), "--label", "face", "--format", "json")
     doc = run.json()
-    assert doc["command"] == "entropy" and doc["estimator"] == "plugin"
+    assert doc["command"] == "entropy"
+    assert doc["estimator"] == "plugin"
     fair = [102, 97, 99, 104, 96, 102]
     first = doc["distributions"][0]
     assert first == {
@@ -194,7 +197,8 @@ def test_entropy_rows_and_units(tmp_path: Path) -> None:
 
 
 def test_entropy_of_inline_numbers_is_one_bit() -> None:
-    assert kldiv("entropy", "0.5,0.5", "--format", "tsv").out == "name\tn\tsupport\tentropy\n\t1.0\t2\t1.0\n"
+    run = kldiv("entropy", "0.5,0.5", "--format", "tsv")
+    assert run.out == "name\tn\tsupport\tentropy\n\t1.0\t2\t1.0\n"
 
 
 def test_entropy_rejects_an_all_zero_column_naming_it(tmp_path: Path) -> None:
@@ -225,7 +229,9 @@ RAW = "x,y\n" + "a,u\n" * 3 + "a,v\n" + "b,u\n" + "b,v\n" * 3
 def test_mi_of_a_contingency_table_by_hand(tmp_path: Path) -> None:
     path = write(tmp_path, "c.csv", CONTINGENCY)
     doc = kldiv("mi", path, "--format", "json").json()
-    assert doc["command"] == "mi" and doc["unit"] == "bits" and doc["n"] == 8.0
+    assert doc["command"] == "mi"
+    assert doc["unit"] == "bits"
+    assert doc["n"] == 8.0
     m = doc["measures"]
     joint = -(6 / 8) * math.log2(3 / 8) - (2 / 8) * math.log2(1 / 8)
     assert m["entropy_x"] == pytest.approx(1.0, rel=1e-15)
@@ -283,7 +289,8 @@ def test_mi_table_and_csv_formats(tmp_path: Path) -> None:
     path = write(tmp_path, "c.csv", CONTINGENCY)
     assert "I(X;Y)" in kldiv("mi", path, "--format", "table").out
     lines = kldiv("mi", path, "--format", "csv").out.splitlines()
-    assert lines[0] == "measure,value" and lines[1] == "entropy_x,1.0"
+    assert lines[0] == "measure,value"
+    assert lines[1] == "entropy_x,1.0"
 
 
 def test_every_new_command_has_help_and_an_example() -> None:
@@ -322,13 +329,16 @@ def test_matrix_kl_is_row_against_column_with_inf_where_the_column_lacks_a_label
     run = kldiv("matrix", path, "--measure", "kl", "--format", "json")
     doc = run.json()
     assert set(doc) >= {"command", "measure", "unit", "rows", "columns", "matrix"}
-    assert doc["command"] == "matrix" and doc["measure"] == "kl" and doc["unit"] == "bits"
+    assert doc["command"] == "matrix"
+    assert doc["measure"] == "kl"
+    assert doc["unit"] == "bits"
     a, b, c = np.array([1, 1, 0]) / 2, np.array([1, 0, 0]), np.array([2, 1, 1]) / 4
     m = doc["matrix"]
     assert m[0][1] == "inf"  # D(a||b): b = 0 < a at y
     assert m[1][0] == pytest.approx(scipy.stats.entropy(b, a, base=2), rel=1e-12)
     assert m[0][2] == pytest.approx(scipy.stats.entropy(a, c, base=2), rel=1e-12)
-    assert m[2][0] == "inf" and m[2][1] == "inf"
+    assert m[2][0] == "inf"
+    assert m[2][1] == "inf"
     assert [m[i][i] for i in range(3)] == [0.0, 0.0, 0.0]
     assert "3 of 9 entries are infinite" in run.err
 
@@ -339,8 +349,10 @@ def test_matrix_cross_entropy_is_entropy_plus_kl(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "r.csv",
-        "k,a,b,c,d\n" + "".join(f"r{i}," + ",".join(map(repr, row)) + "\n"
-                               for i, row in enumerate(data.tolist())),  # fmt: skip
+        "k,a,b,c,d\n"
+        + "".join(
+            f"r{i}," + ",".join(map(repr, row)) + "\n" for i, row in enumerate(data.tolist())
+        ),
     )
     ce = read_csv_matrix(kldiv("matrix", path, "--rows", "--measure", "cross_entropy").out, "\t")
     kl = read_csv_matrix(kldiv("matrix", path, "--rows", "--measure", "kl").out, "\t")
@@ -384,7 +396,8 @@ def test_matrix_table_is_cut_with_a_note() -> None:
     result = batch.matrix([read_table(LETTERS)])
     text = render.matrix_table(result, width=60, color=False)
     assert "showing 3 of 12 columns; --format csv prints them all" in text
-    assert "english" in text and "czech" in text
+    assert "english" in text
+    assert "czech" in text
 
 
 def test_matrix_names_with_separators_are_quoted(tmp_path: Path) -> None:
