@@ -423,7 +423,7 @@ def _read_tables(
     given = [s for s in sources if s is not None]
     if given.count("-") > 1:
         raise UsageError("both sources are - (standard input); at most one may be")
-    return [
+    tables = [
         read_table(
             s,
             input_format=input_format.value if input_format else None,
@@ -432,6 +432,14 @@ def _read_tables(
         )
         for s in given
     ]
+    # A CSV or JSON records without the column already refused it; inline numbers and
+    # JSON objects or arrays have no columns, and must not drop --label silently.
+    if label is not None and all(table.label_column != label for table in tables):
+        raise UsageError(
+            f"--label {label!r}: no source has a column of that name "
+            f"({', '.join(table.source for table in tables)})"
+        )
+    return tables
 
 
 # --------------------------------------------------------------------------- matrix

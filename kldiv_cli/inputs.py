@@ -46,7 +46,12 @@ def parse_number(text: str) -> float | None:
 
     Stricter than :func:`float`: no ``1_000``, no hex.
     """
-    return float(text) if _NUMBER.fullmatch(text) else None
+    if not _NUMBER.fullmatch(text):
+        return None
+    try:
+        return float(text)
+    except ValueError:  # \s matches \x1c-\x1f, which float() does not take as blanks
+        return None
 
 
 def quote(label: str) -> str:
@@ -333,17 +338,20 @@ def _head_records(
         text = head[: e.start].decode("utf-8-sig")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     records: list[list[str]] = []
+    start = 1  # the line where the record being read starts
     try:
         for record in reader:
             if record:
                 records.append(record)
             if len(records) == count:
                 break
+            start = reader.line_num + 1
     except csv.Error as e:
         if len(records) < count:  # past the records needed, the full parse reports it
             if truncated:
                 return _head_records(name, data, sep, count, size * 16)
-            raise InvalidDataError(f"{name}: line {reader.line_num}: {_csv_problem(e)}") from None
+            line = _csv_error_line(e, reader.line_num, start)
+            raise InvalidDataError(f"{name}: line {line}: {_csv_problem(e)}") from None
     if truncated and len(records) < count:
         return _head_records(name, data, sep, count, size * 16)
     return records
@@ -354,6 +362,34 @@ def _csv_problem(e: csv.Error) -> str:
     if "unexpected end of data" in text:
         return "a quoted field is never closed (unexpected end of data)"
     return text
+
+
+def _csv_error_line(e: csv.Error, line_num: int, start: int) -> int:
+    """Where a csv error is: a quote never closed is where its record starts (the
+    reader only notices at the end of the data); anything else, where the reader is."""
+    return start if "unexpected end of data" in str(e) else line_num
+
+
+def _stray_quote(text: str, sep: str) -> int | None:
+    """The offset of a quote inside an unquoted field (RFC 4180 forbids it), or None.
+
+    Run after the csv module has accepted ``text``: every quoted field is then well
+    formed, and a quote that does not open a field (at the start of the text or after
+    a separator or line end) is a stray one.
+    """
+    pattern = _STRAY_QUOTE.get(sep)
+    if pattern is None:
+        field_start = re.escape(sep) + r"\r\n"
+        pattern = _STRAY_QUOTE[sep] = re.compile(
+            rf'(?:(?<=[{field_start}])|^)"[^"]*(?:""[^"]*)*"|"'
+        )
+    for match in pattern.finditer(text):
+        if len(match.group()) == 1:
+            return match.start()
+    return None
+
+
+_STRAY_QUOTE: dict[str, re.Pattern[str]] = {}
 
 
 def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | None) -> Table:
@@ -482,8 +518,8 @@ def _csv_table_slow(
         raise _decode_error(name, data, e) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     lines: list[int] = []
+    start = 1
     try:
-        start = 1
         for record in reader:
             if record:
                 if len(record) != len(header):
@@ -493,7 +529,17 @@ def _csv_table_slow(
                 lines.append(start)
             start = reader.line_num + 1
     except csv.Error as e:
-        raise InvalidDataError(f"{name}: line {reader.line_num}: {_csv_problem(e)}") from None
+        line = _csv_error_line(e, reader.line_num, start)
+        raise InvalidDataError(f"{name}: line {line}: {_csv_problem(e)}") from None
+    stray = _stray_quote(text, sep)
+    if stray is not None:
+        start = max(text.rfind(c, 0, stray) for c in (sep, "\n", "\r")) + 1
+        ends = [i for i in (text.find(c, stray) for c in (sep, "\n", "\r")) if i >= 0]
+        field = text[start : min(ends, default=len(text))]
+        raise InvalidDataError(
+            f"{name}: line {text.count(chr(10), 0, stray) + 1}: a quote inside the unquoted "
+            f"field {field!r}; quote the whole field and double its quotes"
+        )
     if not no_header:
         lines = lines[1:]
     if not lines:
@@ -562,6 +608,8 @@ class _Grid:
     def scan(cls, data: bytes, sep: str, columns: int, no_header: bool) -> _Grid | None:
         if b'"' in data:
             return None
+        if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+            return None  # a bare \r: pandas ends a row there, the grid would not
         b = np.frombuffer(data, np.uint8)
         is_mark = b == ord(sep)
         is_mark |= b == 10
@@ -622,7 +670,7 @@ class _Grid:
         starts, ends = self.spans(data, column)
         lengths = ends - starts
         longest = int(lengths.max())
-        if longest > 256:  # long labels: the exact check costs no more than hashing
+        if longest == 0 or longest > 256:  # all empty, or long: the exact check is as cheap
             _check_unique(table.labels.values, table)
             return
         words = np.frombuffer(data, np.uint64, count=len(data) // 8)  # a view, no copy
@@ -702,7 +750,52 @@ def _word_at(
 
 
 def _reject_constant(token: str) -> float:
-    raise InvalidDataError(f"{token} is not valid JSON (use a number)")
+    raise _ConstantError(token)
+
+
+class _ConstantError(InvalidDataError):
+    """NaN, Infinity or -Infinity in a JSON text; where it is is found afterwards."""
+
+    def __init__(self, token: str):
+        super().__init__(f"{token} is not valid JSON (use a number)")
+        self.token = token
+
+
+# A JSON string (skipped) or one of the constants json.loads takes and JSON has not.
+_CONSTANT: Final = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+
+
+def _constant_place(text: str, token: str) -> str:
+    """``line 3, column 8``: where the first ``token`` outside a string is."""
+    for match in _CONSTANT.finditer(text):
+        if match.group(1) == token:
+            at = match.start()
+            line = text.count("\n", 0, at) + 1
+            return f"line {line}, column {at - text.rfind(chr(10), 0, at)}"
+    return "somewhere"  # pragma: no cover - json.loads met it, so it is there
+
+
+class _Number(float):
+    """A JSON number that remembers how it was written (for labels: ``--label id``)."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> _Number:
+        number = super().__new__(cls, text)  # float() of a digit string never raises
+        number.text = text
+        return number
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(text: str, what: str) -> str:
+    """A JSON string that is to be a label: a lone surrogate (``"\\ud800"``) is not a
+    character, and could not be written out."""
+    if not text.isascii() and _SURROGATE.search(text):
+        raise InvalidDataError(f"{what} {quote(text)} holds a lone UTF-16 surrogate")
+    return text
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -710,7 +803,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for key, value in pairs:
         if key in out:
             raise InvalidDataError(f"key {quote(key)} appears twice in one object")
-        out[key] = value
+        out[_check_text(key, "key")] = value
     return out
 
 
@@ -744,14 +837,22 @@ def _json_table(name: str, data: bytes, label: str | None) -> Table:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise _decode_error(name, data, e) from None
+    # With --label, a number may be a label: keep its text, as written.
+    number = float if label is None else _Number
     try:
         doc = json.loads(
-            text, parse_constant=_reject_constant, object_pairs_hook=_pairs, parse_int=float
+            text,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_pairs,
+            parse_int=number,
+            parse_float=number,
         )
     except json.JSONDecodeError as e:
         raise InvalidDataError(
             f"{name}: line {e.lineno}, column {e.colno}: invalid JSON: {e.msg}"
         ) from None
+    except _ConstantError as e:
+        raise InvalidDataError(f"{name}: {_constant_place(text, e.token)}: {e}") from None
     except InvalidDataError as e:
         raise InvalidDataError(f"{name}: {e}") from None
     except RecursionError:
@@ -831,14 +932,15 @@ def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -
         labels = []
         for i, rec in enumerate(records):
             value = rec[label_key]
-            if not isinstance(value, str):
-                if isinstance(value, float) and label is not None:
-                    value = json.dumps(int(value) if value.is_integer() else value)
-                else:
-                    raise InvalidDataError(
-                        f"{name}: record {i + 1}: label {quote(label_key)} "
-                        f"is {json.dumps(value)}, not a string"
-                    )
+            if isinstance(value, str):
+                _check_text(value, f"{name}: record {i + 1}: label")
+            elif isinstance(value, _Number):  # --label names a key of numbers: as written
+                value = value.text
+            else:
+                raise InvalidDataError(
+                    f"{name}: record {i + 1}: label {quote(label_key)} "
+                    f"is {json.dumps(value)}, not a string"
+                )
             labels.append(value)
     columns, problems = _json_columns_of(
         (
