@@ -16,7 +16,7 @@ import numpy as np
 from kldiv_cli import core
 from kldiv_cli.compare import MAX_NAMED, Check, _some
 from kldiv_cli.errors import InvalidDataError, UsageError
-from kldiv_cli.inputs import FloatArray, Labels, Table, is_close_to_integer, quote
+from kldiv_cli.inputs import FloatArray, Labels, Table, is_close_to_integer, quote, union_of
 
 #: The measures of ``kldiv matrix``.
 MATRIX_MEASURES: Final = ("jsd", "js_distance", "kl", "cross_entropy")
@@ -129,23 +129,7 @@ def align_stacks(a: Stack, b: Stack) -> tuple[Labels, FloatArray, FloatArray]:
                 f"and {b.source} has {b.values.shape[1]}"
             )
         return a.bins, a.values, b.values
-    a_labels, b_labels = a.bins.values, b.bins.values
-    if a_labels == b_labels:
-        return a.bins, a.values, b.values
-    index = {label: i for i, label in enumerate(a_labels)}
-    union = list(a_labels)
-    b_pos = np.empty(len(b_labels), dtype=np.intp)
-    for j, label in enumerate(b_labels):
-        i = index.get(label)
-        if i is None:
-            i = index[label] = len(union)
-            union.append(label)
-        b_pos[j] = i
-    av = np.zeros((a.values.shape[0], len(union)))
-    av[:, : len(a_labels)] = a.values
-    bv = np.zeros((b.values.shape[0], len(union)))
-    bv[:, b_pos] = b.values
-    return Labels.of(union), av, bv
+    return union_of(a.bins, b.bins, a.values, b.values)
 
 
 def probability_warnings(s: Stack) -> list[str]:

@@ -405,6 +405,17 @@ def _color() -> bool:
     return not os.environ.get("NO_COLOR") and _is_terminal()  # no-color.org: non-empty
 
 
+def _render(render: Any, command: str, result: Any, out_format: str, **options: Any) -> str:
+    """The text of ``result`` in ``out_format``, by ``render.<command>_json``,
+    ``_table`` or ``_delimited``."""
+    if out_format == "json":
+        return str(getattr(render, f"{command}_json")(result))
+    if out_format == "table":
+        return str(getattr(render, f"{command}_table")(result, color=_color()))
+    delimited = getattr(render, f"{command}_delimited")
+    return str(delimited(result, _separator(out_format), **options))
+
+
 def _warn_all(warnings: list[str], quiet: bool) -> None:
     if not quiet:
         for warning in warnings:
@@ -486,13 +497,7 @@ def matrix(
         tables, measure=measure.value, rows=rows, unit=unit.value, pseudocount=pseudocount
     )
     _warn_all(result.warnings, quiet)
-    if out_format == "json":
-        text = render.matrix_json(result)
-    elif out_format == "table":
-        text = render.matrix_table(result, color=_color())
-    else:
-        text = render.matrix_delimited(result, _separator(out_format), long=long)
-    _emit(text)
+    _emit(_render(render, "matrix", result, out_format, long=long))
     return 0
 
 
@@ -528,13 +533,7 @@ def pairs(
     tables = _read_tables([p_source, q_source], input_format, no_header, label)
     result = run_pairs(tables, rows=rows, unit=unit.value, pseudocount=pseudocount, checks=checks)
     _warn_all(result.warnings, quiet)
-    if out_format == "json":
-        text = render.pairs_json(result)
-    elif out_format == "table":
-        text = render.pairs_table(result, color=_color())
-    else:
-        text = render.pairs_delimited(result, _separator(out_format))
-    _emit(text)
+    _emit(_render(render, "pairs", result, out_format))
     for line in render.pair_check_failures(result):
         sys.stderr.write(f"{PROG}: {line}\n")
     return 0 if result.passed else 1
@@ -569,13 +568,7 @@ def entropy(
     (source,) = _read_tables([table], input_format, no_header, label)
     result = entropies(source, rows=rows, unit=unit.value, estimator=estimator.value)
     _warn_all(result.warnings, quiet)
-    if out_format == "json":
-        text = render.entropy_json(result)
-    elif out_format == "table":
-        text = render.entropy_table(result, color=_color())
-    else:
-        text = render.entropy_delimited(result, _separator(out_format))
-    _emit(text)
+    _emit(_render(render, "entropy", result, out_format))
     return 0
 
 
@@ -622,13 +615,7 @@ def mi(
         (source,) = _read_tables([table], input_format, no_header, label)
         result = mi_of_table(source, unit=unit.value)
     _warn_all(result.warnings, quiet)
-    if out_format == "json":
-        text = render.mi_json(result)
-    elif out_format == "table":
-        text = render.mi_table(result, color=_color())
-    else:
-        text = render.mi_delimited(result, _separator(out_format))
-    _emit(text)
+    _emit(_render(render, "mi", result, out_format))
     return 0
 
 

@@ -1004,22 +1004,30 @@ def align(p: Distribution, q: Distribution, pseudocount: float = 0.0) -> Aligned
 
 
 def _union(p: Distribution, q: Distribution) -> tuple[Labels, FloatArray, FloatArray]:
-    p_labels, q_labels = p.labels.values, q.labels.values
-    if p_labels == q_labels:
-        return p.labels, p.values, q.values
-    index = {lab: i for i, lab in enumerate(p_labels)}
-    union = list(p_labels)
-    q_pos = np.empty(len(q_labels), dtype=np.intp)
-    for j, lab in enumerate(q_labels):
+    return union_of(p.labels, q.labels, p.values, q.values)
+
+
+def union_of(
+    p_labels: Labels, q_labels: Labels, p_values: FloatArray, q_values: FloatArray
+) -> tuple[Labels, FloatArray, FloatArray]:
+    """Values over the union of two label lists (P's order, then Q's new labels; absent
+    = 0), along the last axis: one distribution each, or a stack of them."""
+    p_names, q_names = p_labels.values, q_labels.values
+    if p_names == q_names:
+        return p_labels, p_values, q_values
+    index = {lab: i for i, lab in enumerate(p_names)}
+    union = list(p_names)
+    q_pos = np.empty(len(q_names), dtype=np.intp)
+    for j, lab in enumerate(q_names):
         i = index.get(lab)
         if i is None:
             i = index[lab] = len(union)
             union.append(lab)
         q_pos[j] = i
-    pv = np.zeros(len(union))
-    pv[: len(p_labels)] = p.values
-    qv = np.zeros(len(union))
-    qv[q_pos] = q.values
+    pv = np.zeros((*p_values.shape[:-1], len(union)))
+    pv[..., : len(p_names)] = p_values
+    qv = np.zeros((*q_values.shape[:-1], len(union)))
+    qv[..., q_pos] = q_values
     return Labels.of(union), pv, qv
 
 
