@@ -14,7 +14,7 @@ from typing import Any, Final
 import numpy as np
 
 from kldiv_cli import core
-from kldiv_cli.compare import MAX_NAMED, Check, _some
+from kldiv_cli.compare import MAX_NAMED, Check, some_labels
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.inputs import FloatArray, Labels, Table, is_close_to_integer, quote, union_of
 
@@ -269,15 +269,19 @@ def pairs(
 
 
 def _infinite_warnings(names: list[str], labels: Labels, p: FloatArray, q: FloatArray) -> list[str]:
+    """Per direction, the first few pairs whose KL is infinite and the labels why."""
     out = []
     for x, y, direction, zero in ((p, q, "D(P||Q)", "q = 0 < p"), (q, p, "D(Q||P)", "p = 0 < q")):
         where = (x > 0) & ~(y > 0)
-        for i in np.flatnonzero(where.any(axis=1)).tolist()[:MAX_NAMED]:
+        infinite = np.flatnonzero(where.any(axis=1)).tolist()
+        for i in infinite[:MAX_NAMED]:
             at = labels.take(np.flatnonzero(where[i]))
             out.append(
                 f"pair {quote(names[i])}: {direction} is infinite: {zero} at "
-                f"{_some(at, labels.positional)}"
+                f"{some_labels(at, labels.positional)}"
             )
+        if len(infinite) > MAX_NAMED:
+            out.append(f"{direction} is infinite in {len(infinite) - MAX_NAMED} more pairs")
     return out
 
 

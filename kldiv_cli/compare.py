@@ -176,7 +176,7 @@ def compare(
     ):
         if labels:
             warnings.append(
-                f"{direction} is infinite: {zero} at {_some(labels, pair.labels.positional)}"
+                f"{direction} is infinite: {zero} at {some_labels(labels, pair.labels.positional)}"
             )
     result = Comparison(
         unit=unit,
@@ -196,7 +196,7 @@ def compare(
     return result
 
 
-def _some(labels: list[str], positional: bool) -> str:
+def some_labels(labels: list[str], positional: bool) -> str:
     """``labels 'a', 'b' (and 3 more)``: the first few of a list, for a warning."""
     kind = "position" if positional else "label"
     shown = ", ".join(lab if positional else quote(lab) for lab in labels[:MAX_NAMED])

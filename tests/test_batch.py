@@ -411,3 +411,17 @@ def test_matrix_rejects_an_unknown_measure_and_a_labelless_pair(tmp_path: Path) 
     assert_error(kldiv("matrix", DEC_P, "--measure", "euclid"), 2, "euclid")
     bare = write(tmp_path, "bare.csv", "a,b\n1,2\n3,4\n")
     assert_error(kldiv("matrix", DEC_P, bare), 65, "no labels")
+
+
+def test_pairs_name_at_most_five_infinite_pairs_then_count_the_rest(tmp_path: Path) -> None:
+    names = [f"c{i}" for i in range(8)]
+    a = write(tmp_path, "a.csv", "k," + ",".join(names) + "\nx," + ",".join(["1"] * 8) + "\n")
+    b = write(tmp_path, "b.csv", "k," + ",".join(names) + "\ny," + ",".join(["1"] * 8) + "\n")
+    run = kldiv("pairs", a, b, "--format", "json")
+    doc = run.json()
+    assert all(pair["measures"]["kl_pq"] == "inf" for pair in doc["pairs"])
+    assert all(pair["measures"]["jsd"] == 1.0 for pair in doc["pairs"])  # disjoint: 1 bit
+    assert "pair 'c4': D(P||Q) is infinite: q = 0 < p at label 'x'" in doc["warnings"]
+    assert "D(P||Q) is infinite in 3 more pairs" in doc["warnings"]
+    assert "D(Q||P) is infinite in 3 more pairs" in doc["warnings"]
+    assert len(doc["warnings"]) == 12
