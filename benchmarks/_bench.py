@@ -13,7 +13,7 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -99,3 +99,17 @@ def spread_ms(times: Sequence[float]) -> str:
 
 def verdict(met: bool) -> str:
     return "TARGET MET" if met else "TARGET MISSED"
+
+
+def cached_file(path: Path, params: str, text: Callable[[], str]) -> str:
+    """Write ``text()`` to ``path`` unless the cached file was built with ``params``
+    (kept beside it in ``<name>.params``); returns "cached" or "built"."""
+    stamp = path.with_name(path.name + ".params")
+    if path.exists() and stamp.exists() and stamp.read_text() == params:
+        return "cached"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text())
+    tmp.replace(path)
+    stamp.write_text(params)
+    return "built"

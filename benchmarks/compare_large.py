@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 from _bench import (
     REPO,
+    cached_file,
     interleaved,
     kldiv_command,
     median_ms,
@@ -54,9 +55,10 @@ TARGET_VS_NUMPY = 1.3
 
 def build_table(path: Path = DATA) -> str:
     """Write the count table unless the cached one has the same parameters."""
-    stamp = path.with_name(path.name + ".params")
-    if path.exists() and stamp.exists() and stamp.read_text() == PARAMS:
-        return "cached"
+    return cached_file(path, PARAMS, table_text)
+
+
+def table_text() -> str:
     rng = np.random.default_rng(SEED)
     lam = rng.lognormal(3.0, 1.0, ROWS)
     ref = rng.poisson(lam)
@@ -69,12 +71,7 @@ def build_table(path: Path = DATA) -> str:
         f"w{i:07d},{r},{c}\n"
         for i, r, c in zip(range(1, ROWS + 1), ref.tolist(), cur.tolist(), strict=True)
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("label,ref,cur\n" + "".join(lines))
-    tmp.replace(path)
-    stamp.write_text(PARAMS)
-    return "built"
+    return "label,ref,cur\n" + "".join(lines)
 
 
 def parse_measures(stdout: bytes, name: str) -> dict[str, float]:

@@ -24,7 +24,16 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from _bench import REPO, interleaved, kldiv_command, median_ms, path_kldiv_note, spread_ms, verdict
+from _bench import (
+    REPO,
+    cached_file,
+    interleaved,
+    kldiv_command,
+    median_ms,
+    path_kldiv_note,
+    spread_ms,
+    verdict,
+)
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "matrix.csv"
@@ -37,18 +46,16 @@ TARGET = 3.0
 
 
 def build_table(path: Path = DATA) -> str:
-    stamp = path.with_name(path.name + ".params")
-    if path.exists() and stamp.exists() and stamp.read_text() == PARAMS:
-        return "cached"
+    return cached_file(path, PARAMS, table_text)
+
+
+def table_text() -> str:
     rng = np.random.default_rng(SEED)
     p = rng.dirichlet(np.full(K, 0.5), size=N)
     p[rng.random((N, K)) < 0.03] = 0.0  # zeros: 0 log 0 and disjoint bins
     header = "name," + ",".join(f"b{j:03d}" for j in range(1, K + 1))
     rows = [f"d{i:04d}," + ",".join(map(repr, row)) for i, row in enumerate(p.tolist(), 1)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(header + "\n" + "\n".join(rows) + "\n")
-    stamp.write_text(PARAMS)
-    return "built"
+    return header + "\n" + "\n".join(rows) + "\n"
 
 
 def read_matrix(path: Path) -> tuple[list[str], np.ndarray]:

@@ -241,19 +241,19 @@ def pairs(
     measure of ``compare`` per pair."""
     core.unit_scale(unit)
     a, b = (stack(t, rows=rows) for t in tables)
-    missing = [(a, b, n) for n in a.names if n not in set(b.names)]
-    missing += [(b, a, n) for n in b.names if n not in set(a.names)]
+    a_index = {name: i for i, name in enumerate(a.names)}
+    b_index = {name: j for j, name in enumerate(b.names)}
+    missing = [(a, i, b) for name, i in a_index.items() if name not in b_index]
+    missing += [(b, j, a) for name, j in b_index.items() if name not in a_index]
     if missing:
-        has, lacks, name = missing[0]
+        has, i, lacks = missing[0]
         more = f" ({len(missing)} unmatched in all)" if len(missing) > 1 else ""
         raise InvalidDataError(
-            f"{has.describe(has.names.index(name))} has no match in {lacks.source}{more}; "
-            "pairs are matched by name"
+            f"{has.describe(i)} has no match in {lacks.source}{more}; pairs are matched by name"
         )
     labels, p, q = align_stacks(a, b)
-    order = [b.names.index(n) for n in a.names] if a.names != b.names else None
-    if order is not None:
-        q = q[order]
+    if a.names != b.names:
+        q = q[[b_index[name] for name in a.names]]
     if pseudocount:
         p, q = p + pseudocount, q + pseudocount
     values = core.measures(p, q, unit=unit, axis=-1)  # type: ignore[arg-type]
