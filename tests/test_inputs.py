@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kldiv_cli.errors import InputMissingError, InvalidDataError, UsageError
 from kldiv_cli.inputs import align, parse_number, read_table, sniff
@@ -389,3 +391,45 @@ def test_json_named_objects_report_the_entries_each_had(tmp_path: Path) -> None:
     empty = read_table(write(tmp_path, "e.json", '{"A": {"a": 1}, "B": {}}'))
     with pytest.raises(InvalidDataError, match="column 'B': no values"):
         empty.column("B")
+
+
+# --------------------------------------------------------------------------- counts in place
+
+cell = st.one_of(
+    st.integers(0, 10**17).map(str),
+    st.integers(0, 999).map(lambda n: f"{n:05d}"),  # leading zeros
+    st.sampled_from(["1.5", "2e3", " 7", "+4", "", "x", "٣", "0x1"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(cell, st.integers(0, 10**6).map(str)), min_size=1, max_size=30))
+def test_whole_numbers_read_in_place_equal_what_pandas_reads(rows: list[tuple[str, str]]) -> None:
+    """Counts are read without pandas; any table must still read as pandas reads it."""
+    import pandas as pd
+
+    text = "label,a,b\n" + "".join(f"w{i},{a},{b}\n" for i, (a, b) in enumerate(rows))
+    table = read_table("-", stdin=io.BytesIO(text.encode()))
+    frame = pd.read_csv(io.StringIO(text), dtype={"label": str}, na_filter=False)
+    b = table.columns["b"]
+    assert b is not None
+    assert np.array_equal(b, frame["b"].to_numpy(np.float64))
+    a = table.columns["a"]
+    if frame["a"].dtype.kind in "iuf":
+        assert a is not None
+        assert np.array_equal(a, frame["a"].to_numpy(np.float64))
+
+
+def test_a_large_count_table_is_read_without_pandas(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = write(
+        tmp_path, "c.csv", "label,p,q\n" + "".join(f"x{i},{i},{2 * i + 1}\n" for i in range(999))
+    )
+    code = (
+        "import sys; from kldiv_cli.inputs import read_table; "
+        f"t = read_table({path!r}); print(t.columns['q'].sum(), 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [repr(float(sum(2 * i + 1 for i in range(999)))), "False"]
