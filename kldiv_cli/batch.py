@@ -9,7 +9,7 @@ the rows of one array over shared bins (the table's numeric columns, or with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -18,11 +18,11 @@ from kldiv_cli.compare import MAX_NAMED, Check, some_labels
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.inputs import FloatArray, Labels, Table, is_close_to_integer, quote, union_of
 
+if TYPE_CHECKING:
+    from kldiv_cli.significance import GTest
+
 #: The measures of ``kldiv matrix``.
 MATRIX_MEASURES: Final = ("jsd", "js_distance", "kl", "cross_entropy")
-
-#: The estimators of ``kldiv entropy`` (more come with the counts statistics).
-ESTIMATORS: Final = ("plugin",)
 
 
 @dataclass
@@ -112,6 +112,18 @@ def _validate(s: Stack, each_positive: bool) -> None:
     if empty.size:
         i = int(empty[0])
         raise InvalidDataError(f"{s.describe(i)}: no positive value (all {v.shape[1]} are 0)")
+
+
+def require_counts(s: Stack, option: str) -> None:
+    """Raise InvalidDataError naming the first value of ``s`` that is not a count."""
+    v = s.values
+    bad = np.argwhere(v != np.round(v))
+    if bad.size:
+        i, k = (int(x) for x in bad[0])
+        raise InvalidDataError(
+            f"{s.where(i, k)}: {option} needs counts (whole numbers), "
+            f"and {float(v[i, k])!r} is not one"
+        )
 
 
 def align_stacks(a: Stack, b: Stack) -> tuple[Labels, FloatArray, FloatArray]:
@@ -297,18 +309,48 @@ class EntropyResult:
     support: Any  # int array
     entropy: FloatArray
     warnings: list[str] = field(default_factory=list)
+    #: ``nsb``: the posterior standard deviation of each entropy, in ``unit``.
+    std: FloatArray | None = None
+    #: ``shrink``: the shrinkage intensity of each distribution, in [0, 1].
+    lam: FloatArray | None = None
+    #: The alphabet size the estimators assumed: the bins, or ``--bins``.
+    bins: int = 0
 
 
 def entropies(
-    table: Table, *, rows: bool = False, unit: str = "bits", estimator: str = "plugin"
+    table: Table,
+    *,
+    rows: bool = False,
+    unit: str = "bits",
+    estimator: str = "plugin",
+    bins: int | None = None,
 ) -> EntropyResult:
-    """Per distribution: its total ``n``, its support (non-zero entries), its entropy."""
+    """Per distribution: its total ``n``, its support (non-zero entries), its entropy
+    by ``estimator`` (see :mod:`kldiv_cli.estimators`; every one but ``plugin`` needs
+    counts). ``bins`` declares an alphabet larger than the table's bins."""
+    from kldiv_cli.estimators import ESTIMATORS, estimate_entropy
+
+    scale = core.unit_scale(unit)
     if estimator not in ESTIMATORS:
         raise UsageError(f"unknown estimator {estimator!r}; choose {', '.join(ESTIMATORS)}")
     s = stack(table, rows=rows)
-    h = np.atleast_1d(np.asarray(core.entropy(s.values, unit=unit, axis=1)))  # type: ignore[arg-type]
+    k = s.values.shape[1]
+    if bins is not None and bins < k:
+        raise UsageError(f"--bins {bins}: {s.source} already has {k} bins; --bins may only add")
+    if estimator != "plugin":
+        require_counts(s, f"--estimator {estimator}")
     support = np.count_nonzero(s.values, axis=1)
-    return EntropyResult(unit, estimator, s.names, s.totals, support, h, probability_warnings(s))
+    found = EntropyResult(unit, estimator, s.names, s.totals, support, np.empty(0), bins=bins or k)
+    if estimator == "plugin":  # extra empty bins change no plug-in entropy
+        h = core.entropy(s.values, unit=unit, axis=1)  # type: ignore[arg-type]
+        found.entropy = np.atleast_1d(np.asarray(h))
+        found.warnings = probability_warnings(s)
+        return found
+    estimate = estimate_entropy(s.values, estimator, bins=bins)
+    found.entropy = estimate.entropy / scale
+    found.std = None if estimate.std is None else estimate.std / scale
+    found.lam = estimate.lam
+    return found
 
 
 # --------------------------------------------------------------------------- mi
@@ -324,22 +366,37 @@ class MiResult:
     x: str = "rows"
     y: str = "columns"
     warnings: list[str] = field(default_factory=list)
+    #: ``--test``: the G-test of independence.
+    test: GTest | None = None
 
 
-def mi_of_table(table: Table, *, unit: str = "bits") -> MiResult:
+def mi_of_table(table: Table, *, unit: str = "bits", test: bool = False) -> MiResult:
     """Mutual information of a contingency table: rows are the values of X, numeric
-    columns the values of Y, cells counts."""
-    counts = stack(table, rows=True, each_positive=False).values
+    columns the values of Y, cells counts. ``test`` adds the G-test of independence,
+    which needs counts."""
+    s = stack(table, rows=True, each_positive=False)
+    if test:
+        require_counts(s, "--test")
     x = table.label_column or "rows"
-    return mi_of_counts(counts, unit=unit, x=x, y="columns")
+    return mi_of_counts(s.values, unit=unit, x=x, y="columns", test=test)
 
 
 def mi_of_counts(
-    counts: FloatArray, *, unit: str = "bits", x: str = "rows", y: str = "columns"
+    counts: FloatArray,
+    *,
+    unit: str = "bits",
+    x: str = "rows",
+    y: str = "columns",
+    test: bool = False,
 ) -> MiResult:
     """Mutual information of a validated joint count table (rows X, columns Y)."""
     from kldiv_cli.information import mutual_information
 
     values = mutual_information(counts, unit=unit)
     rows, cols = counts.shape
-    return MiResult(unit, float(counts.sum()), values, (rows, cols), x, y)
+    result = MiResult(unit, float(counts.sum()), values, (rows, cols), x, y)
+    if test:
+        from kldiv_cli.significance import g_independence
+
+        result.test = g_independence(counts)
+    return result

@@ -68,7 +68,16 @@ class MatrixMeasure(StrEnum):
 
 
 class Estimator(StrEnum):
+    # The names of kldiv_cli.estimators.ESTIMATORS, which is not imported at start-up.
     plugin = "plugin"
+    miller_madow = "miller-madow"
+    chao_shen = "chao-shen"
+    shrink = "shrink"
+    jeffreys = "jeffreys"
+    laplace = "laplace"
+    sg = "sg"
+    minimax = "minimax"
+    nsb = "nsb"
 
 
 # Options that several commands share, declared once.
@@ -344,6 +353,34 @@ def compare(
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
     no_header: NoHeaderOption = False,
+    test: Annotated[
+        bool,
+        typer.Option(
+            "--test",
+            help="Add a G-test of P's counts: of homogeneity with Q's counts, or of "
+            "goodness of fit to Q as a model when Q is not counts.",
+        ),
+    ] = False,
+    ci: Annotated[
+        float | None,
+        typer.Option(
+            "--ci",
+            metavar="LEVEL",
+            help="Add a percentile bootstrap interval at LEVEL (e.g. 0.95) to every "
+            "measure, resampling each side that is counts.",
+        ),
+    ] = None,
+    resamples: Annotated[
+        int, typer.Option("--resamples", metavar="B", help="Bootstrap resamples for --ci.")
+    ] = 2000,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            metavar="S",
+            help="Seed of the --ci resamples (default: a fresh one, reported).",
+        ),
+    ] = None,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.compare import compare as run_compare
@@ -356,6 +393,12 @@ def compare(
             "adding to probabilities breaks their sum"
         )
     checks = [parse_check(text) for text in max_ or []]
+    if ci is None and (resamples != 2000 or seed is not None):
+        raise UsageError("--resamples and --seed set up --ci; give --ci LEVEL too")
+    if ci is not None and not 0.0 < ci < 1.0:
+        raise UsageError(f"--ci {ci!r}: the level must be between 0 and 1, e.g. 0.95")
+    if resamples < 1:
+        raise UsageError(f"--resamples {resamples}: must be at least 1")
     out_format = _out_format(fmt)
     tables = _read_tables([p_source, q_source], input_format, no_header, label)
     result = run_compare(
@@ -367,6 +410,10 @@ def compare(
         normalize=not no_normalize,
         top=top,
         checks=checks,
+        test=test,
+        ci=ci,
+        resamples=resamples,
+        seed=seed,
     )
     if top is not None and value is None and out_format in ("csv", "tsv"):
         result.warnings.append("--top is shown in the table and json formats only")
@@ -552,8 +599,21 @@ def entropy(
     rows: RowsOption = False,
     estimator: Annotated[
         Estimator,
-        typer.Option("--estimator", help="plugin: the maximum-likelihood (plug-in) entropy."),
+        typer.Option(
+            "--estimator",
+            help="plugin (maximum likelihood, the default); for counts: miller-madow, "
+            "chao-shen, shrink, jeffreys, laplace, sg, minimax, nsb (see the README).",
+        ),
     ] = Estimator.plugin,
+    bins: Annotated[
+        int | None,
+        typer.Option(
+            "--bins",
+            metavar="K",
+            min=1,
+            help="The alphabet has K bins, more than the table shows (the rest were never seen).",
+        ),
+    ] = None,
     label: LabelOption = None,
     unit: UnitOption = Unit.bits,
     fmt: FormatOption = None,
@@ -566,7 +626,7 @@ def entropy(
 
     out_format = _out_format(fmt)
     (source,) = _read_tables([table], input_format, no_header, label)
-    result = entropies(source, rows=rows, unit=unit.value, estimator=estimator.value)
+    result = entropies(source, rows=rows, unit=unit.value, estimator=estimator.value, bins=bins)
     _warn_all(result.warnings, quiet)
     _emit(_render(render, "entropy", result, out_format))
     return 0
@@ -585,6 +645,9 @@ def mi(
     table: TableArgument,
     x: Annotated[str | None, typer.Option("--x", help="Raw data: the column that holds X.")] = None,
     y: Annotated[str | None, typer.Option("--y", help="Raw data: the column that holds Y.")] = None,
+    test: Annotated[
+        bool, typer.Option("--test", help="Add the G-test of independence (G = 2 N I in nats).")
+    ] = False,
     label: LabelOption = None,
     unit: UnitOption = Unit.bits,
     fmt: FormatOption = None,
@@ -610,10 +673,10 @@ def mi(
             input_format=input_format.value if input_format else None,
             no_header=no_header,
         )
-        result = mi_of_counts(counts, unit=unit.value, x=x, y=y)
+        result = mi_of_counts(counts, unit=unit.value, x=x, y=y, test=test)
     else:
         (source,) = _read_tables([table], input_format, no_header, label)
-        result = mi_of_table(source, unit=unit.value)
+        result = mi_of_table(source, unit=unit.value, test=test)
     _warn_all(result.warnings, quiet)
     _emit(_render(render, "mi", result, out_format))
     return 0

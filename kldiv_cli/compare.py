@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,10 @@ from kldiv_cli.inputs import (
     probability_warning,
     quote,
 )
+
+if TYPE_CHECKING:
+    from kldiv_cli.bootstrap import Intervals
+    from kldiv_cli.significance import GTest
 
 #: How many labels a warning names before it says "and N more".
 MAX_NAMED = 5
@@ -75,6 +79,10 @@ class Comparison:
     checks: list[Check] = field(default_factory=list)
     contributions: list[dict[str, Any]] | None = None
     warnings: list[str] = field(default_factory=list)
+    #: ``--test``: the G-test on the counts as read (before any pseudocount).
+    test: GTest | None = None
+    #: ``--ci``: percentile bootstrap intervals of every measure.
+    intervals: Intervals | None = None
 
     @property
     def passed(self) -> bool:
@@ -154,8 +162,18 @@ def compare(
     normalize: bool = True,
     top: int | None = None,
     checks: list[Check] | None = None,
+    test: bool = False,
+    ci: float | None = None,
+    resamples: int = 2000,
+    seed: int | None = None,
 ) -> Comparison:
-    """Compare P and Q, chosen from ``tables`` by :func:`pick_columns`."""
+    """Compare P and Q, chosen from ``tables`` by :func:`pick_columns`.
+
+    With ``test``, add the G-test of P's counts: of homogeneity with Q's counts, or of
+    goodness of fit to Q as a model when Q is not counts. With ``ci`` (a level such as
+    0.95), add percentile bootstrap intervals from ``resamples`` multinomial resamples
+    of each side that is counts (a side that is not stays fixed), drawn from ``seed``.
+    """
     core.unit_scale(unit)  # an unknown unit fails before any work
     p, q = pick_columns(tables, p_col, q_col)
     warnings: list[str] = []
@@ -164,7 +182,8 @@ def compare(
     else:
         check_normalized(p)
         check_normalized(q)
-    pair = align(p, q, pseudocount)
+    raw = align(p, q)
+    pair = Aligned(raw.labels, raw.p + pseudocount, raw.q + pseudocount) if pseudocount else raw
     values = core.measures(pair.p, pair.q, unit=unit, normalize=normalize)  # type: ignore[arg-type]
     measures = {key: float(values[key]) for key in core.MEASURES}
     pos_p, pos_q = pair.p > 0, pair.q > 0
@@ -193,7 +212,62 @@ def compare(
     )
     if top is not None:
         result.contributions = _top(pair, unit, top, normalize)
+    if test:
+        result.test = _g_test(p, q, raw)
+    if ci is not None:
+        result.intervals = _intervals(p, q, raw, ci, resamples, seed, pseudocount, unit)
     return result
+
+
+def require_counts(dist: Distribution, option: str) -> None:
+    """Raise InvalidDataError naming the first value of ``dist`` that is not a count."""
+    v = dist.values
+    bad = np.flatnonzero(v != np.round(v))
+    if bad.size:
+        row = int(bad[0])
+        where = dist.table.where(row, dist.column)
+        raise InvalidDataError(
+            f"{dist.source}: {where}: {option} needs counts (whole numbers), "
+            f"and {float(v[row])!r} is not one"
+        )
+
+
+def _g_test(p: Distribution, q: Distribution, raw: Aligned) -> GTest:
+    from kldiv_cli.significance import g_goodness_of_fit, g_homogeneity, is_counts
+
+    require_counts(p, "--test")
+    if is_counts(q.values):
+        return g_homogeneity(raw.p, raw.q)
+    return g_goodness_of_fit(raw.p, raw.q)
+
+
+def _intervals(
+    p: Distribution,
+    q: Distribution,
+    raw: Aligned,
+    level: float,
+    resamples: int,
+    seed: int | None,
+    pseudocount: float,
+    unit: str,
+) -> Intervals:
+    from kldiv_cli.bootstrap import bootstrap_intervals
+    from kldiv_cli.significance import is_counts
+
+    resample_p, resample_q = is_counts(p.values), is_counts(q.values)
+    if not (resample_p or resample_q):
+        require_counts(p, "--ci")  # names P's first value that is not a count
+    return bootstrap_intervals(
+        raw.p,
+        raw.q,
+        resample_p=resample_p,
+        resample_q=resample_q,
+        level=level,
+        resamples=resamples,
+        seed=seed,
+        pseudocount=pseudocount,
+        unit=unit,
+    )
 
 
 def some_labels(labels: list[str], positional: bool) -> str:

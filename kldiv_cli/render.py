@@ -15,6 +15,7 @@ from typing import Any, Final
 from kldiv_cli.batch import EntropyResult, MatrixResult, MiResult, PairsResult
 from kldiv_cli.compare import Check, Comparison
 from kldiv_cli.core import MEASURES
+from kldiv_cli.significance import GTest
 
 #: What each measure is, for the table.
 DESCRIPTIONS: Final[dict[str, tuple[str, str]]] = {
@@ -63,6 +64,36 @@ def _check_doc(check: Check) -> dict[str, Any]:
     }
 
 
+def test_doc(test: GTest) -> dict[str, Any]:
+    """The ``"test"`` object of ``--test``."""
+    return {
+        "name": test.name,
+        "kind": test.kind,
+        "statistic": test.statistic,
+        "df": test.df,
+        "p_value": test.p_value,
+    }
+
+
+def test_rows(test: GTest | None, sep: str) -> list[str]:
+    """CSV/TSV rows of ``--test``, after the measures: ``g_statistic``, ``g_df``, ``g_p_value``."""
+    if test is None:
+        return []
+    return [
+        f"g_statistic{sep}{number(test.statistic)}",
+        f"g_df{sep}{test.df}",
+        f"g_p_value{sep}{number(test.p_value)}",
+    ]
+
+
+def test_line(test: GTest) -> str:
+    """``G-test of homogeneity: G = 6.796, df = 1, p-value = 0.00914``, for the table."""
+    return (
+        f"G-test of {test.kind}: G = {human(test.statistic)}, df = {test.df}, "
+        f"p-value = {human(test.p_value)}"
+    )
+
+
 def compare_doc(result: Comparison) -> dict[str, Any]:
     """The JSON object of ``compare``, in the spec's schema."""
     doc: dict[str, Any] = {
@@ -73,6 +104,13 @@ def compare_doc(result: Comparison) -> dict[str, Any]:
         "support": {"size": result.aligned.size, "only_p": result.only_p, "only_q": result.only_q},
         "measures": {key: result.measures[key] for key in MEASURES},
     }
+    if result.intervals is not None:
+        doc["intervals"] = {key: list(result.intervals.bounds[key]) for key in MEASURES}
+        doc["level"] = result.intervals.level
+        doc["resamples"] = result.intervals.resamples
+        doc["seed"] = result.intervals.seed
+    if result.test is not None:
+        doc["test"] = test_doc(result.test)
     if result.contributions is not None:
         doc["contributions"] = result.contributions
     doc["checks"] = [_check_doc(c) for c in result.checks]
@@ -98,9 +136,19 @@ def compare_json(result: Comparison) -> str:
 
 
 def compare_delimited(result: Comparison, sep: str) -> str:
-    """``measure,value`` and one row per measure (``sep`` is ``,`` or a tab)."""
-    rows = [f"measure{sep}value"]
-    rows += [f"{key}{sep}{number(result.measures[key])}" for key in MEASURES]
+    """``measure,value`` and one row per measure (``sep`` is ``,`` or a tab); with
+    ``--ci`` two more columns, ``lower`` and ``upper``; with ``--test`` three more rows."""
+    if result.intervals is None:
+        rows = [f"measure{sep}value"]
+        rows += [f"{key}{sep}{number(result.measures[key])}" for key in MEASURES]
+    else:
+        bounds = result.intervals.bounds
+        rows = [sep.join(("measure", "value", "lower", "upper"))]
+        rows += [
+            sep.join((key, number(result.measures[key]), *(number(b) for b in bounds[key])))
+            for key in MEASURES
+        ]
+    rows += [row + sep * 2 if result.intervals else row for row in test_rows(result.test, sep)]
     return "\n".join(rows) + "\n"
 
 
@@ -124,13 +172,33 @@ def compare_table(result: Comparison, width: int | None = None, color: bool = Tr
     table.add_column("formula")
     table.add_column("what it is")
     table.add_column("value", justify="right")
+    intervals = result.intervals
+    if intervals is not None:
+        table.add_column(f"{intervals.level:.4g} interval", justify="right", no_wrap=True)
     for key in MEASURES:
         formula, what = DESCRIPTIONS[key]
         value = result.measures[key]
-        table.add_row(
-            key, formula, what, Text(human(value), style="red" if math.isinf(value) else "")
-        )
+        cells: list[Any] = [
+            key,
+            formula,
+            what,
+            Text(human(value), style="red" if math.isinf(value) else ""),
+        ]
+        if intervals is not None:
+            lo, hi = intervals.bounds[key]
+            cells.append(f"[{human(lo)}, {human(hi)}]")
+        table.add_row(*cells)
     parts.append(table)
+    notes = []
+    if result.test is not None:
+        notes.append(test_line(result.test))
+    if intervals is not None:
+        notes.append(
+            f"intervals: percentile bootstrap, {intervals.resamples} resamples, "
+            f"seed {intervals.seed}"
+        )
+    if notes:
+        parts.append(Text("\n".join(notes)))
 
     lines = []
     for name, dist in (("P", result.p), ("Q", result.q)):
@@ -411,37 +479,51 @@ def pair_check_failures(result: PairsResult) -> list[str]:
 # --------------------------------------------------------------------------- entropy
 
 
+def _entropy_extra(result: EntropyResult) -> tuple[str, Any] | None:
+    """The estimator's second number per distribution: nsb's ``std``, shrink's ``lambda``."""
+    if result.std is not None:
+        return "std", result.std
+    if result.lam is not None:
+        return "lambda", result.lam
+    return None
+
+
 def entropy_delimited(result: EntropyResult, sep: str) -> str:
-    out = [sep.join(("name", "n", "support", "entropy"))]
+    extra = _entropy_extra(result)
+    out = [sep.join(("name", "n", "support", "entropy", *(extra[:1] if extra else ())))]
     for i, name in enumerate(result.names):
-        out.append(
-            sep.join(
-                (
-                    _cell(name, sep),
-                    number(float(result.n[i])),
-                    str(int(result.support[i])),
-                    number(float(result.entropy[i])),
-                )
-            )
-        )
+        cells = [
+            _cell(name, sep),
+            number(float(result.n[i])),
+            str(int(result.support[i])),
+            number(float(result.entropy[i])),
+        ]
+        if extra:
+            cells.append(number(float(extra[1][i])))
+        out.append(sep.join(cells))
     return _lines(out)
 
 
 def entropy_json(result: EntropyResult) -> str:
+    extra = _entropy_extra(result)
+    distributions = []
+    for i, name in enumerate(result.names):
+        doc = {
+            "name": name,
+            "n": float(result.n[i]),
+            "support": int(result.support[i]),
+            "entropy": float(result.entropy[i]),
+        }
+        if extra:
+            doc[extra[0]] = float(extra[1][i])
+        distributions.append(doc)
     return dumps(
         {
             "command": "entropy",
             "unit": result.unit,
             "estimator": result.estimator,
-            "distributions": [
-                {
-                    "name": name,
-                    "n": float(result.n[i]),
-                    "support": int(result.support[i]),
-                    "entropy": float(result.entropy[i]),
-                }
-                for i, name in enumerate(result.names)
-            ],
+            "bins": result.bins,
+            "distributions": distributions,
             "warnings": result.warnings,
         }
     )
@@ -451,19 +533,23 @@ def entropy_table(result: EntropyResult, width: int | None = None, color: bool =
     from rich.table import Table
     from rich.text import Text
 
+    extra = _entropy_extra(result)
     table = Table(
         title=f"kldiv entropy · estimator: {result.estimator} · unit: {result.unit}",
         title_justify="left",
     )
-    for col in ("distribution", "n", "support", "entropy"):
+    for col in ("distribution", "n", "support", "entropy", *(extra[:1] if extra else ())):
         table.add_column(col, justify="left" if col == "distribution" else "right")
     for i, name in enumerate(result.names):
-        table.add_row(
+        cells: list[Any] = [
             Text(name),
             human(float(result.n[i])),
             str(int(result.support[i])),
             human(float(result.entropy[i])),
-        )
+        ]
+        if extra:
+            cells.append(human(float(extra[1][i])))
+        table.add_row(*cells)
     return _print(_console(width, color), table)
 
 
@@ -484,7 +570,7 @@ MI_DESCRIPTIONS: Final[dict[str, tuple[str, str]]] = {
 def mi_delimited(result: MiResult, sep: str) -> str:
     out = [f"measure{sep}value"]
     out += [f"{key}{sep}{number(value)}" for key, value in result.measures.items()]
-    return _lines(out)
+    return _lines(out + test_rows(result.test, sep))
 
 
 def mi_json(result: MiResult) -> str:
@@ -496,6 +582,7 @@ def mi_json(result: MiResult) -> str:
             "measures": result.measures,
             "x": {"name": result.x, "values": result.shape[0]},
             "y": {"name": result.y, "values": result.shape[1]},
+            **({} if result.test is None else {"test": test_doc(result.test)}),
             "warnings": result.warnings,
         }
     )
@@ -518,5 +605,6 @@ def mi_table(result: MiResult, width: int | None = None, color: bool = True) -> 
     note = Text(
         f"n = {human(result.n)} observations · X: {result.x} ({rows} values) · "
         f"Y: {result.y} ({cols} values)"
+        + ("" if result.test is None else "\n" + test_line(result.test))
     )
     return _print(_console(width, color), Group(table, note))

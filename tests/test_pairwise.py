@@ -14,7 +14,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.stats
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.spatial.distance import cdist, jensenshannon
@@ -352,6 +352,9 @@ def test_jsd_laws(pq: tuple[np.ndarray, np.ndarray]) -> None:
 @given(table_pairs())
 def test_scipy_jensenshannon_pair_by_pair(pq: tuple[np.ndarray, np.ndarray]) -> None:
     p, q = pq
+    # SciPy halves q into m = (p + q) / 2, and a subnormal q (5e-324) halves to 0:
+    # q log(q / 0) = inf where the true value is ~0. Such rows are SciPy's failure.
+    assume(not ((p > 0) & (p < 1e-300)).any() and not ((q > 0) & (q < 1e-300)).any())
     got = pairwise(p, q, measure="js_distance", unit="bans")
     want = np.array([[jensenshannon(a, b, base=10.0) for b in q] for a in p])
     # SciPy takes the root of a sum that can round to -1e-17 for equal rows: NaN, i.e. 0.
