@@ -87,9 +87,9 @@ def test_rows(test: GTest | None, sep: str) -> list[str]:
 
 
 def test_line(test: GTest) -> str:
-    """``G-test of homogeneity: G = 6.796, df = 1, p-value = 0.00914``, for the table."""
+    """``G-test of homogeneity: G = 6.79596, df = 1, p-value = 0.00913643``, for the table."""
     return (
-        f"G-test of {test.kind}: G = {human(test.statistic)}, df = {test.df}, "
+        f"G-test of {test.kind.replace('-', ' ')}: G = {human(test.statistic)}, df = {test.df}, "
         f"p-value = {human(test.p_value)}"
     )
 
@@ -186,7 +186,7 @@ def compare_table(result: Comparison, width: int | None = None, color: bool = Tr
         ]
         if intervals is not None:
             lo, hi = intervals.bounds[key]
-            cells.append(f"[{human(lo)}, {human(hi)}]")
+            cells.append(Text(f"[{human(lo)}, {human(hi)}]"))  # not rich markup
         table.add_row(*cells)
     parts.append(table)
     notes = []
@@ -534,10 +534,11 @@ def entropy_table(result: EntropyResult, width: int | None = None, color: bool =
     from rich.text import Text
 
     extra = _entropy_extra(result)
-    table = Table(
-        title=f"kldiv entropy · estimator: {result.estimator} · unit: {result.unit}",
-        title_justify="left",
-    )
+    title = f"kldiv entropy · estimator: {result.estimator} · unit: {result.unit}"
+    if result.estimator != "plugin":  # the alphabet size K the estimate assumed
+        title += f" · bins: {result.bins}"
+    # min_width: a title wider than a narrow table would wrap mid-phrase
+    table = Table(title=title, title_justify="left", min_width=len(title))
     for col in ("distribution", "n", "support", "entropy", *(extra[:1] if extra else ())):
         table.add_column(col, justify="left" if col == "distribution" else "right")
     for i, name in enumerate(result.names):

@@ -228,3 +228,23 @@ def test_bad_ci_options_are_usage_errors(args: tuple[str, ...], fragment: str) -
 
 def test_ci_of_two_rates_is_65() -> None:
     assert_error(kldiv("compare", "0.5,0.5", "0.9,0.1", "--ci", "0.95"), 65, "--ci needs counts")
+
+
+def test_an_infinite_interval_is_drawn_not_taken_for_markup() -> None:
+    # p = 0 < q at j, q, x, z: D(Q||P) and H(Q,P) are inf in every resample
+    run = kldiv(
+        "compare",
+        TALE,
+        "samples/letters-en.csv",
+        "--p",
+        "sentence",
+        "--ci",
+        "0.9",
+        "--seed",
+        "2",
+        "--format",
+        "table",
+        "-q",
+    )
+    assert run.status == 0, run.err
+    assert run.out.count("[inf, inf]") == 2

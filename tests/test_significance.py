@@ -183,7 +183,7 @@ def test_compare_test_against_a_model_is_goodness_of_fit() -> None:
 def test_compare_test_shows_under_the_table() -> None:
     run = kldiv("compare", "10,0", "0.5,0.5", "--test", "--format", "table")
     assert run.status == 0, run.err
-    assert "G-test of goodness-of-fit: G = 13.8629, df = 1, p-value = 0.000196" in run.out
+    assert "G-test of goodness of fit: G = 13.8629, df = 1, p-value = 0.000196" in run.out
 
 
 def test_compare_test_of_rates_is_65_naming_the_value() -> None:
