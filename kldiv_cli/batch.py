@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from kldiv_cli import core
-from kldiv_cli.compare import MAX_NAMED, Check, some_labels
+from kldiv_cli.compare import MAX_NAMED, Check, check_count_total, some_labels
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.inputs import FloatArray, Labels, Table, is_close_to_integer, quote, union_of
 
@@ -114,8 +114,9 @@ def _validate(s: Stack, each_positive: bool) -> None:
         raise InvalidDataError(f"{s.describe(i)}: no positive value (all {v.shape[1]} are 0)")
 
 
-def require_counts(s: Stack, option: str) -> None:
-    """Raise InvalidDataError naming the first value of ``s`` that is not a count."""
+def require_counts(s: Stack, option: str, *, whole: bool = False) -> None:
+    """Raise InvalidDataError naming the first value of ``s`` that is not a count, or
+    a total of counts too large (of each distribution; with ``whole``, of the table)."""
     v = s.values
     bad = np.argwhere(v != np.round(v))
     if bad.size:
@@ -124,6 +125,12 @@ def require_counts(s: Stack, option: str) -> None:
             f"{s.where(i, k)}: {option} needs counts (whole numbers), "
             f"and {float(v[i, k])!r} is not one"
         )
+    if whole:
+        check_count_total(float(s.totals.sum()), s.source, option)
+        return
+    totals = s.totals
+    i = int(np.argmax(totals))
+    check_count_total(float(totals[i]), s.describe(i), option)
 
 
 def align_stacks(a: Stack, b: Stack) -> tuple[Labels, FloatArray, FloatArray]:
@@ -376,7 +383,7 @@ def mi_of_table(table: Table, *, unit: str = "bits", test: bool = False) -> MiRe
     which needs counts."""
     s = stack(table, rows=True, each_positive=False)
     if test:
-        require_counts(s, "--test")
+        require_counts(s, "--test", whole=True)
     x = table.label_column or "rows"
     return mi_of_counts(s.values, unit=unit, x=x, y="columns", test=test)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 #: How many labels a warning names before it says "and N more".
 MAX_NAMED = 5
+
+#: The largest total of counts: every integer up to it is exact in float64, and so
+#: are the sums and logs the statistics take of them.
+MAX_COUNT_TOTAL: Final = 2**53
 
 
 @dataclass(frozen=True)
@@ -220,7 +224,8 @@ def compare(
 
 
 def require_counts(dist: Distribution, option: str) -> None:
-    """Raise InvalidDataError naming the first value of ``dist`` that is not a count."""
+    """Raise InvalidDataError naming the first value of ``dist`` that is not a count,
+    or its total when that is beyond :data:`MAX_COUNT_TOTAL`."""
     v = dist.values
     bad = np.flatnonzero(v != np.round(v))
     if bad.size:
@@ -230,6 +235,16 @@ def require_counts(dist: Distribution, option: str) -> None:
             f"{dist.source}: {where}: {option} needs counts (whole numbers), "
             f"and {float(v[row])!r} is not one"
         )
+    check_count_total(dist.total, dist.name, option)
+
+
+def check_count_total(total: float, name: str, option: str) -> None:
+    """Raise InvalidDataError when counts total more than :data:`MAX_COUNT_TOTAL`."""
+    if not total <= MAX_COUNT_TOTAL:
+        raise InvalidDataError(
+            f"{name}: {option} needs counts that total at most 2^53 (about 9.007e15), "
+            f"and these total {total!r}"
+        )
 
 
 def _g_test(p: Distribution, q: Distribution, raw: Aligned) -> GTest:
@@ -237,6 +252,7 @@ def _g_test(p: Distribution, q: Distribution, raw: Aligned) -> GTest:
 
     require_counts(p, "--test")
     if is_counts(q.values):
+        require_counts(q, "--test")
         return g_homogeneity(raw.p, raw.q)
     return g_goodness_of_fit(raw.p, raw.q)
 
@@ -257,6 +273,9 @@ def _intervals(
     resample_p, resample_q = is_counts(p.values), is_counts(q.values)
     if not (resample_p or resample_q):
         require_counts(p, "--ci")  # names P's first value that is not a count
+    for dist, resampled in ((p, resample_p), (q, resample_q)):
+        if resampled:
+            require_counts(dist, "--ci")
     return bootstrap_intervals(
         raw.p,
         raw.q,

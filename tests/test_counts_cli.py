@@ -248,3 +248,43 @@ def test_an_infinite_interval_is_drawn_not_taken_for_markup() -> None:
     )
     assert run.status == 0, run.err
     assert run.out.count("[inf, inf]") == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("compare", "1e308,1e308", "1,1", "--test"), ("1e308,1e308", "--test", "2^53", "inf")),
+        (("compare", "3,4", "1e20,1", "--test"), ("1e20,1", "--test", "2^53", "1e+20")),
+        (("compare", "1e300,1", "3,4", "--ci", "0.9"), ("1e300,1", "--ci", "2^53")),
+        (("entropy", "9007199254740992,2", "--estimator", "nsb"), ("--estimator nsb", "2^53")),
+    ],
+)
+def test_counts_beyond_2_to_the_53_are_65_naming_the_source(
+    args: tuple[str, ...], fragments: tuple[str, ...]
+) -> None:
+    """Past 2^53 whole numbers are no longer exact in float64: refused, not miscounted."""
+    assert_error(kldiv(*args), 65, *fragments)
+
+
+def test_mi_test_limits_the_total_of_the_whole_table(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("x,a,b\nu,5000000000000000,1\nv,5000000000000000,4\n")
+    assert_error(kldiv("mi", str(path), "--test"), 65, "big.csv", "--test", "2^53")
+
+
+def test_counts_up_to_2_to_the_53_are_accepted() -> None:
+    run = kldiv("entropy", "9007199254740990,2", "--estimator", "miller-madow", "--format", "csv")
+    assert run.status == 0, run.err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("--resamples", "2000"), "--resamples and --seed set up --ci"),
+        (("--ci", "0.9", "--resamples", "1000000000"), "--resamples 1000000000"),
+    ],
+)
+def test_resamples_without_ci_or_beyond_the_cap_are_usage_errors(
+    args: tuple[str, ...], fragment: str
+) -> None:
+    assert_error(kldiv("compare", "3,4", "5,6", *args), 2, fragment)
