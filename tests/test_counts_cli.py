@@ -14,6 +14,7 @@ from kldiv_cli.estimators import ESTIMATORS, estimate_entropy
 from tests.test_cli import assert_error, kldiv
 
 TALE = "samples/tale-letters.csv"
+DICE_CI = ("compare", "samples/dice.csv", "--label", "face", "--ci", "0.95", "--seed", "1")
 
 
 def tale_counts() -> np.ndarray:
@@ -169,19 +170,7 @@ def test_a_model_q_stays_fixed() -> None:
 
 
 def test_ci_csv_adds_lower_and_upper_columns() -> None:
-    run = kldiv(
-        "compare",
-        "samples/dice.csv",
-        "--label",
-        "face",
-        "--ci",
-        "0.95",
-        "--seed",
-        "1",
-        "--test",
-        "--format",
-        "csv",
-    )
+    run = kldiv(*DICE_CI, "--test", "--format", "csv")
     assert run.status == 0, run.err
     lines = run.out.splitlines()
     assert lines[0] == "measure,value,lower,upper"
@@ -195,18 +184,7 @@ def test_ci_csv_adds_lower_and_upper_columns() -> None:
 
 
 def test_ci_table_shows_each_interval_beside_its_value() -> None:
-    run = kldiv(
-        "compare",
-        "samples/dice.csv",
-        "--label",
-        "face",
-        "--ci",
-        "0.95",
-        "--seed",
-        "1",
-        "--format",
-        "table",
-    )
+    run = kldiv(*DICE_CI, "--format", "table")
     assert run.status == 0, run.err
     assert "0.95 interval" in run.out
     assert "percentile bootstrap, 2000 resamples, seed 1" in run.out
