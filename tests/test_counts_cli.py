@@ -266,3 +266,9 @@ def test_resamples_without_ci_or_beyond_the_cap_are_usage_errors(
     args: tuple[str, ...], fragment: str
 ) -> None:
     assert_error(kldiv("compare", "3,4", "5,6", *args), 2, fragment)
+
+
+def test_the_cli_offers_exactly_the_estimators_the_module_has() -> None:
+    from kldiv_cli.cli import Estimator
+
+    assert [e.value for e in Estimator] == list(ESTIMATORS)
