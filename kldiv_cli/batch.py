@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from kldiv_cli import core
-from kldiv_cli.compare import MAX_NAMED, Check, check_count_total, some_labels
+from kldiv_cli.compare import MAX_NAMED, Check, check_count_total, require_whole, some_labels
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.inputs import FloatArray, Labels, Table, is_close_to_integer, quote, union_of
 
@@ -117,14 +117,7 @@ def _validate(s: Stack, each_positive: bool) -> None:
 def require_counts(s: Stack, option: str, *, whole: bool = False) -> None:
     """Raise InvalidDataError naming the first value of ``s`` that is not a count, or
     a total of counts too large (of each distribution; with ``whole``, of the table)."""
-    v = s.values
-    bad = np.argwhere(v != np.round(v))
-    if bad.size:
-        i, k = (int(x) for x in bad[0])
-        raise InvalidDataError(
-            f"{s.where(i, k)}: {option} needs counts (whole numbers), "
-            f"and {float(v[i, k])!r} is not one"
-        )
+    require_whole(s.values, s.where, option)
     if whole:
         check_count_total(float(s.totals.sum()), s.source, option)
         return
@@ -347,17 +340,24 @@ def entropies(
     if estimator != "plugin":
         require_counts(s, f"--estimator {estimator}")
     support = np.count_nonzero(s.values, axis=1)
-    found = EntropyResult(unit, estimator, s.names, s.totals, support, np.empty(0), bins=bins or k)
-    if estimator == "plugin":  # extra empty bins change no plug-in entropy
-        h = core.entropy(s.values, unit=unit, axis=1)  # type: ignore[arg-type]
-        found.entropy = np.atleast_1d(np.asarray(h))
-        found.warnings = probability_warnings(s)
-        return found
+    if estimator == "plugin":  # any values, not only counts; extra empty bins change nothing
+        h = np.atleast_1d(np.asarray(core.entropy(s.values, unit=unit, axis=1)))  # type: ignore[arg-type]
+        return EntropyResult(
+            unit, estimator, s.names, s.totals, support, h, probability_warnings(s), bins=bins or k
+        )
     estimate = estimate_entropy(s.values, estimator, bins=bins)
-    found.entropy = estimate.entropy / scale
-    found.std = None if estimate.std is None else estimate.std / scale
-    found.lam = estimate.lam
-    return found
+    std = None if estimate.std is None else estimate.std / scale
+    return EntropyResult(
+        unit,
+        estimator,
+        s.names,
+        s.totals,
+        support,
+        estimate.entropy / scale,
+        std=std,
+        lam=estimate.lam,
+        bins=bins or k,
+    )
 
 
 # --------------------------------------------------------------------------- mi

@@ -66,6 +66,10 @@ CountArray: TypeAlias = NDArray[np.intp]
 #: enough for the temporaries of the measures to stay near the cache. Part of the
 #: draw procedure: changing it changes the resamples of a seed.
 CHUNK_ENTRIES: Final = 1 << 17
+#: How many resamples when none is said (``compare --ci`` without ``--resamples``).
+DEFAULT_RESAMPLES: Final = 2000
+#: Each resample keeps its eight measures: 10^7 of them are 640 MB.
+MAX_RESAMPLES: Final = 10_000_000
 #: A seed drawn when none is given is reduced modulo this, to print readably.
 SEED_MODULUS: Final = 2**32
 
@@ -129,7 +133,7 @@ def bootstrap_intervals(
     resample_p: bool,
     resample_q: bool,
     level: float = 0.95,
-    resamples: int = 2000,
+    resamples: int = DEFAULT_RESAMPLES,
     seed: int | None = None,
     pseudocount: float = 0.0,
     unit: str = "bits",
@@ -268,8 +272,8 @@ def _trimmed(level: float, resamples: int) -> int:
         raise UsageError(f"--ci {level!r}: the level must be between 0 and 1, e.g. 0.95")
     if isinstance(resamples, bool) or not isinstance(resamples, int | np.integer):
         raise UsageError(f"--resamples {resamples!r}: must be a whole number, at least 1")
-    if resamples < 1:
-        raise UsageError(f"--resamples {resamples}: must be at least 1")
+    if not 1 <= resamples <= MAX_RESAMPLES:
+        raise UsageError(f"--resamples {resamples}: must be from 1 to {MAX_RESAMPLES:,}")
     # In floats, (1 - 0.9) * 20 / 2 is 0.9999999999999998 and would trim 0, not 1:
     # read the level as the decimal it prints as (what the user typed).
     exact = Fraction(repr(float(level)))
@@ -677,16 +681,16 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
     inf_qp = (
         None if zp is None else (zp if zq is None else np.greater(zp, zq, out=only)).any(axis=-1)
     )
-    jsd = np.minimum(_floor0((p_a + q_b) * 0.5), _LN2)
+    jsd = np.minimum(core._floor0((p_a + q_b) * 0.5), _LN2)
     if either is not None:  # disjoint supports: exactly ln 2
         jsd = np.where(either.all(axis=-1), _LN2, jsd)
     return {
-        "entropy_p": _floor0(-_dot(p, log_p)),
-        "entropy_q": _floor0(-_dot(q, log_q)),
-        "cross_entropy_pq": _set_inf(_floor0(-_dot(p, log_q)), inf_pq),
-        "cross_entropy_qp": _set_inf(_floor0(-_dot(q, log_p)), inf_qp),
-        "kl_pq": _set_inf(_floor0(p_ratio), inf_pq),
-        "kl_qp": _set_inf(_floor0(-q_ratio), inf_qp),
+        "entropy_p": core._floor0(-_dot(p, log_p)),
+        "entropy_q": core._floor0(-_dot(q, log_q)),
+        "cross_entropy_pq": _set_inf(core._floor0(-_dot(p, log_q)), inf_pq),
+        "cross_entropy_qp": _set_inf(core._floor0(-_dot(q, log_p)), inf_qp),
+        "kl_pq": _set_inf(core._floor0(p_ratio), inf_pq),
+        "kl_qp": _set_inf(core._floor0(-q_ratio), inf_qp),
         "jsd": jsd,
     }
 
@@ -706,10 +710,6 @@ def _finite_terms(
 
 def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
     return core._dot(a, b, -1)
-
-
-def _floor0(x: FloatArray) -> FloatArray:
-    return core._floor0(x)
 
 
 def _set_inf(x: FloatArray, where: BoolArray | np.bool_ | None) -> FloatArray:

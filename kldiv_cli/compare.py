@@ -7,6 +7,7 @@ arguments nor prints. :mod:`kldiv_cli.render` turns a :class:`Comparison` into t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -17,6 +18,7 @@ from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.inputs import (
     Aligned,
     Distribution,
+    FloatArray,
     Table,
     align,
     check_normalized,
@@ -168,15 +170,16 @@ def compare(
     checks: list[Check] | None = None,
     test: bool = False,
     ci: float | None = None,
-    resamples: int = 2000,
+    resamples: int | None = None,
     seed: int | None = None,
 ) -> Comparison:
     """Compare P and Q, chosen from ``tables`` by :func:`pick_columns`.
 
     With ``test``, add the G-test of P's counts: of homogeneity with Q's counts, or of
     goodness of fit to Q as a model when Q is not counts. With ``ci`` (a level such as
-    0.95), add percentile bootstrap intervals from ``resamples`` multinomial resamples
-    of each side that is counts (a side that is not stays fixed), drawn from ``seed``.
+    0.95), add percentile bootstrap intervals from ``resamples`` (None: the default of
+    :func:`~kldiv_cli.bootstrap.bootstrap_intervals`) multinomial resamples of each
+    side that is counts (a side that is not stays fixed), drawn from ``seed``.
     """
     core.unit_scale(unit)  # an unknown unit fails before any work
     p, q = pick_columns(tables, p_col, q_col)
@@ -223,18 +226,24 @@ def compare(
     return result
 
 
+def require_whole(values: FloatArray, where: Callable[..., str], option: str) -> None:
+    """Raise InvalidDataError at the first of ``values`` (any shape) that is not a whole
+    number; ``where(*index)`` says where it is, for the message."""
+    bad = np.argwhere(values != np.round(values))
+    if bad.size:
+        index = tuple(int(i) for i in bad[0])
+        raise InvalidDataError(
+            f"{where(*index)}: {option} needs counts (whole numbers), "
+            f"and {float(values[index])!r} is not one"
+        )
+
+
 def require_counts(dist: Distribution, option: str) -> None:
     """Raise InvalidDataError naming the first value of ``dist`` that is not a count,
     or its total when that is beyond :data:`MAX_COUNT_TOTAL`."""
-    v = dist.values
-    bad = np.flatnonzero(v != np.round(v))
-    if bad.size:
-        row = int(bad[0])
-        where = dist.table.where(row, dist.column)
-        raise InvalidDataError(
-            f"{dist.source}: {where}: {option} needs counts (whole numbers), "
-            f"and {float(v[row])!r} is not one"
-        )
+    require_whole(
+        dist.values, lambda row: f"{dist.source}: {dist.table.where(row, dist.column)}", option
+    )
     check_count_total(dist.total, dist.name, option)
 
 
@@ -262,12 +271,12 @@ def _intervals(
     q: Distribution,
     raw: Aligned,
     level: float,
-    resamples: int,
+    resamples: int | None,
     seed: int | None,
     pseudocount: float,
     unit: str,
 ) -> Intervals:
-    from kldiv_cli.bootstrap import bootstrap_intervals
+    from kldiv_cli.bootstrap import DEFAULT_RESAMPLES, bootstrap_intervals
     from kldiv_cli.significance import is_counts
 
     resample_p, resample_q = is_counts(p.values), is_counts(q.values)
@@ -282,7 +291,7 @@ def _intervals(
         resample_p=resample_p,
         resample_q=resample_q,
         level=level,
-        resamples=resamples,
+        resamples=DEFAULT_RESAMPLES if resamples is None else resamples,
         seed=seed,
         pseudocount=pseudocount,
         unit=unit,

@@ -426,13 +426,15 @@ def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | N
         return _csv_table_slow(name, data, sep, header, no_header, label_idx)
 
     data_idx = [i for i in range(len(header)) if i != label_idx]
-    numeric, problems = _whole_number_columns(grid, data, header, data_idx)
-    if numeric and not data.isascii():
+    counts = _whole_number_columns(grid, data, header, data_idx)
+    numeric: dict[str, FloatArray | None] = dict(counts or {})
+    problems: dict[str, tuple[int, str]] = {}
+    if counts is not None and not data.isascii():
         try:  # pandas would have decoded the whole input; its labels are still text
             data.decode("utf-8")
         except UnicodeDecodeError as e:
             raise _decode_error(name, data, e) from None
-    if not numeric:
+    if counts is None:
         frame = _read_frame(name, data, sep=sep, header=None if no_header else 0, usecols=data_idx)
         numeric, problems = _numeric_columns(
             {header[i]: frame.iloc[:, k] for k, i in enumerate(data_idx)}
@@ -455,20 +457,20 @@ def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | N
 
 def _whole_number_columns(
     grid: _Grid, data: bytes, header: list[str], data_idx: list[int]
-) -> tuple[dict[str, FloatArray | None], dict[str, tuple[int, str]]]:
+) -> dict[str, FloatArray] | None:
     """Every data column read in place when all its fields are plain whole numbers
-    (counts, the common case), else nothing: pandas then reads them all.
+    (counts, the common case), else None: pandas then reads them all.
 
     Importing pandas alone costs ~0.35 s, longer than reading a million counts, so a
     table of counts is read without it.
     """
-    numeric: dict[str, FloatArray | None] = {}
+    numeric: dict[str, FloatArray] = {}
     for i in data_idx:
         values = grid.whole_numbers(data, i)
         if values is None:
-            return {}, {}
+            return None
         numeric[header[i]] = values
-    return numeric, {}
+    return numeric
 
 
 def _read_frame(name: str, data: bytes, **options: Any) -> Any:
