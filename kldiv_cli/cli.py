@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer._click.types import StringParamType
+from typer._click.types import StringParamType  # typer 0.28 (pinned) vendors click here
 from typer.core import TyperCommand, TyperGroup
 
 from kldiv_cli import __version__
