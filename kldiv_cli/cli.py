@@ -17,7 +17,8 @@ from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer._click.types import StringParamType  # typer 0.28 (pinned) vendors click here
+from typer.core import TyperCommand, TyperGroup
 
 from kldiv_cli import __version__
 from kldiv_cli.errors import KldivError, UsageError
@@ -81,24 +82,40 @@ class Estimator(StrEnum):
 
 
 # Options that several commands share, declared once.
+# Every option names its value with a metavar its help explains (never "<str>"), and
+# a choice list goes in the help, where it wraps between words, not inside one.
 UnitOption = Annotated[
-    Unit, typer.Option("--unit", help="Log base: bits (2), nats (e) or bans (10).")
+    Unit,
+    typer.Option(
+        "--unit",
+        metavar="UNIT",
+        help="UNIT is the log base: bits (2), nats (e) or bans (10).",
+    ),
 ]
 FormatOption = Annotated[
     Format | None,
     typer.Option(
         "--format",
-        help="Output: table (default on a terminal), json, csv, tsv (default otherwise).",
+        metavar="FORMAT",
+        help="FORMAT is table (the default on a terminal), json, csv or tsv "
+        "(the default otherwise).",
     ),
 ]
 LabelOption = Annotated[
     str | None,
-    typer.Option("--label", help="The label column (default: the first, when not all numeric)."),
+    typer.Option(
+        "--label",
+        metavar="COL",
+        help="COL is the column of labels (default: the first column, "
+        "when its values are not all numbers).",
+    ),
 ]
 InputFormatOption = Annotated[
     InputFormat | None,
     typer.Option(
-        "--input-format", help="Read the sources as csv, tsv or json, whatever their names."
+        "--input-format",
+        metavar="FORMAT",
+        help="Read the sources as FORMAT, one of csv, tsv or json, whatever their names.",
     ),
 ]
 NoHeaderOption = Annotated[
@@ -109,8 +126,8 @@ PseudocountOption = Annotated[
     float,
     typer.Option(
         "--pseudocount",
-        min=0.0,
-        help="Add A to every aligned entry of both before normalizing.",
+        metavar="A",
+        help="Add A, a number >= 0, to every aligned entry of both before normalizing.",
     ),
 ]
 MaxOption = Annotated[
@@ -118,10 +135,12 @@ MaxOption = Annotated[
     typer.Option(
         "--max",
         metavar="MEASURE=LIMIT",
-        help="Fail (exit 1) when MEASURE exceeds LIMIT; repeatable.",
+        help="Fail (exit 1) when MEASURE (a name as for compare --value) exceeds the "
+        "number LIMIT; repeatable.",
     ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings on stderr.")]
+# No -q: on compare, -q is --q (Q's column), and "--p fair -q loaded" must mean that.
+QuietOption = Annotated[bool, typer.Option("--quiet", help="No warnings on stderr.")]
 RowsOption = Annotated[
     bool,
     typer.Option(
@@ -129,10 +148,22 @@ RowsOption = Annotated[
         help="The distributions are the rows (named by the label column), not the columns.",
     ),
 ]
+
+
+class _Text(StringParamType):
+    """A string argument whose help shows its name alone (P, TABLE), not ``<str>``."""
+
+    def get_metavar(self, param: Any, ctx: Any) -> str:
+        return ""
+
+
+TEXT = _Text()
 TableArgument = Annotated[
     str,
     typer.Argument(
-        metavar="TABLE", help="A table: a file (CSV, TSV, JSON), - (stdin) or inline numbers."
+        metavar="TABLE",
+        click_type=TEXT,
+        help="A table: a file (CSV, TSV, JSON), - (stdin) or inline numbers.",
     ),
 ]
 
@@ -261,15 +292,42 @@ class _Program(TyperGroup):
         return result
 
 
+def examples(*lines: str, intro: str = "Examples:") -> str:
+    """A help epilog: ``intro``, then one copyable example per line, each runnable from
+    the repository's root (tests/test_help.py runs them all).
+
+    Typer's rich help keeps single line breaks in an epilog but removes the indent of
+    every line after the first, so the examples are not indented."""
+    return "\n".join((intro, *lines))
+
+
+class _Command(TyperCommand):
+    """A command whose usage line names its arguments plainly: ``P [Q]``, where Typer
+    writes a required one as ``{P}``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces: list[str] = TyperCommand.collect_usage_pieces(self, ctx)
+        return [
+            piece[1:-1] if piece.startswith("{") and piece.endswith("}") else piece
+            for piece in pieces
+        ]
+
+
 app = typer.Typer(
     cls=_Program,
     name=PROG,
     add_completion=False,
+    # -h as well as --help, on the program and (inherited) on every command.
+    context_settings={"help_option_names": ["-h", "--help"]},
     # Without arguments: one usage error line ("Missing command"), exit 2, no stdout.
     no_args_is_help=False,
     help="How different are these two distributions? KL, Jensen-Shannon, cross-entropy "
     "and entropy, in bits, nats or bans.",
-    epilog="Each command has its own --help. Example: kldiv compare 0.9,0.1 0.5,0.5",
+    epilog=examples(
+        "kldiv compare 0.9,0.1 0.5,0.5",
+        "kldiv compare -h",
+        intro="Each command has its own --help (or -h). Examples:",
+    ),
 )
 
 
@@ -300,31 +358,47 @@ def _main(
 
 
 @app.command(
+    cls=_Command,
     help="How far apart are two distributions? Every measure: entropies, cross-entropies, "
     "KL divergence both ways, Jensen-Shannon divergence and distance.\n\n"
     "P and Q are files (CSV, TSV, JSON), - for standard input, or inline numbers. "
     "With one source, --p and --q name two of its columns.",
-    epilog="Examples: kldiv compare 0.9,0.1 0.5,0.5 · kldiv compare samples/dice.csv "
-    "--label face --max jsd=0.05 · cat p.csv | kldiv compare - q.csv --format json",
+    epilog=examples(
+        "kldiv compare 0.9,0.1 0.5,0.5",
+        "kldiv compare samples/dice.csv --label face --value jsd",
+        "kldiv compare samples/dice.csv --label face --max jsd=0.1",
+        "kldiv compare samples/dec-P.csv -p x1 -q x2 --format json",
+        "cat samples/dec-P.csv | kldiv compare - --p x1 --q x2",
+    ),
 )
 def compare(
     p_source: Annotated[
         str,
         typer.Argument(
-            metavar="P", help="First source: a file, - (stdin) or inline numbers like 0.9,0.1."
+            metavar="P",
+            click_type=TEXT,
+            help="First source: a file, - (stdin) or inline numbers like 0.9,0.1.",
         ),
     ],
     q_source: Annotated[
         str | None,
         typer.Argument(
-            metavar="[Q]", help="Second source; without it, P's source must hold both columns."
+            metavar="[Q]",
+            click_type=TEXT,
+            help="Second source; without it, P's source must hold both columns.",
         ),
     ] = None,
     p_col: Annotated[
-        str | None, typer.Option("--p", help="P's column (when P's source has several).")
+        str | None,
+        typer.Option(
+            "--p", "-p", metavar="COL", help="COL is P's column, when P's source has several."
+        ),
     ] = None,
     q_col: Annotated[
-        str | None, typer.Option("--q", help="Q's column (when Q's source has several).")
+        str | None,
+        typer.Option(
+            "--q", "-q", metavar="COL", help="COL is Q's column, when Q's source has several."
+        ),
     ] = None,
     label: LabelOption = None,
     unit: UnitOption = Unit.bits,
@@ -340,15 +414,20 @@ def compare(
         int | None,
         typer.Option(
             "--top",
-            min=0,
             metavar="N",
-            help="Also show the N labels that contribute most to the JSD.",
+            help="Also show the N labels (N >= 0) that contribute most to the JSD.",
         ),
     ] = None,
     max_: MaxOption = None,
     fmt: FormatOption = None,
     value: Annotated[
-        Measure | None, typer.Option("--value", help="Print this one measure alone, for $(...).")
+        Measure | None,
+        typer.Option(
+            "--value",
+            metavar="MEASURE",
+            help="Print MEASURE's value alone, for $(...). MEASURE is one of entropy_p, "
+            "entropy_q, cross_entropy_pq, cross_entropy_qp, kl_pq, kl_qp, jsd, js_distance.",
+        ),
     ] = None,
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
@@ -373,7 +452,7 @@ def compare(
     resamples: Annotated[
         int | None,
         typer.Option(
-            "--resamples", metavar="B", help="Bootstrap resamples for --ci (default 2000)."
+            "--resamples", metavar="B", help="Draw B bootstrap resamples for --ci (default 2000)."
         ),
     ] = None,
     seed: Annotated[
@@ -381,7 +460,7 @@ def compare(
         typer.Option(
             "--seed",
             metavar="S",
-            help="Seed of the --ci resamples (default: a fresh one, reported).",
+            help="S, a whole number, seeds the --ci resamples (default: a fresh seed, reported).",
         ),
     ] = None,
 ) -> int:
@@ -390,6 +469,7 @@ def compare(
     from kldiv_cli.compare import parse_check
 
     _check_pseudocount(pseudocount)
+    _check_at_least("--top", top, 0)
     if pseudocount and no_normalize:
         raise UsageError(
             "--pseudocount and --no-normalize exclude each other: "
@@ -435,8 +515,14 @@ def compare(
 
 
 def _check_pseudocount(pseudocount: float) -> None:
-    if not math.isfinite(pseudocount):
+    if not (math.isfinite(pseudocount) and pseudocount >= 0):
         raise UsageError(f"--pseudocount {pseudocount!r}: must be a finite number >= 0")
+
+
+def _check_at_least(option: str, value: int | None, least: int) -> None:
+    # Checked here, not by Typer's min=, whose help shows an unexplained "[x>=0]".
+    if value is not None and value < least:
+        raise UsageError(f"{option} {value}: must be a whole number >= {least}")
 
 
 def _out_format(fmt: Format | None) -> str:
@@ -503,23 +589,34 @@ def _read_tables(
 
 
 @app.command(
+    cls=_Command,
     help="One measure for every pair of distributions: the numeric columns of TABLE "
     "(--rows: its rows) against each other, or against those of TABLE2. Entry (i, j) is "
     "measure(row i, column j): D(row‖column) for kl.",
-    epilog="Examples: kldiv matrix samples/letters.csv · kldiv matrix authors.csv "
-    "--measure kl --format csv > kl.csv",
+    epilog=examples(
+        "kldiv matrix samples/letters-europe.csv",
+        "kldiv matrix samples/letters-europe.csv --measure kl",
+        "kldiv matrix samples/hair-eye.csv --rows --format csv",
+        "kldiv matrix samples/dec-P.csv samples/dec-Q.csv",
+    ),
 )
 def matrix(
     table: TableArgument,
     table2: Annotated[
         str | None,
         typer.Argument(
-            metavar="[TABLE2]", help="Compare TABLE's distributions with these instead."
+            metavar="[TABLE2]",
+            click_type=TEXT,
+            help="Compare TABLE's distributions with these instead.",
         ),
     ] = None,
     measure: Annotated[
         MatrixMeasure,
-        typer.Option("--measure", help="jsd (default), js_distance, kl or cross_entropy."),
+        typer.Option(
+            "--measure",
+            metavar="MEASURE",
+            help="MEASURE is jsd (the default), js_distance, kl or cross_entropy.",
+        ),
     ] = MatrixMeasure.jsd,
     rows: RowsOption = False,
     label: LabelOption = None,
@@ -551,14 +648,21 @@ def matrix(
 
 
 @app.command(
+    cls=_Command,
     help="Matched distributions: each distribution of P against the one of Q with the "
     "same name (column, or with --rows row), with every compare measure, then their sum "
     "and mean.",
-    epilog="Example: kldiv pairs samples/dec-P.csv samples/dec-Q.csv --max kl_pq=0.1",
+    epilog=examples(
+        "kldiv pairs samples/dec-P.csv samples/dec-Q.csv",
+        "kldiv pairs samples/dec-P.csv samples/dec-Q.csv --rows",
+        "cat samples/dec-Q.csv | kldiv pairs samples/dec-P.csv -",
+    ),
 )
 def pairs(
-    p_source: Annotated[str, typer.Argument(metavar="P", help="The first table.")],
-    q_source: Annotated[str, typer.Argument(metavar="Q", help="The second table.")],
+    p_source: Annotated[str, typer.Argument(metavar="P", click_type=TEXT, help="The first table.")],
+    q_source: Annotated[
+        str, typer.Argument(metavar="Q", click_type=TEXT, help="The second table.")
+    ],
     rows: RowsOption = False,
     label: LabelOption = None,
     unit: UnitOption = Unit.bits,
@@ -589,9 +693,16 @@ def pairs(
 
 
 @app.command(
+    cls=_Command,
     help="The entropy of each distribution of TABLE (its numeric columns, or with --rows "
     "its rows), with its total n and its support (non-zero entries).",
-    epilog="Examples: kldiv entropy samples/dice.csv --label face · kldiv entropy 0.5,0.5",
+    epilog=examples(
+        "kldiv entropy 0.5,0.5",
+        "kldiv entropy samples/dice.csv --label face",
+        "kldiv entropy samples/hair-eye.csv --rows --unit nats",
+        "kldiv entropy samples/tale-letters.csv --estimator nsb",
+        "kldiv entropy 3,1,1 --estimator chao-shen --bins 5",
+    ),
 )
 def entropy(
     table: TableArgument,
@@ -600,8 +711,10 @@ def entropy(
         Estimator,
         typer.Option(
             "--estimator",
-            help="plugin (maximum likelihood, the default); for counts: miller-madow, "
-            "chao-shen, shrink, jeffreys, laplace, sg, minimax, nsb (see the README).",
+            metavar="NAME",
+            help="NAME is plugin (maximum likelihood, the default) or, for counts, one of "
+            "miller-madow, chao-shen, shrink, jeffreys, laplace, sg, minimax, nsb "
+            "(see the README).",
         ),
     ] = Estimator.plugin,
     bins: Annotated[
@@ -609,8 +722,8 @@ def entropy(
         typer.Option(
             "--bins",
             metavar="K",
-            min=1,
-            help="The alphabet has K bins, more than the table shows (the rest were never seen).",
+            help="The alphabet has K bins (K >= 1), more than the table shows "
+            "(the rest were never seen).",
         ),
     ] = None,
     label: LabelOption = None,
@@ -623,6 +736,7 @@ def entropy(
     from kldiv_cli import render
     from kldiv_cli.batch import entropies
 
+    _check_at_least("--bins", bins, 1)
     out_format = _out_format(fmt)
     (source,) = _read_tables([table], input_format, no_header, label)
     result = entropies(source, rows=rows, unit=unit.value, estimator=estimator.value, bins=bins)
@@ -635,15 +749,26 @@ def entropy(
 
 
 @app.command(
+    cls=_Command,
     help="Mutual information of X and Y, with their entropies. TABLE is a contingency "
     "table (labels: values of X; numeric columns: values of Y; cells: counts), or with "
     "--x and --y raw observations, one row each, cross-tabulated.",
-    epilog="Examples: kldiv mi smoking-by-age.csv · kldiv mi people.csv --x smoker --y age_group",
+    epilog=examples(
+        "kldiv mi samples/hair-eye.csv",
+        "kldiv mi samples/hair-eye.csv --test",
+        "kldiv mi samples/hair-eye-students.csv --x hair --y eye",
+    ),
 )
 def mi(
     table: TableArgument,
-    x: Annotated[str | None, typer.Option("--x", help="Raw data: the column that holds X.")] = None,
-    y: Annotated[str | None, typer.Option("--y", help="Raw data: the column that holds Y.")] = None,
+    x: Annotated[
+        str | None,
+        typer.Option("--x", metavar="COL", help="Raw data: COL is the column that holds X."),
+    ] = None,
+    y: Annotated[
+        str | None,
+        typer.Option("--y", metavar="COL", help="Raw data: COL is the column that holds Y."),
+    ] = None,
     test: Annotated[
         bool, typer.Option("--test", help="Add the G-test of independence (G = 2 N I in nats).")
     ] = False,

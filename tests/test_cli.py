@@ -540,7 +540,7 @@ def test_labels_are_never_read_as_rich_markup(tmp_path: Path) -> None:
 
 def test_json_size_counts_the_entries_read(tmp_path: Path) -> None:
     path = write(tmp_path, "n.json", '{"A": {"a": 1, "b": 2}, "B": {"b": 1, "c": 2, "d": 1}}')
-    doc = kldiv("compare", path, "--format", "json", "-q").json()
+    doc = kldiv("compare", path, "--format", "json", "--quiet").json()
     assert (doc["p"]["size"], doc["q"]["size"], doc["support"]["size"]) == (2, 3, 4)
 
 

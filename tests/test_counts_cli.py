@@ -222,7 +222,7 @@ def test_an_infinite_interval_is_drawn_not_taken_for_markup() -> None:
         "2",
         "--format",
         "table",
-        "-q",
+        "--quiet",
     )
     assert run.status == 0, run.err
     assert run.out.count("[inf, inf]") == 2

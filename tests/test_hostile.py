@@ -778,11 +778,11 @@ def test_near_identical_distributions_never_print_a_negative(p: str, q: str) -> 
     [("1,0", "0,1"), ("1,2,0,0", "0,0,3,4"), ("1e-300,0", "0,1e300"), ("0,0,5", "7,1e-5,0")],
 )
 def test_disjoint_supports_give_exactly_one_bit(p: str, q: str) -> None:
-    run = kldiv("compare", p, q, "--value", "jsd", "-q")
+    run = kldiv("compare", p, q, "--value", "jsd", "--quiet")
     assert (run.status, run.out) == (0, "1.0\n")
-    run = kldiv("compare", q, p, "--value", "js_distance", "-q")
+    run = kldiv("compare", q, p, "--value", "js_distance", "--quiet")
     assert (run.status, run.out) == (0, "1.0\n")
-    nats = kldiv("compare", p, q, "--value", "jsd", "--unit", "nats", "-q")
+    nats = kldiv("compare", p, q, "--value", "jsd", "--unit", "nats", "--quiet")
     assert float(nats.out) == pytest.approx(LN2, rel=1e-15)
 
 
