@@ -249,8 +249,14 @@ def open_source(arg: str, input_format: str | None = None, stdin: BinaryIO | Non
         stream = stdin if stdin is not None else sys.stdin.buffer
         return Source(STDIN_NAME, input_format, stream.read())
     path = Path(arg)
-    if not path.exists():
-        if _NUMBER.fullmatch(arg.split(",")[0]) and arg.strip():
+    try:
+        exists = path.exists()
+    except OSError as e:  # a name longer than the system takes (ENAMETOOLONG): no file
+        if _looks_inline(arg):
+            return Source(arg, None, None, inline=arg)
+        raise InputMissingError(f"{_shorten(arg)}: cannot read ({e.strerror or e})") from None
+    if not exists:
+        if _looks_inline(arg):
             return Source(arg, None, None, inline=arg)
         raise InputMissingError(f"{arg}: no such file")
     if path.is_dir():
@@ -263,6 +269,16 @@ def open_source(arg: str, input_format: str | None = None, stdin: BinaryIO | Non
         raise InputMissingError(f"{arg}: cannot read ({e.strerror or e})") from None
     fmt = input_format or _EXTENSIONS.get(path.suffix.lower())
     return Source(arg, fmt, data)
+
+
+def _looks_inline(arg: str) -> bool:
+    """Inline numbers, by their first entry (a bad later one is reported by its place)."""
+    return bool(_NUMBER.fullmatch(arg.split(",", 1)[0]))
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    """A long argument cut for a one-line message."""
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def sniff(data: bytes) -> str:
@@ -305,7 +321,7 @@ def _inline_table(text: str) -> Table:
         number = parse_number(cell)
         if number is None:
             raise InvalidDataError(
-                f"inline numbers {text!r}: entry {i + 1} ({cell!r}) is not a number"
+                f"inline numbers {_shorten(text)!r}: entry {i + 1} ({cell!r}) is not a number"
             )
         values[i] = number
     return Table(text, Labels.by_position(len(cells)), None, {_ONLY: values})
