@@ -105,6 +105,14 @@ NoHeaderOption = Annotated[
     bool,
     typer.Option("--no-header", help="CSV/TSV have no header row; columns are named 1, 2, ..."),
 ]
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        metavar="CHAR",
+        help="CSV/TSV fields are separated by CHAR, e.g. ';' (\\t or tab: a tab).",
+    ),
+]
 PseudocountOption = Annotated[
     float,
     typer.Option(
@@ -353,6 +361,7 @@ def compare(
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
     no_header: NoHeaderOption = False,
+    delimiter: DelimiterOption = None,
     test: Annotated[
         bool,
         typer.Option(
@@ -399,7 +408,7 @@ def compare(
     if ci is None and (resamples is not None or seed is not None):
         raise UsageError("--resamples and --seed set up --ci; give --ci LEVEL too")
     out_format = _out_format(fmt)
-    tables = _read_tables([p_source, q_source], input_format, no_header, label)
+    tables = _read_tables([p_source, q_source], input_format, no_header, label, delimiter)
     result = run_compare(
         tables,
         p_col=p_col,
@@ -473,6 +482,7 @@ def _read_tables(
     input_format: InputFormat | None,
     no_header: bool,
     label: str | None,
+    delimiter: str | None = None,
 ) -> list[Any]:
     """Read each given SOURCE (None: not given) into a table; at most one may be -."""
     from kldiv_cli.inputs import read_table
@@ -486,6 +496,7 @@ def _read_tables(
             input_format=input_format.value if input_format else None,
             no_header=no_header,
             label=label,
+            delimiter=delimiter,
         )
         for s in given
     ]
@@ -532,13 +543,14 @@ def matrix(
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
     no_header: NoHeaderOption = False,
+    delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.batch import matrix as run_matrix
 
     _check_pseudocount(pseudocount)
     out_format = _out_format(fmt)
-    tables = _read_tables([table, table2], input_format, no_header, label)
+    tables = _read_tables([table, table2], input_format, no_header, label, delimiter)
     result = run_matrix(
         tables, measure=measure.value, rows=rows, unit=unit.value, pseudocount=pseudocount
     )
@@ -568,6 +580,7 @@ def pairs(
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
     no_header: NoHeaderOption = False,
+    delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.batch import pairs as run_pairs
@@ -576,7 +589,7 @@ def pairs(
     _check_pseudocount(pseudocount)
     checks = [parse_check(text) for text in max_ or []]
     out_format = _out_format(fmt)
-    tables = _read_tables([p_source, q_source], input_format, no_header, label)
+    tables = _read_tables([p_source, q_source], input_format, no_header, label, delimiter)
     result = run_pairs(tables, rows=rows, unit=unit.value, pseudocount=pseudocount, checks=checks)
     _warn_all(result.warnings, quiet)
     _emit(_render(render, "pairs", result, out_format))
@@ -619,12 +632,13 @@ def entropy(
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
     no_header: NoHeaderOption = False,
+    delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.batch import entropies
 
     out_format = _out_format(fmt)
-    (source,) = _read_tables([table], input_format, no_header, label)
+    (source,) = _read_tables([table], input_format, no_header, label, delimiter)
     result = entropies(source, rows=rows, unit=unit.value, estimator=estimator.value, bins=bins)
     _warn_all(result.warnings, quiet)
     _emit(_render(render, "entropy", result, out_format))
@@ -653,6 +667,7 @@ def mi(
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
     no_header: NoHeaderOption = False,
+    delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.batch import mi_of_counts, mi_of_table
@@ -671,10 +686,11 @@ def mi(
             y,
             input_format=input_format.value if input_format else None,
             no_header=no_header,
+            delimiter=delimiter,
         )
         result = mi_of_counts(counts, unit=unit.value, x=x, y=y, test=test)
     else:
-        (source,) = _read_tables([table], input_format, no_header, label)
+        (source,) = _read_tables([table], input_format, no_header, label, delimiter)
         result = mi_of_table(source, unit=unit.value, test=test)
     _warn_all(result.warnings, quiet)
     _emit(_render(render, "mi", result, out_format))
