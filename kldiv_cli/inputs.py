@@ -19,8 +19,9 @@ import io
 import json
 import math
 import re
+import shlex
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -1222,6 +1223,63 @@ def union_of(
     qv = np.zeros((*q_values.shape[:-1], len(union)))
     qv[..., q_pos] = q_values
     return Labels.of(union), pv, qv
+
+
+# --------------------------------------------------------------------------- position
+
+
+def label_candidates(table: Table, used: Collection[str]) -> list[str]:
+    """Columns of an unlabelled table that could hold its labels: numeric, not in
+    ``used`` (the columns read as distributions), and no value twice.
+
+    The spec takes the first column as labels only when its values are not all
+    numbers, so a year or a bin number is data unless ``--label`` names it.
+    """
+    if not table.labels.positional:
+        return []
+    return [
+        name
+        for name, values in table.columns.items()
+        if name != _ONLY
+        and name not in used
+        and values is not None
+        and np.unique(values).size == values.size
+    ]
+
+
+def label_hint(table: Table) -> str:
+    """For an error that asks which column is data: the first column, when it could
+    instead hold the labels, as ``, or --label year if 'year' holds labels``."""
+    names = label_candidates(table, list(table.columns)[1:])
+    if not names:
+        return ""
+    return f", or --label {shlex.quote(names[0])} if {quote(names[0])} holds labels"
+
+
+def position_warning(sides: Sequence[tuple[Table, Collection[str]]], what: str) -> list[str]:
+    """The warning when distributions of different tables are aligned (``what``: "P
+    and Q are aligned") by row position while a column could hold labels (none: an
+    empty list).
+
+    ``sides`` pairs each table with the columns it gives as distributions. A column
+    that every table with named columns has is suggested as ``--label NAME``, which
+    applies to every source.
+    """
+    found = [(table, label_candidates(table, used)) for table, used in sides]
+    named = [(table, names) for table, names in found if names]
+    if not named:
+        return []
+    tables = [table for table, _ in sides if _ONLY not in table.columns]
+    common = [
+        name for _, names in named for name in names if all(name in t.columns for t in tables)
+    ]
+    if common:
+        name = common[0]
+        hint = f"column {quote(name)} could hold labels: --label {shlex.quote(name)} aligns by it"
+    else:
+        columns = " and ".join(f"column {quote(names[0])} of {t.source}" for t, names in named)
+        hint = f"{columns} could hold labels (--label names the same column in every source)"
+    return [f"{what} by row position; {hint}"]
 
 
 # --------------------------------------------------------------------------- checks

@@ -240,3 +240,140 @@ def test_every_table_command_takes_delimiter(tmp_path: Path) -> None:
     table = kldiv("mi", two, "--delimiter", ";", "--format", "json")
     assert table.status == 0, table.err
     assert table.json()["n"] == 6.0
+
+
+# --------------------------------------------------------------------------- row position
+
+
+# The same two counts, 1 and 3, by year: in the other order in B. By row position P
+# and Q are the same; by year they are (1/4, 3/4) and (3/4, 1/4), whose JSD against
+# M = (1/2, 1/2) is 1/4 log2(1/2) + 3/4 log2(3/2) = 3/4 log2(3) - 1 bit.
+YEARS_A = "year,n\n2020,1\n2021,3\n"
+YEARS_B = "year,n\n2021,1\n2020,3\n"
+JSD_BY_YEAR = 0.75 * math.log2(3) - 1
+POSITION_WARNING = (
+    "kldiv: warning: P and Q are aligned by row position; "
+    "column 'year' could hold labels: --label year aligns by it\n"
+)
+
+
+def years(tmp_path: Path) -> tuple[str, str]:
+    return write(tmp_path, "a.csv", YEARS_A), write(tmp_path, "b.csv", YEARS_B)
+
+
+def test_a_numeric_first_column_error_suggests_label_too(tmp_path: Path) -> None:
+    a, b = years(tmp_path)
+    run = kldiv("compare", a, b)
+    assert_error(
+        run, 2, "a.csv has 2 numeric columns ('year', 'n'); "
+        "choose one with --p, or --label year if 'year' holds labels",
+    )  # fmt: skip
+
+
+def test_label_year_aligns_by_year(tmp_path: Path) -> None:
+    a, b = years(tmp_path)
+    run = kldiv("compare", a, b, "--label", "year", "--format", "json")
+    assert run.status == 0, run.err
+    assert run.err == ""
+    doc = run.json()
+    assert doc["measures"]["jsd"] == pytest.approx(JSD_BY_YEAR, rel=1e-12)
+    assert doc["warnings"] == []
+
+
+def test_aligning_by_position_says_so_and_names_the_column(tmp_path: Path) -> None:
+    a, b = years(tmp_path)
+    run = kldiv("compare", a, b, "--p", "n", "--q", "n", "--format", "json")
+    assert run.status == 0
+    assert run.err == POSITION_WARNING
+    doc = run.json()
+    assert doc["measures"]["jsd"] == 0.0  # the same numbers, position by position
+    assert doc["warnings"] == [POSITION_WARNING.removeprefix("kldiv: warning: ").rstrip()]
+
+
+def test_quiet_silences_the_position_warning(tmp_path: Path) -> None:
+    a, b = years(tmp_path)
+    run = kldiv("compare", a, b, "--p", "n", "--q", "n", "--quiet", "--value", "jsd")
+    assert (run.status, run.out, run.err) == (0, "0.0\n", "")
+
+
+def test_years_that_differ_are_reported_by_label(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.csv", "year,n\n2020,1\n2021,1\n")
+    b = write(tmp_path, "b.csv", "year,n\n2021,1\n2022,1\n")
+    by_year = kldiv("compare", a, b, "--label", "year", "--format", "json").json()
+    assert by_year["support"] == {"size": 3, "only_p": ["2020"], "only_q": ["2022"]}
+    assert by_year["measures"]["kl_pq"] == "inf"
+    # Half the mass of each side is on a year the other lacks: JSD = 1/2 bit.
+    assert by_year["measures"]["jsd"] == pytest.approx(0.5, rel=1e-12)
+    by_row = kldiv("compare", a, b, "--p", "n", "--q", "n", "--format", "json")
+    assert by_row.err == POSITION_WARNING
+    assert by_row.json()["measures"]["jsd"] == 0.0
+
+
+def test_one_table_is_aligned_by_its_own_rows_without_a_warning(tmp_path: Path) -> None:
+    t = write(tmp_path, "t.csv", "year,p,q\n2020,1,3\n2021,3,1\n")
+    run = kldiv("compare", t, "--p", "p", "--q", "q", "--value", "jsd")
+    assert run.err == ""
+    assert float(run.out) == pytest.approx(JSD_BY_YEAR, rel=1e-12)
+    assert_error(
+        kldiv("compare", t), 2, "choose two with --p and --q, or --label year if 'year' holds"
+    )
+
+
+def test_a_column_with_a_repeated_value_is_not_suggested(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.csv", "year,n\n2020,1\n2020,3\n")
+    b = write(tmp_path, "b.csv", "year,n\n2020,3\n2020,1\n")
+    run = kldiv("compare", a, b, "--p", "n", "--q", "n", "--value", "jsd")
+    assert (run.status, run.err) == (0, "")
+    assert_error(kldiv("compare", a, b), 2, "choose one with --p")
+    assert "--label" not in kldiv("compare", a, b).err
+
+
+def test_an_unused_unique_column_is_suggested(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.csv", "n,bin\n1,7\n3,8\n")
+    b = write(tmp_path, "b.csv", "n,bin\n1,8\n3,7\n")
+    run = kldiv("compare", a, b, "--p", "n", "--q", "n", "--value", "jsd")
+    assert run.err == (
+        "kldiv: warning: P and Q are aligned by row position; "
+        "column 'bin' could hold labels: --label bin aligns by it\n"
+    )
+    by_bin = kldiv("compare", a, b, "--label", "bin", "--value", "jsd")
+    assert float(by_bin.out) == pytest.approx(JSD_BY_YEAR, rel=1e-12)
+
+
+def test_unlabelled_json_records_get_the_warning_and_take_label(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.json", '[{"year": 2020, "n": 1}, {"year": 2021, "n": 3}]')
+    b = write(tmp_path, "b.json", '[{"year": 2021, "n": 1}, {"year": 2020, "n": 3}]')
+    run = kldiv("compare", a, b, "--p", "n", "--q", "n", "--value", "jsd")
+    assert run.err == POSITION_WARNING
+    by_year = kldiv("compare", a, b, "--label", "year", "--value", "jsd")
+    assert float(by_year.out) == pytest.approx(JSD_BY_YEAR, rel=1e-12)
+
+
+def test_inline_numbers_have_no_column_to_suggest(tmp_path: Path) -> None:
+    run = kldiv("compare", "1,3", "3,1", "--value", "jsd")
+    assert run.err == ""
+    assert float(run.out) == pytest.approx(JSD_BY_YEAR, rel=1e-12)
+
+
+def test_matrix_and_pairs_of_two_tables_warn_too(tmp_path: Path) -> None:
+    a, b = years(tmp_path)
+    warning = (
+        "kldiv: warning: the tables are aligned by row position; "
+        "column 'year' could hold labels: --label year aligns by it\n"
+    )
+    for command in ("matrix", "pairs"):
+        run = kldiv(command, a, b, "--format", "json")
+        assert (run.status, run.err) == (0, warning)
+        by_year = kldiv(command, a, b, "--label", "year", "--format", "json")
+        assert by_year.err == ""
+    matrix = kldiv("matrix", a, b, "--label", "year", "--format", "json").json()
+    assert matrix["matrix"][0][0] == pytest.approx(JSD_BY_YEAR, rel=1e-12)
+    rows = kldiv("pairs", a, b, "--rows", "--format", "json")
+    assert rows.err == warning.replace(
+        "the tables are aligned", "the rows of both tables are paired"
+    )
+
+
+def test_one_table_matrix_does_not_warn(tmp_path: Path) -> None:
+    a, _ = years(tmp_path)
+    assert kldiv("matrix", a, "--format", "json").err == ""
