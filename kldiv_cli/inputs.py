@@ -134,6 +134,8 @@ class Table:
     line_of: Callable[[int], int | None] = lambda row: None
     #: Entries read per column, where fewer than the rows (JSON objects over a union).
     sizes: dict[str, int] = field(default_factory=dict)
+    #: Whether ``--label`` may name one of its columns (not inline numbers or arrays).
+    takes_labels: bool = True
 
     def problem(self, column: str) -> str:
         """Why ``column`` is not numeric: ``a.csv: line 5, column 'n', label 'x': ...``."""
@@ -357,7 +359,7 @@ def _inline_table(text: str) -> Table:
                 f"inline numbers {_shorten(text)!r}: entry {i + 1} ({cell!r}) is not a number"
             )
         values[i] = number
-    return Table(text, Labels.by_position(len(cells)), None, {_ONLY: values})
+    return Table(text, Labels.by_position(len(cells)), None, {_ONLY: values}, takes_labels=False)
 
 
 # --------------------------------------------------------------------------- CSV / TSV
@@ -963,7 +965,7 @@ def _json_column(
     out = np.zeros(size)
     for row, value in values:
         if not isinstance(value, float):  # parse_int=float: every JSON number is a float
-            return None, (row, f"{json.dumps(value)[:40]} is not a number")
+            return None, (row, f"{json.dumps(value)[:40]} is not a number{_comma_hint(value)}")
         out[row] = value
     return out, None
 
@@ -1085,7 +1087,7 @@ def _json_columns(name: str, doc: dict[str, Any]) -> Table:
         if size == 0:
             raise InvalidDataError(f"{name}: an empty JSON array holds no distribution")
         columns, problems = _json_columns_of(((c, enumerate(a)) for c, a in doc.items()), size)
-        return Table(name, Labels.by_position(size), None, columns, problems)
+        return Table(name, Labels.by_position(size), None, columns, problems, takes_labels=False)
     union: dict[str, int] = {}
     for obj in doc.values():
         for key in obj:
@@ -1235,7 +1237,7 @@ def label_candidates(table: Table, used: Collection[str]) -> list[str]:
     The spec takes the first column as labels only when its values are not all
     numbers, so a year or a bin number is data unless ``--label`` names it.
     """
-    if not table.labels.positional:
+    if not (table.labels.positional and table.takes_labels):
         return []
     return [
         name
@@ -1263,15 +1265,19 @@ def position_warning(sides: Sequence[tuple[Table, Collection[str]]], what: str) 
 
     ``sides`` pairs each table with the columns it gives as distributions. A column
     that every table with named columns has is suggested as ``--label NAME``, which
-    applies to every source.
+    applies to every source. No warning when a side cannot take labels at all.
     """
+    if not all(table.takes_labels for table, _ in sides):
+        return []  # inline numbers or a JSON array: position is the only order there is
     found = [(table, label_candidates(table, used)) for table, used in sides]
     named = [(table, names) for table, names in found if names]
     if not named:
         return []
-    tables = [table for table, _ in sides if _ONLY not in table.columns]
     common = [
-        name for _, names in named for name in names if all(name in t.columns for t in tables)
+        name
+        for _, names in named
+        for name in names
+        if all(name in table.columns for table, _ in sides)
     ]
     if common:
         name = common[0]

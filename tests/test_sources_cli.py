@@ -377,3 +377,16 @@ def test_matrix_and_pairs_of_two_tables_warn_too(tmp_path: Path) -> None:
 def test_one_table_matrix_does_not_warn(tmp_path: Path) -> None:
     a, _ = years(tmp_path)
     assert kldiv("matrix", a, "--format", "json").err == ""
+
+
+def test_no_warning_when_one_side_cannot_take_labels(tmp_path: Path) -> None:
+    # Inline numbers have only positions: --label would not help, so no advice.
+    a, _ = years(tmp_path)
+    run = kldiv("compare", a, "3,1", "--p", "n", "--value", "jsd")
+    assert (run.status, run.err) == (0, "")
+    assert float(run.out) == pytest.approx(JSD_BY_YEAR, rel=1e-12)
+
+
+def test_a_json_string_with_a_decimal_comma_gets_the_hint(tmp_path: Path) -> None:
+    p = write(tmp_path, "p.json", '{"a": "1,5", "b": 2}')
+    assert_error(kldiv("compare", p, p), 65, "p.json", '"1,5" is not a number (a decimal comma?')
