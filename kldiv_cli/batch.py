@@ -224,7 +224,8 @@ def matrix(
     else:
         a, b = stacks
         _, p, q = align_stacks(a, b)
-        warnings += _position_warning(stacks, rows)
+        if not rows:  # rows against rows: every pair is shown, none is matched
+            warnings += _position_warning(stacks, rows)
         if pseudocount:
             p, q = p + pseudocount, q + pseudocount
         result = pairwise(p, q, measure=measure, unit=unit)  # type: ignore[arg-type]

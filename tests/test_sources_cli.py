@@ -374,9 +374,12 @@ def test_matrix_and_pairs_of_two_tables_warn_too(tmp_path: Path) -> None:
     )
 
 
-def test_one_table_matrix_does_not_warn(tmp_path: Path) -> None:
-    a, _ = years(tmp_path)
+def test_one_table_matrix_and_a_matrix_of_rows_do_not_warn(tmp_path: Path) -> None:
+    a, b = years(tmp_path)
     assert kldiv("matrix", a, "--format", "json").err == ""
+    # --rows: every row of A against every row of B over the columns, by name
+    run = kldiv("matrix", a, b, "--rows", "--format", "json")
+    assert (run.status, run.err) == (0, "")
 
 
 def test_no_warning_when_one_side_cannot_take_labels(tmp_path: Path) -> None:
