@@ -16,7 +16,15 @@ import numpy as np
 from kldiv_cli import core
 from kldiv_cli.compare import MAX_NAMED, Check, check_count_total, require_whole, some_labels
 from kldiv_cli.errors import InvalidDataError, UsageError
-from kldiv_cli.inputs import FloatArray, Labels, Table, is_close_to_integer, quote, union_of
+from kldiv_cli.inputs import (
+    FloatArray,
+    Labels,
+    Table,
+    is_close_to_integer,
+    position_warning,
+    quote,
+    union_of,
+)
 
 if TYPE_CHECKING:
     from kldiv_cli.significance import GTest
@@ -144,6 +152,16 @@ def align_stacks(a: Stack, b: Stack) -> tuple[Labels, FloatArray, FloatArray]:
     return union_of(a.bins, b.bins, a.values, b.values)
 
 
+def _position_warning(stacks: list[Stack], rows: bool) -> list[str]:
+    """Two tables whose entries (with ``rows``: whose rows, as pairs) go by row
+    position: the warning naming a column that could hold labels. Every column is a
+    distribution here, so the candidate is the first, as a year or a bin would be."""
+    if not all(s.table.labels.positional for s in stacks):
+        return []
+    what = "the rows of both tables are paired" if rows else "the tables are aligned"
+    return position_warning([(s.table, list(s.table.columns)[1:]) for s in stacks], what)
+
+
 def probability_warnings(s: Stack) -> list[str]:
     """The spec's hint, once per stack: distributions whose values are all <= 1 and
     that sum to neither 1 nor an integer."""
@@ -206,6 +224,8 @@ def matrix(
     else:
         a, b = stacks
         _, p, q = align_stacks(a, b)
+        if not rows:  # rows against rows: every pair is shown, none is matched
+            warnings += _position_warning(stacks, rows)
         if pseudocount:
             p, q = p + pseudocount, q + pseudocount
         result = pairwise(p, q, measure=measure, unit=unit)  # type: ignore[arg-type]
@@ -264,13 +284,14 @@ def pairs(
             f"{has.describe(i)} has no match in {lacks.source}{more}; pairs are matched by name"
         )
     labels, p, q = align_stacks(a, b)
+    position = _position_warning([a, b], rows)
     if a.names != b.names:
         q = q[[b_index[name] for name in a.names]]
     if pseudocount:
         p, q = p + pseudocount, q + pseudocount
     values = core.measures(p, q, unit=unit, axis=-1)  # type: ignore[arg-type]
     measures = {key: np.atleast_1d(np.asarray(values[key])) for key in core.MEASURES}
-    warnings = probability_warnings(a) + probability_warnings(b)
+    warnings = position + probability_warnings(a) + probability_warnings(b)
     warnings += _infinite_warnings(a.names, labels, p, q)
     results = [
         (name, Check(c.measure, c.limit, float(measures[c.measure][i])))

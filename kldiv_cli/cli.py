@@ -122,6 +122,14 @@ NoHeaderOption = Annotated[
     bool,
     typer.Option("--no-header", help="CSV/TSV have no header row; columns are named 1, 2, ..."),
 ]
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        metavar="CHAR",
+        help="CSV/TSV fields are separated by CHAR, e.g. ';' (\\t or tab: a tab).",
+    ),
+]
 PseudocountOption = Annotated[
     float,
     typer.Option(
@@ -432,6 +440,7 @@ def compare(
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
     no_header: NoHeaderOption = False,
+    delimiter: DelimiterOption = None,
     test: Annotated[
         bool,
         typer.Option(
@@ -479,7 +488,7 @@ def compare(
     if ci is None and (resamples is not None or seed is not None):
         raise UsageError("--resamples and --seed set up --ci; give --ci LEVEL too")
     out_format = _out_format(fmt)
-    tables = _read_tables([p_source, q_source], input_format, no_header, label)
+    tables = _read_tables([p_source, q_source], input_format, no_header, label, delimiter)
     result = run_compare(
         tables,
         p_col=p_col,
@@ -559,6 +568,7 @@ def _read_tables(
     input_format: InputFormat | None,
     no_header: bool,
     label: str | None,
+    delimiter: str | None = None,
 ) -> list[Any]:
     """Read each given SOURCE (None: not given) into a table; at most one may be -."""
     from kldiv_cli.inputs import read_table
@@ -572,6 +582,7 @@ def _read_tables(
             input_format=input_format.value if input_format else None,
             no_header=no_header,
             label=label,
+            delimiter=delimiter,
         )
         for s in given
     ]
@@ -629,13 +640,14 @@ def matrix(
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
     no_header: NoHeaderOption = False,
+    delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.batch import matrix as run_matrix
 
     _check_pseudocount(pseudocount)
     out_format = _out_format(fmt)
-    tables = _read_tables([table, table2], input_format, no_header, label)
+    tables = _read_tables([table, table2], input_format, no_header, label, delimiter)
     result = run_matrix(
         tables, measure=measure.value, rows=rows, unit=unit.value, pseudocount=pseudocount
     )
@@ -672,6 +684,7 @@ def pairs(
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
     no_header: NoHeaderOption = False,
+    delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.batch import pairs as run_pairs
@@ -680,7 +693,7 @@ def pairs(
     _check_pseudocount(pseudocount)
     checks = [parse_check(text) for text in max_ or []]
     out_format = _out_format(fmt)
-    tables = _read_tables([p_source, q_source], input_format, no_header, label)
+    tables = _read_tables([p_source, q_source], input_format, no_header, label, delimiter)
     result = run_pairs(tables, rows=rows, unit=unit.value, pseudocount=pseudocount, checks=checks)
     _warn_all(result.warnings, quiet)
     _emit(_render(render, "pairs", result, out_format))
@@ -732,13 +745,14 @@ def entropy(
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
     no_header: NoHeaderOption = False,
+    delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.batch import entropies
 
     _check_at_least("--bins", bins, 1)
     out_format = _out_format(fmt)
-    (source,) = _read_tables([table], input_format, no_header, label)
+    (source,) = _read_tables([table], input_format, no_header, label, delimiter)
     result = entropies(source, rows=rows, unit=unit.value, estimator=estimator.value, bins=bins)
     _warn_all(result.warnings, quiet)
     _emit(_render(render, "entropy", result, out_format))
@@ -778,6 +792,7 @@ def mi(
     quiet: QuietOption = False,
     input_format: InputFormatOption = None,
     no_header: NoHeaderOption = False,
+    delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.batch import mi_of_counts, mi_of_table
@@ -796,10 +811,11 @@ def mi(
             y,
             input_format=input_format.value if input_format else None,
             no_header=no_header,
+            delimiter=delimiter,
         )
         result = mi_of_counts(counts, unit=unit.value, x=x, y=y, test=test)
     else:
-        (source,) = _read_tables([table], input_format, no_header, label)
+        (source,) = _read_tables([table], input_format, no_header, label, delimiter)
         result = mi_of_table(source, unit=unit.value, test=test)
     _warn_all(result.warnings, quiet)
     _emit(_render(render, "mi", result, out_format))

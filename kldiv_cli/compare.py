@@ -22,7 +22,9 @@ from kldiv_cli.inputs import (
     Table,
     align,
     check_normalized,
+    label_hint,
     parse_number,
+    position_warning,
     probability_warning,
     quote,
 )
@@ -117,6 +119,7 @@ def pick_columns(
         raise UsageError(
             f"{table.source} has {len(candidates) + 2 - needed} numeric columns "
             f"({', '.join(quote(c) for c in table.numeric)}); choose two with --p and --q"
+            f"{label_hint(table)}"
         )
     p_name = p_col if p_col is not None else candidates.pop(0)
     q_name = q_col if q_col is not None else candidates.pop(0)
@@ -134,7 +137,7 @@ def _one_column(table: Table, name: str | None, option: str) -> Distribution:
         _no_numeric(table, "has no numeric column")
     raise UsageError(
         f"{table.source} has {len(numeric)} numeric columns "
-        f"({', '.join(quote(c) for c in numeric)}); choose one with {option}"
+        f"({', '.join(quote(c) for c in numeric)}); choose one with {option}{label_hint(table)}"
     )
 
 
@@ -190,6 +193,9 @@ def compare(
         check_normalized(p)
         check_normalized(q)
     raw = align(p, q)
+    if p.table is not q.table and p.labels.positional and q.labels.positional:
+        sides = [(p.table, {p.column or ""}), (q.table, {q.column or ""})]
+        warnings += position_warning(sides, "P and Q are aligned")
     pair = Aligned(raw.labels, raw.p + pseudocount, raw.q + pseudocount) if pseudocount else raw
     values = core.measures(pair.p, pair.q, unit=unit, normalize=normalize)  # type: ignore[arg-type]
     measures = {key: float(values[key]) for key in core.MEASURES}

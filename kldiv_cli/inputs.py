@@ -19,8 +19,9 @@ import io
 import json
 import math
 import re
+import shlex
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -133,6 +134,8 @@ class Table:
     line_of: Callable[[int], int | None] = lambda row: None
     #: Entries read per column, where fewer than the rows (JSON objects over a union).
     sizes: dict[str, int] = field(default_factory=dict)
+    #: Whether ``--label`` may name one of its columns (not inline numbers or arrays).
+    takes_labels: bool = True
 
     def problem(self, column: str) -> str:
         """Why ``column`` is not numeric: ``a.csv: line 5, column 'n', label 'x': ...``."""
@@ -249,8 +252,14 @@ def open_source(arg: str, input_format: str | None = None, stdin: BinaryIO | Non
         stream = stdin if stdin is not None else sys.stdin.buffer
         return Source(STDIN_NAME, input_format, stream.read())
     path = Path(arg)
-    if not path.exists():
-        if _NUMBER.fullmatch(arg.split(",")[0]) and arg.strip():
+    try:
+        exists = path.exists()
+    except OSError as e:  # a name longer than the system takes (ENAMETOOLONG): no file
+        if _looks_inline(arg):
+            return Source(arg, None, None, inline=arg)
+        raise InputMissingError(f"{_shorten(arg)}: cannot read ({e.strerror or e})") from None
+    if not exists:
+        if _looks_inline(arg):
             return Source(arg, None, None, inline=arg)
         raise InputMissingError(f"{arg}: no such file")
     if path.is_dir():
@@ -265,6 +274,16 @@ def open_source(arg: str, input_format: str | None = None, stdin: BinaryIO | Non
     return Source(arg, fmt, data)
 
 
+def _looks_inline(arg: str) -> bool:
+    """Inline numbers, by their first entry (a bad later one is reported by its place)."""
+    return bool(_NUMBER.fullmatch(arg.split(",", 1)[0]))
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    """A long argument cut for a one-line message."""
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def sniff(data: bytes) -> str:
     """JSON when the first non-blank byte is ``{`` or ``[``; TSV when the header has a
     tab and no comma; else CSV."""
@@ -275,15 +294,47 @@ def sniff(data: bytes) -> str:
     return "tsv" if b"\t" in first_line and b"," not in first_line else "csv"
 
 
+def parse_delimiter(text: str) -> str:
+    """``--delimiter``: one character; ``\\t`` or ``tab`` is a tab.
+
+    Refused: a quote or line end (RFC 4180 gives them other roles), and a character
+    that can be part of a number (a digit, a letter, ``.``, ``+``, ``-``).
+    """
+    char = "\t" if text in ("\\t", "tab", "TAB") else text
+    if len(char) != 1:
+        raise UsageError(
+            f"--delimiter {text!r}: give one character, e.g. ';' (or \\t or tab for a tab)"
+        )
+    printable = char.isascii() and char.isprintable() and not char.isalnum()
+    if char == "\t" or (printable and char not in '".+-'):
+        return char
+    raise UsageError(f"--delimiter {text!r}: cannot separate fields; e.g. ';', '|' or tab")
+
+
+def separator(fmt: str, delimiter: str | None) -> str:
+    """The field separator of a CSV/TSV source: ``--delimiter`` (already checked by
+    :func:`parse_delimiter`), else a tab for TSV and a comma for CSV."""
+    if delimiter is not None:
+        return parse_delimiter(delimiter)
+    return "\t" if fmt == "tsv" else ","
+
+
 def read_table(
     arg: str,
     *,
     input_format: str | None = None,
     no_header: bool = False,
     label: str | None = None,
+    delimiter: str | None = None,
     stdin: BinaryIO | None = None,
 ) -> Table:
-    """Read a SOURCE argument into a :class:`Table`."""
+    """Read a SOURCE argument into a :class:`Table`.
+
+    ``delimiter`` separates the fields of CSV/TSV (default: by the format); JSON and
+    inline numbers do not use it.
+    """
+    if delimiter is not None:
+        parse_delimiter(delimiter)  # a bad one is a usage error whatever the source
     src = open_source(arg, input_format, stdin)
     if src.inline is not None:
         return _inline_table(src.inline)
@@ -292,7 +343,7 @@ def read_table(
     fmt = src.format or sniff(data)
     if fmt == "json":
         return _json_table(src.name, data, label)
-    return _csv_table(src.name, data, "\t" if fmt == "tsv" else ",", no_header, label)
+    return _csv_table(src.name, data, separator(fmt, delimiter), no_header, label)
 
 
 _BOM: Final = b"\xef\xbb\xbf"
@@ -305,10 +356,10 @@ def _inline_table(text: str) -> Table:
         number = parse_number(cell)
         if number is None:
             raise InvalidDataError(
-                f"inline numbers {text!r}: entry {i + 1} ({cell!r}) is not a number"
+                f"inline numbers {_shorten(text)!r}: entry {i + 1} ({cell!r}) is not a number"
             )
         values[i] = number
-    return Table(text, Labels.by_position(len(cells)), None, {_ONLY: values})
+    return Table(text, Labels.by_position(len(cells)), None, {_ONLY: values}, takes_labels=False)
 
 
 # --------------------------------------------------------------------------- CSV / TSV
@@ -404,11 +455,7 @@ def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | N
         if len(records) < 2:
             raise InvalidDataError(f"{name}: a header and no data rows")
         first_row = records[1]
-    seen: set[str] = set()
-    for col in header:
-        if col in seen:
-            raise InvalidDataError(f"{name}: line 1: column name {quote(col)} appears twice")
-        seen.add(col)
+    _check_header(name, header)
 
     if label is not None:
         if label not in header:
@@ -517,12 +564,32 @@ def _numeric_columns(
             if number is None:
                 numeric[name] = None
                 what = "is empty (or the row is short)" if cell == "" else "is not a number"
-                problems[name] = (row, f"{cell!r} {what}")
+                problems[name] = (row, f"{cell!r} {what}{_comma_hint(cell)}")
                 break
             values[row] = number
         else:
             numeric[name] = values
     return numeric, problems
+
+
+# 1,234 or 12,345,678(.5): grouped thousands, or a decimal comma; 1,5 or 1.234,5: a
+# decimal comma (with dots grouping the thousands).
+_THOUSANDS: Final = re.compile(r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*")
+_DECIMAL_COMMA: Final = re.compile(r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+\s*")
+
+
+def _comma_hint(cell: Any) -> str:
+    """Why a cell with a comma may not be a number: a hint for the error message."""
+    if not isinstance(cell, str) or "," not in cell:
+        return ""
+    if _THOUSANDS.fullmatch(cell):
+        return (
+            " (a thousands separator or a decimal comma? kldiv reads '.' as the decimal "
+            "point and takes no thousands separator)"
+        )
+    if _DECIMAL_COMMA.fullmatch(cell):
+        return " (a decimal comma? kldiv reads '.' as the decimal point)"
+    return ""
 
 
 def _int_to_float(value: int) -> float:
@@ -539,34 +606,7 @@ def _csv_table_slow(
     lines (and the first ragged row), then pandas with the label column as text."""
     import pandas as pd
 
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise _decode_error(name, data, e) from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
-    lines: list[int] = []
-    start = 1
-    try:
-        for record in reader:
-            if record:
-                if len(record) != len(header):
-                    raise InvalidDataError(
-                        f"{name}: line {start}: expected {len(header)} fields, saw {len(record)}"
-                    )
-                lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as e:
-        line = _csv_error_line(e, reader.line_num, start)
-        raise InvalidDataError(f"{name}: line {line}: {_csv_problem(e)}") from None
-    stray = _stray_quote(text, sep)
-    if stray is not None:
-        start = max(text.rfind(c, 0, stray) for c in (sep, "\n", "\r")) + 1
-        ends = [i for i in (text.find(c, stray) for c in (sep, "\n", "\r")) if i >= 0]
-        field = text[start : min(ends, default=len(text))]
-        raise InvalidDataError(
-            f"{name}: line {text.count(chr(10), 0, stray) + 1}: a quote inside the unquoted "
-            f"field {field!r}; quote the whole field and double its quotes"
-        )
+    lines, _ = _strict_records(name, data, sep, len(header))
     if not no_header:
         lines = lines[1:]
     if not lines:
@@ -593,6 +633,59 @@ def _csv_table_slow(
     table = Table(name, Labels.of(texts), header[text_idx], numeric, problems, lines.__getitem__)
     _check_unique(texts, table)
     return table
+
+
+def _strict_records(
+    name: str, data: bytes, sep: str, width: int, keep: Sequence[int] = ()
+) -> tuple[list[int], list[list[str]]]:
+    """Check every record of a CSV/TSV as RFC 4180 and kldiv want it (the one home of
+    these checks, for tables and raw rows): valid UTF-8, each record ``width`` fields,
+    every quote closed and none inside an unquoted field. Returns the line where each
+    record (the header too) starts, and the fields ``keep`` of every record, by column.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise _decode_error(name, data, e) from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    lines: list[int] = []
+    fields: list[list[str]] = [[] for _ in keep]
+    seen: dict[str, str] = {}
+    start = 1
+    try:
+        for record in reader:
+            if record:
+                if len(record) != width:
+                    raise InvalidDataError(
+                        f"{name}: line {start}: expected {width} fields, saw {len(record)}"
+                    )
+                lines.append(start)
+                for column, i in zip(fields, keep, strict=True):
+                    # one string per distinct value: a million rows hold few categories
+                    column.append(seen.setdefault(record[i], record[i]))
+            start = reader.line_num + 1
+    except csv.Error as e:
+        line = _csv_error_line(e, reader.line_num, start)
+        raise InvalidDataError(f"{name}: line {line}: {_csv_problem(e)}") from None
+    stray = _stray_quote(text, sep)
+    if stray is not None:
+        start = max(text.rfind(c, 0, stray) for c in (sep, "\n", "\r")) + 1
+        ends = [i for i in (text.find(c, stray) for c in (sep, "\n", "\r")) if i >= 0]
+        field = text[start : min(ends, default=len(text))]
+        raise InvalidDataError(
+            f"{name}: line {text.count(chr(10), 0, stray) + 1}: a quote inside the unquoted "
+            f"field {field!r}; quote the whole field and double its quotes"
+        )
+    return lines, fields
+
+
+def _check_header(name: str, header: list[str]) -> None:
+    """A column name twice is an error: which column would a name pick?"""
+    seen: set[str] = set()
+    for col in header:
+        if col in seen:
+            raise InvalidDataError(f"{name}: line 1: column name {quote(col)} appears twice")
+        seen.add(col)
 
 
 def _check_unique(labels: list[str], table: Table) -> None:
@@ -861,7 +954,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise InvalidDataError(f"key {quote(key)} appears twice in one object")
+            raise _DuplicateKeyError(f"key {quote(key)} appears twice in one object")
         out[_check_text(key, "key")] = value
     return out
 
@@ -874,7 +967,7 @@ def _json_column(
     out = np.zeros(size)
     for row, value in values:
         if not isinstance(value, float):  # parse_int=float: every JSON number is a float
-            return None, (row, f"{json.dumps(value)[:40]} is not a number")
+            return None, (row, f"{json.dumps(value)[:40]} is not a number{_comma_hint(value)}")
         out[row] = value
     return out, None
 
@@ -891,15 +984,17 @@ def _json_columns_of(
     return columns, problems
 
 
-def _json_table(name: str, data: bytes, label: str | None) -> Table:
+def _load_json(name: str, data: bytes, number: Callable[[str], float]) -> Any:
+    """The JSON document of ``data``, read strictly (the one JSON reader of tables and
+    raw rows): no NaN or Infinity, no key twice in one object, no lone surrogate in a
+    key; every error is InvalidDataError naming ``name`` and, where known, the line.
+    Numbers become ``number(text)``."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise _decode_error(name, data, e) from None
-    # With --label, a number may be a label: keep its text, as written.
-    number = float if label is None else _Number
     try:
-        doc = json.loads(
+        return json.loads(
             text,
             parse_constant=_reject_constant,
             object_pairs_hook=_pairs,
@@ -912,11 +1007,49 @@ def _json_table(name: str, data: bytes, label: str | None) -> Table:
         ) from None
     except _ConstantError as e:
         raise InvalidDataError(f"{name}: {_constant_place(text, e.token)}: {e}") from None
+    except _DuplicateKeyError as e:
+        line = _duplicate_key_line(text)
+        where = "" if line is None else f"line {line}: "
+        raise InvalidDataError(f"{name}: {where}{e}") from None
     except InvalidDataError as e:
         raise InvalidDataError(f"{name}: {e}") from None
     except RecursionError:
         raise InvalidDataError(f"{name}: invalid JSON: nested too deeply") from None
 
+
+class _DuplicateKeyError(InvalidDataError):
+    """A key twice in one JSON object; which line is found afterwards."""
+
+
+# A JSON string (a key when a colon follows it) or a bracket: enough to follow objects.
+_JSON_TOKEN: Final = re.compile(r'"(?:[^"\\]|\\.)*"\s*:?|[{}\[\]]')
+
+
+def _duplicate_key_line(text: str) -> int | None:
+    """The line of the first key that repeats within its object (None: not found).
+
+    Run only after json.loads has met the duplicate: the text is then valid JSON up
+    to it, so strings and brackets are all this needs to follow the objects.
+    """
+    keys: list[set[str] | None] = []  # per open bracket: an object's keys, or None
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in ("{", "["):
+            keys.append(set() if token == "{" else None)
+        elif token in ("}", "]"):
+            if keys:
+                keys.pop()
+        elif token.endswith(":") and keys and keys[-1] is not None:
+            key = json.loads(token[:-1].rstrip())
+            if key in keys[-1]:
+                return text.count("\n", 0, match.start()) + 1
+            keys[-1].add(key)
+    return None  # pragma: no cover - json.loads met it, so it is there
+
+
+def _json_table(name: str, data: bytes, label: str | None) -> Table:
+    # With --label, a number may be a label: keep its text, as written.
+    doc = _load_json(name, data, float if label is None else _Number)
     if isinstance(doc, dict):
         if not doc:
             raise InvalidDataError(f"{name}: an empty JSON object holds no distribution")
@@ -956,7 +1089,7 @@ def _json_columns(name: str, doc: dict[str, Any]) -> Table:
         if size == 0:
             raise InvalidDataError(f"{name}: an empty JSON array holds no distribution")
         columns, problems = _json_columns_of(((c, enumerate(a)) for c, a in doc.items()), size)
-        return Table(name, Labels.by_position(size), None, columns, problems)
+        return Table(name, Labels.by_position(size), None, columns, problems, takes_labels=False)
     union: dict[str, int] = {}
     for obj in doc.values():
         for key in obj:
@@ -971,7 +1104,8 @@ def _json_columns(name: str, doc: dict[str, Any]) -> Table:
     return table
 
 
-def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -> Table:
+def _record_keys(name: str, records: list[dict[str, Any]]) -> list[str]:
+    """The keys every record has (a table's columns): the same in each, at least one."""
     keys = list(records[0])
     for i, rec in enumerate(records):
         if list(rec) != keys and set(rec) != set(keys):
@@ -980,6 +1114,11 @@ def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -
             )
     if not keys:
         raise InvalidDataError(f"{name}: the records have no keys")
+    return keys
+
+
+def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -> Table:
+    keys = _record_keys(name, records)
     if label is not None:
         if label not in keys:
             raise UsageError(f"{name}: no key {quote(label)} for --label; keys: {_names(keys)}")
@@ -1090,6 +1229,67 @@ def union_of(
     return Labels.of(union), pv, qv
 
 
+# --------------------------------------------------------------------------- position
+
+
+def label_candidates(table: Table, used: Collection[str]) -> list[str]:
+    """Columns of an unlabelled table that could hold its labels: numeric, not in
+    ``used`` (the columns read as distributions), and no value twice.
+
+    The spec takes the first column as labels only when its values are not all
+    numbers, so a year or a bin number is data unless ``--label`` names it.
+    """
+    if not (table.labels.positional and table.takes_labels):
+        return []
+    return [
+        name
+        for name, values in table.columns.items()
+        if name != _ONLY
+        and name not in used
+        and values is not None
+        and np.unique(values).size == values.size
+    ]
+
+
+def label_hint(table: Table) -> str:
+    """For an error that asks which column is data: the first column, when it could
+    instead hold the labels, as ``, or --label year if 'year' holds labels``."""
+    names = label_candidates(table, list(table.columns)[1:])
+    if not names:
+        return ""
+    return f", or --label {shlex.quote(names[0])} if {quote(names[0])} holds labels"
+
+
+def position_warning(sides: Sequence[tuple[Table, Collection[str]]], what: str) -> list[str]:
+    """The warning when distributions of different tables are aligned (``what``: "P
+    and Q are aligned") by row position while a column could hold labels (none: an
+    empty list).
+
+    ``sides`` pairs each table with the columns it gives as distributions. A column
+    that every table with named columns has is suggested as ``--label NAME``, which
+    applies to every source. No warning when a side cannot take labels at all.
+    """
+    if not all(table.takes_labels for table, _ in sides):
+        return []  # inline numbers or a JSON array: position is the only order there is
+    found = [(table, label_candidates(table, used)) for table, used in sides]
+    named = [(table, names) for table, names in found if names]
+    if not named:
+        return []
+    common = [
+        name
+        for _, names in named
+        for name in names
+        if all(name in table.columns for table, _ in sides)
+    ]
+    if common:
+        name = common[0]
+        hint = f"column {quote(name)} could hold labels: --label {shlex.quote(name)} aligns by it"
+    else:
+        columns = " and ".join(f"column {quote(names[0])} of {t.source}" for t, names in named)
+        hint = f"{columns} could hold labels (--label names the same column in every source)"
+    return [f"{what} by row position; {hint}"]
+
+
 # --------------------------------------------------------------------------- checks
 
 
@@ -1122,15 +1322,21 @@ def read_categories(
     *,
     input_format: str | None = None,
     no_header: bool = False,
+    delimiter: str | None = None,
     stdin: BinaryIO | None = None,
 ) -> tuple[str, list[list[str]]]:
     """Columns ``names`` of a raw dataset (one row per observation) as text categories.
 
-    Cells are kept exactly as written, like labels: ``""``, ``NA`` and ``1.0`` are
-    categories of their own. CSV/TSV columns are named by the header (or 1, 2, ...
-    with ``no_header``); JSON must be an array of records. Returns the source's name
-    and one list of strings per name.
+    Read as strictly as a table: a ragged row, a duplicate column name, a stray quote
+    or a duplicate JSON key is InvalidDataError naming the line. Cells are kept
+    exactly as written, like labels: ``""``, ``NA`` and ``1.0`` are categories of
+    their own. CSV/TSV columns are named by the header (or 1, 2, ... with
+    ``no_header``); JSON must be an array of records, each with the same keys (see
+    :func:`_category` for how its values are spelled). Returns the source's name and
+    one list of strings per name.
     """
+    if delimiter is not None:
+        parse_delimiter(delimiter)  # a bad one is a usage error whatever the source
     src = open_source(arg, input_format, stdin)
     if src.inline is not None:
         raise UsageError(f"{arg!r}: raw observations come from a file or -, not inline numbers")
@@ -1139,29 +1345,32 @@ def read_categories(
     fmt = src.format or sniff(data)
     if fmt == "json":
         return src.name, _json_categories(src.name, data, names)
-    sep = "\t" if fmt == "tsv" else ","
+    sep = separator(fmt, delimiter)
     records = _head_records(src.name, data, sep, 1)
     if not records:
         raise InvalidDataError(f"{src.name}: empty input: no header and no rows")
     header = [str(i) for i in range(1, len(records[0]) + 1)] if no_header else records[0]
+    _check_header(src.name, header)
     for name in names:
         if name not in header:
             raise UsageError(f"{src.name}: no column {quote(name)}; columns: {_names(header)}")
-    frame = _read_frame(
-        src.name,
-        data,
-        sep=sep,
-        header=None if no_header else 0,
-        usecols=[header.index(n) for n in names],
-        dtype=str,
-    )
-    if len(frame) == 0:
+    wanted = [header.index(n) for n in names]
+    if _Grid.scan(data, sep, len(header), no_header) is not None:
+        # A plain grid (no quote, no blank line, no bare \r, no ragged row): pandas
+        # reads its fields as the csv module would, in less time and memory.
+        frame = _read_frame(
+            src.name, data, sep=sep, header=None if no_header else 0, usecols=wanted, dtype=str
+        )
+        position = {i: k for k, i in enumerate(sorted(wanted))}  # usecols keeps file order
+        return src.name, [frame.iloc[:, position[i]].tolist() for i in wanted]
+    # Anything else: the csv module checks every record, as for a table, and its
+    # fields are the categories (pandas would read a bare \r otherwise).
+    _, columns = _strict_records(src.name, data, sep, len(header), wanted)
+    if not no_header:
+        columns = [column[1:] for column in columns]
+    if not columns[0]:
         raise InvalidDataError(f"{src.name}: a header and no data rows")
-    by_index = {header.index(n): k for k, n in enumerate(frame.columns)}
-    return src.name, [
-        frame.iloc[:, by_index[header.index(n)]].tolist() if no_header else frame[n].tolist()
-        for n in names
-    ]
+    return src.name, columns
 
 
 def read_joint_counts(
@@ -1171,6 +1380,7 @@ def read_joint_counts(
     *,
     input_format: str | None = None,
     no_header: bool = False,
+    delimiter: str | None = None,
     stdin: BinaryIO | None = None,
 ) -> FloatArray:
     """The joint counts of columns ``x`` and ``y`` of raw data: one row per value of
@@ -1180,7 +1390,12 @@ def read_joint_counts(
     if x == y:
         raise UsageError(f"--x and --y both name {quote(x)}; give two columns")
     _, (xs, ys) = read_categories(
-        arg, [x, y], input_format=input_format, no_header=no_header, stdin=stdin
+        arg,
+        [x, y],
+        input_format=input_format,
+        no_header=no_header,
+        delimiter=delimiter,
+        stdin=stdin,
     )
     x_codes, x_values = pd.factorize(pd.Series(xs, dtype=object), sort=False)
     y_codes, y_values = pd.factorize(pd.Series(ys, dtype=object), sort=False)
@@ -1190,25 +1405,52 @@ def read_joint_counts(
 
 
 def _json_categories(name: str, data: bytes, names: Sequence[str]) -> list[list[str]]:
-    try:
-        doc = json.loads(data.decode("utf-8-sig"), parse_constant=_reject_constant)
-    except UnicodeDecodeError as e:
-        raise _decode_error(name, data, e) from None
-    except json.JSONDecodeError as e:
-        raise InvalidDataError(
-            f"{name}: line {e.lineno}, column {e.colno}: invalid JSON: {e.msg}"
-        ) from None
-    except (InvalidDataError, RecursionError) as e:
-        raise InvalidDataError(f"{name}: invalid JSON: {e or 'nested too deeply'}") from None
+    doc = _load_json(name, data, _Number)  # a number is a category as written
     if not (isinstance(doc, list) and doc and all(isinstance(r, dict) for r in doc)):
         raise InvalidDataError(f"{name}: raw observations must be a JSON array of records")
-    out: list[list[str]] = []
+    keys = _record_keys(name, doc)
     for col in names:
-        values = []
-        for i, record in enumerate(doc):
-            if col not in record:
-                raise InvalidDataError(f"{name}: record {i + 1} has no key {quote(col)}")
-            value = record[col]
-            values.append(value if isinstance(value, str) else json.dumps(value))
-        out.append(values)
-    return out
+        if col not in keys:
+            raise UsageError(f"{name}: no key {quote(col)}; keys: {_names(keys)}")
+    try:
+        return [[_category(record[col]) for record in doc] for col in names]
+    except RecursionError:  # a value nested nearly as deep as json.loads goes
+        raise InvalidDataError(f"{name}: invalid JSON: nested too deeply") from None
+
+
+def _category(value: Any) -> str:
+    """A JSON value as a category, spelled so that different values stay different.
+
+    A number is kept as written (``1`` and ``1.0`` differ, as in a CSV); ``true``,
+    ``false`` and ``null`` (a missing value, counted as a category of its own like an
+    empty CSV field) are spelled so; an array or object as compact JSON. A string is
+    itself, unless it reads as JSON (``"1"``, ``"true"``, ``"null"``, ``"\"a\""``):
+    then it is spelled as JSON writes it, with quotes, so that ``1`` and ``"1"`` are
+    two categories, ``1`` and ``"1"``.
+    """
+    if isinstance(value, str) and not _reads_as_json(value):
+        return value
+    return _compact(value)
+
+
+def _compact(value: Any) -> str:
+    """A JSON value as compact JSON text, its numbers as written."""
+    if isinstance(value, _Number):
+        return value.text
+    if isinstance(value, list):
+        return f"[{','.join(_compact(v) for v in value)}]"
+    if isinstance(value, dict):
+        return f"{{{','.join(f'{_compact(k)}:{_compact(v)}' for k, v in value.items())}}}"
+    return json.dumps(value, ensure_ascii=False)  # a string, true, false or null
+
+
+def _reads_as_json(text: str) -> bool:
+    """Whether ``text`` is a whole JSON document (``1``, ``true``, ``"a"``, ``[1]``)."""
+    head = text.lstrip(" \t\r\n")[:1]
+    if not head or head not in '-0123456789"[{tfn':  # most categories stop here
+        return False
+    try:
+        json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, InvalidDataError, RecursionError):
+        return False
+    return True

@@ -21,6 +21,7 @@ ones while a fix is pending; the list is empty now.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -493,6 +494,30 @@ BAD: list[Bad] = [
     option_case("p-equals-q", ("--p", "p", "--q", "p"), ("--p", "--q", "'p'")),
     option_case("label-missing-column", ("--label", "nope"), ("two.csv", "'nope'", "--label")),
     option_case("unknown-option", ("--bogus",), ("--bogus",)),
+    option_case("delimiter-two-chars", ("--delimiter", ";;"), ("--delimiter", "one character")),
+    option_case("delimiter-empty", ("--delimiter", ""), ("--delimiter", "one character")),
+    option_case("delimiter-quote", ("--delimiter", '"'), ("--delimiter", "cannot separate")),
+    option_case("delimiter-digit", ("--delimiter", "0"), ("--delimiter", "cannot separate")),
+    option_case("delimiter-newline", ("--delimiter", "\n"), ("--delimiter", "cannot separate")),
+    csv_case(
+        "decimal-comma.csv",
+        "label;p;q\na;0,5;1\nb;2;1\n",
+        ("line 2", "column 'p'", "'0,5' is not a number", "decimal comma"),
+        "--delimiter",
+        ";",
+    ),
+    csv_case(
+        "quoted-thousands.csv",
+        'label,p,q\na,"1,234",1\nb,2,1\n',
+        ("line 2", "column 'p'", "'1,234' is not a number", "thousands separator"),
+    ),
+    Bad("inline-long-name-not-numbers", ("x" * 5000, "1,1"), 66, ("cannot read", "too long")),
+    Bad(
+        "inline-long-bad-entry",
+        (",".join(["1"] * 20_000) + ",y", ",".join(["1"] * 20_001)),
+        65,
+        ("inline numbers", "entry 20001 ('y')"),
+    ),
     Bad(
         "option-label-missing-key-json",
         ("rec.json", "--label", "nope"),
@@ -1265,3 +1290,55 @@ def test_fuzz_json_like() -> None:
             counts[check_outcome(run)] += 1
 
         check()
+
+
+# --------------------------------------------------------------------------- raw rows
+
+#: Cells of raw rows: the separators, quotes and line ends that need quoting too.
+RAW_CELLS = ["a", "b", "1", "1.0", "", " ", "NA", 'q"t', "x,y", "x;y", "l\nm", "c\r", "é", '"']
+
+
+@settings(FUZZ, max_examples=400)
+@given(
+    rows=st.lists(st.tuples(*[st.sampled_from(RAW_CELLS)] * 2), min_size=1, max_size=12),
+    sep=st.sampled_from([",", ";", "\t"]),
+    terminator=st.sampled_from(["\n", "\r\n"]),
+    cut=st.integers(0, 200),
+    mutation=st.sampled_from([None, None, "", '"', ",", ";", "\n", "\t", "\r"]),
+)
+def test_fuzz_raw_rows_are_exact_or_one_error(
+    rows: list[tuple[str, str]], sep: str, terminator: str, cut: int, mutation: str | None
+) -> None:
+    """Rows written by the csv module read back cell for cell, on either path (in
+    place, or through the csv module); mutated, they read as the csv module parses
+    them or are refused as invalid data, never anything else."""
+    from kldiv_cli.inputs import read_categories
+
+    lines = []
+    for row in [("x", "y"), *rows]:
+        text = io.StringIO(newline="")
+        # "\r\n": the writer quotes a field holding a \r or a \n only when both are
+        # line-end characters; then each record is ended as the case says.
+        csv.writer(text, delimiter=sep, lineterminator="\r\n").writerow(row)
+        lines.append(text.getvalue().removesuffix("\r\n") + terminator)
+    doc = "".join(lines)
+    header = len("x,y") + len(terminator)
+    if mutation is not None:  # change one character of the body, or cut it short
+        at = header + cut % max(1, len(doc) - header)
+        doc = doc[:at] + mutation + doc[at + 1 :]
+    delimiter = "tab" if sep == "\t" else sep
+
+    def read() -> list[list[str]]:
+        data = io.BytesIO(doc.encode("utf-8"))
+        return read_categories("-", ["x", "y"], delimiter=delimiter, stdin=data)[1]
+
+    if mutation is None:
+        assert read() == [[x for x, _ in rows], [y for _, y in rows]]
+        return
+    try:
+        got = read()
+    except InvalidDataError:
+        return
+    parsed = [r for r in csv.reader(io.StringIO(doc, newline=""), delimiter=sep, strict=True) if r]
+    assert all(len(r) == 2 for r in parsed), parsed
+    assert got == [[r[0] for r in parsed[1:]], [r[1] for r in parsed[1:]]]

@@ -433,3 +433,24 @@ def test_a_large_count_table_is_read_without_pandas(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == [repr(float(sum(2 * i + 1 for i in range(999)))), "False"]
+
+
+def test_raw_json_values_are_spelled_so_that_different_values_differ(tmp_path: Path) -> None:
+    from kldiv_cli.inputs import read_categories
+
+    values = [1, "1", 1.0, "1.0", True, "true", None, "null", "a", '"a"', [1, 2], "[1, 2]", ""]
+    doc = json.dumps([{"x": v} for v in values])
+    _, (spelled,) = read_categories(write(tmp_path, "r.json", doc), ["x"])
+    assert spelled == [
+        "1", '"1"', "1.0", '"1.0"', "true", '"true"', "null", '"null"', "a", '"\\"a\\""',
+        "[1,2]", '"[1, 2]"', "",
+    ]  # fmt: skip
+    assert len(set(spelled)) == len(values)
+
+
+def test_raw_csv_cells_are_kept_as_written(tmp_path: Path) -> None:
+    from kldiv_cli.inputs import read_categories
+
+    for content in ("x,y\n1.0,a\n,b\nNA,c\n", 'x,y\n"1.0",a\n"",b\nNA,"c"\n'):  # grid, csv
+        _, (xs, ys) = read_categories(write(tmp_path, "r.csv", content), ["x", "y"])
+        assert (xs, ys) == (["1.0", "", "NA"], ["a", "b", "c"])
