@@ -350,16 +350,13 @@ class _Model:
     """A side that is not resampled: its values plus the pseudocount, normalized."""
 
     def __init__(self, values: FloatArray, name: str, pseudocount: float) -> None:
-        a = values + pseudocount
-        total = a.sum()
-        if not total > 0.0:
-            raise InvalidDataError(f"{name} has no positive value")
-        p = a / total  # as core normalizes: the same floats
-        pos = p > 0
-        self.size = p.size
-        self.rows = _Rows(p, core._log(p, pos), None if pos.all() else ~pos)
+        # As core normalizes, the same floats: a total that overflows is rescaled, and
+        # the zero rule and the logs of entries that underflow come from the values.
+        d = core._dist(values + pseudocount, name, -1, normalize=True)
+        self.size = d.p.size
+        self.rows = _Rows(d.p, d.log(), None if d.pos.all() else ~d.pos)
         # Its entropy is one number, not B copies of it rounded B ways.
-        self.entropy = float(core._entropy_nats(p, self.rows.log, -1))
+        self.entropy = float(core._entropy_nats(d.p, self.rows.log, -1))
 
     def draw(self, rng: np.random.Generator, rows: int, work: _Work) -> _Rows:
         return self.rows
@@ -389,28 +386,40 @@ class _Resampler:
         ]
         self.pseudocount = pseudocount
         # Every row of x + a sums to n + K a: one total for all rows (core sums each
-        # row; the two differ by a rounding at most).
+        # row; the two differ by a rounding at most). A total that overflows (a huge
+        # pseudocount) is taken of the values scaled by a power of 2, which changes no p.
+        self.shrink = 1.0
         self.total = float(self.n) + self.size * pseudocount if pseudocount else float(self.n)
-        self.p_table = self._p(np.arange(min(self.n, LOG_TABLE - 1) + 1))
-        self.log_table = core._log(self.p_table, self.p_table > 0)
+        if not math.isfinite(self.total):
+            self.shrink = 2.0 ** -(math.ceil(math.log2(self.size)) + 2)
+            self.total = float(self.n) * self.shrink + self.size * (pseudocount * self.shrink)
+        self.p_table, self.log_table = self._p_log(np.arange(min(self.n, LOG_TABLE - 1) + 1))
         root_n = math.sqrt(self.n)
         self.poisson = 2.0 * SHORTFALL_SD < root_n <= POISSON_RATIO * self.cols.size
         if self.poisson:
             self._tables(y.astype(np.int64), 1.0 - SHORTFALL_SD / root_n)
 
-    def _p(self, x: NDArray[np.integer]) -> FloatArray:
-        """``(x + a) / t``: ``x / n`` exactly, as core has it, when ``a = 0``."""
+    def _p_log(self, x: NDArray[np.integer]) -> tuple[FloatArray, FloatArray]:
+        """``p = (x + a) / t`` (``x / n`` exactly, as core has it, when ``a = 0``) and
+        ``ln p``, as core takes it (in the log domain where ``p`` underflows: a tiny
+        pseudocount next to a large total)."""
         if self.pseudocount:
-            return np.asarray(np.add(x, self.pseudocount) / self.total, dtype=np.float64)
-        return np.asarray(np.divide(x, self.total), dtype=np.float64)
+            raw = np.add(x, self.pseudocount, dtype=np.float64)
+            if self.shrink != 1.0:
+                raw *= self.shrink
+        else:
+            raw = np.asarray(x, dtype=np.float64)
+        with np.errstate(under="ignore"):
+            p = np.divide(raw, self.total)
+        return p, core._Dist(p, raw, self.total).log()
 
     def draw(self, rng: np.random.Generator, rows: int, work: _Work) -> _Rows:
         """``rows`` resamples, normalized, with their logs."""
         x = self.counts(rng, rows, work)
         if x.max() >= self.p_table.size:  # counts past the tables: computed
-            p = self._p(x)
-            pos = p > 0
-            return _Rows(p, core._log(p, pos), None if pos.all() else ~pos)
+            p, log = self._p_log(x)
+            zero = None if self.pseudocount or x.min() > 0 else x == 0
+            return _Rows(p, log, zero)
         # mode="raise" would copy through a buffer; every index is in range anyway.
         p = np.take(self.p_table, x, out=work.get(self, "p", x.shape, np.float64), mode="clip")
         log = np.take(
@@ -645,16 +654,24 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
     def buffer(name: str, dtype: DTypeLike) -> NDArray[Any]:
         return work.get(_pair_nats, name, shape, dtype)
 
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        ratio = np.divide(p, q, out=buffer("ratio", np.float64))
-        np.log(ratio, out=ratio)
-        s = np.add(p, q, out=buffer("s", np.float64))
-        a = np.divide(p, s, out=buffer("a", np.float64))
-        a *= 2.0
-        np.log(a, out=a)
-        b = np.divide(q, s, out=s)
-        b *= 2.0
-        np.log(b, out=b)
+    pos_p = np.True_ if zp is None else np.logical_not(zp, out=buffer("pos_p", np.bool_))
+    pos_q = np.True_ if zq is None else np.logical_not(zq, out=buffer("pos_q", np.bool_))
+    both = (
+        pos_q
+        if zp is None
+        else pos_p
+        if zq is None
+        else np.logical_and(pos_p, pos_q, out=buffer("both", np.bool_))
+    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.subtract(p, q, out=buffer("d", np.float64))
+        lo = np.minimum(p, q, out=buffer("ratio", np.float64))
+        lo_a = np.add(p, lo, out=buffer("a", np.float64))  # min(2p, p + q)
+        lo_b = np.add(q, lo, out=buffer("b", np.float64))  # min(2q, p + q)
+    # The same operations as core's _log_ratio and _jsd_terms, so the same bits.
+    ratio = core._signed_log1p(d, lo, both, _ratio_fallback(log_p, log_q))
+    a = core._signed_log1p(d, lo_a, pos_p, _jsd_fallback(log_p, log_q, zq))
+    b = core._signed_log1p(d, lo_b, pos_q, _jsd_fallback(log_q, log_p, zp), negate=True)
     either = (
         zq
         if zp is None
@@ -662,17 +679,7 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
         if zq is None
         else np.logical_or(zp, zq, out=buffer("either", np.bool_))
     )
-    if either is not None:  # not both > 0
-        np.copyto(ratio, 0.0, where=either)
-        if zp is not None:
-            np.copyto(a, 0.0, where=zp)
-        if zq is not None:
-            np.copyto(b, 0.0, where=zq)
-    # A term that over- or underflowed has a positive weight, so its dot shows it.
     dots = [_dot(p, ratio), _dot(q, ratio), _dot(p, a), _dot(q, b)]
-    if not all(np.isfinite(d).all() for d in dots):
-        _finite_terms(p_rows, q_rows, ratio, a, b)
-        dots = [_dot(p, ratio), _dot(q, ratio), _dot(p, a), _dot(q, b)]
     p_ratio, q_ratio, p_a, q_b = dots
     only = buffer("only", np.bool_)
     inf_pq = (
@@ -695,17 +702,32 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
     }
 
 
-def _finite_terms(
-    p_rows: _Rows, q_rows: _Rows, ratio: FloatArray, a: FloatArray, b: FloatArray
-) -> None:
-    """Where ``p / q`` or ``2p / (p + q)`` over- or underflowed (1e-300 / 1e10), the
-    difference of logs instead, as core's ``_log_ratio`` does."""
-    p, q, log_p, log_q = np.broadcast_arrays(p_rows.p, q_rows.p, p_rows.log, q_rows.log)
-    lost = ~np.isfinite(ratio)
-    ratio[lost] = log_p[lost] - log_q[lost]
-    for term, log_x in ((a, log_p), (b, log_q)):
-        lost = ~np.isfinite(term)
-        term[lost] = _LN2 + log_x[lost] - np.log(p[lost] + q[lost])
+def _ratio_fallback(log_p: FloatArray, log_q: FloatArray) -> Callable[[BoolArray], FloatArray]:
+    """ln(p / q) as ``ln p - ln q`` where the quotient fails (1e-300 / 1e10), as core's
+    ``_dist_ratio`` takes it."""
+
+    def logs(lost: BoolArray) -> FloatArray:
+        shape = lost.shape
+        return np.broadcast_to(log_p, shape)[lost] - np.broadcast_to(log_q, shape)[lost]
+
+    return logs
+
+
+def _jsd_fallback(
+    log_x: FloatArray, log_y: FloatArray, zero_y: BoolArray | None
+) -> Callable[[BoolArray], FloatArray]:
+    """ln(2x / (x + y)) as ``ln 2 + ln x - ln(x + y)`` in the log domain, as core's
+    ``_jsd_terms`` takes it; ``ln y`` is -inf where y = 0."""
+
+    def logs(lost: BoolArray) -> FloatArray:
+        shape = lost.shape
+        lx = np.broadcast_to(log_x, shape)[lost]
+        ly = np.broadcast_to(log_y, shape)[lost]
+        if zero_y is not None:
+            ly = np.where(np.broadcast_to(zero_y, shape)[lost], -math.inf, ly)
+        return _LN2 + lx - np.logaddexp(lx, ly)
+
+    return logs
 
 
 def _dot(a: FloatArray, b: FloatArray) -> FloatArray:

@@ -18,6 +18,7 @@ and, unless ``normalize=False``, divide them by their totals along ``axis``, as
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, Final, Literal, TypeAlias, cast
 
 import numpy as np
@@ -47,6 +48,9 @@ MEASURES: Final[tuple[str, ...]] = (
 )
 
 _LN2: Final = math.log(2.0)
+#: The smallest normal float64, and its log: a value below it has lost digits.
+_NORMAL: Final = float(np.finfo(np.float64).tiny)
+_LN_NORMAL: Final = math.log(_NORMAL)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -93,6 +97,68 @@ def normalize(x: ArrayLike, axis: int = -1) -> FloatArray:
 
 
 def _checked(x: ArrayLike, name: str, axis: int, *, normalize: bool) -> FloatArray:
+    return _dist(x, name, axis, normalize=normalize).p
+
+
+class _Dist:
+    """A validated distribution: ``p`` (normalized unless asked not to), the values it
+    was divided from and the log of their total, for the logs that ``p`` cannot hold.
+
+    A distribution that mixes magnitudes more than ~1e308 apart (1e-300 and 1e300)
+    normalizes its small entries to 0 or to subnormals. Which entries are positive is
+    therefore read from the values (``pos``), and the log of such an entry is taken in
+    the log domain, ``ln(x / total)`` without the quotient (:meth:`log_at`), so that a
+    ``q`` that underflows to 0 never makes a false ``inf`` and no term loses its digits.
+    """
+
+    __slots__ = ("_pos", "p", "raw", "total")
+
+    def __init__(self, p: FloatArray, raw: FloatArray, total: FloatArray | float) -> None:
+        self.p = p
+        self.raw = raw
+        self.total = total
+        self._pos: NDArray[np.bool_] | None = None
+
+    @classmethod
+    def of(cls, p: FloatArray) -> _Dist:
+        """An array taken as it is: its zeros are its zeros."""
+        return cls(p, p, 1.0)
+
+    @property
+    def pos(self) -> NDArray[np.bool_]:
+        """Where the value is > 0 (before normalizing: an underflow is still > 0)."""
+        if self._pos is None:
+            self._pos = self.raw > 0
+        return self._pos
+
+    def log(self) -> FloatArray:
+        """ln p where ``pos``, else 0; in the log domain where ``p`` is below the
+        smallest normal float."""
+        out = _log(self.p, self.pos)
+        if out.min() < _LN_NORMAL:  # a 0 or a subnormal where pos (-inf or < -708.4)
+            deep = self.pos & ~(self.p >= _NORMAL)
+            out[deep] = self.log_at(deep)
+        return out
+
+    def log_at(self, where: NDArray[np.bool_]) -> FloatArray:
+        """ln p at the entries ``where`` (a mask of a shape ``p`` broadcasts to), all
+        with ``pos``: ``ln p`` itself, or ``ln(x / total)`` where p underflowed."""
+        p = np.broadcast_to(self.p, where.shape)[where]
+        with np.errstate(divide="ignore"):  # ln 0 = -inf where the caller allows it
+            out = np.log(p)
+            deep = ~(p >= _NORMAL)
+            if deep.any() and self.raw is not self.p:
+                raw = np.broadcast_to(self.raw, where.shape)[where][deep]
+                total = np.broadcast_to(self.total, where.shape)[where][deep]
+                # ln(x / t) from the mantissas and exponents of x and t: scaling both by
+                # a power of 2 changes nothing, as it does not change p.
+                m_x, e_x = np.frexp(raw)
+                m_t, e_t = np.frexp(total)
+                out[deep] = np.log(m_x / m_t) + (e_x - e_t) * _LN2
+        return out
+
+
+def _dist(x: ArrayLike, name: str, axis: int, *, normalize: bool) -> _Dist:
     a = np.asarray(x, dtype=np.float64)
     if a.ndim == 0:
         raise InvalidDataError(f"{name} is a single number, not a distribution")
@@ -116,16 +182,18 @@ def _checked(x: ArrayLike, name: str, axis: int, *, normalize: bool) -> FloatArr
     if not (total > 0.0).all():
         raise InvalidDataError(f"{name} has no positive value")
     if not normalize:
-        return a
-    return cast(FloatArray, a / total)
+        return _Dist.of(a)
+    with np.errstate(under="ignore"):
+        p = cast(FloatArray, a / total)
+    return _Dist(p, a, total)
 
 
-def _pair(p: ArrayLike, q: ArrayLike, axis: int, normalize: bool) -> tuple[FloatArray, FloatArray]:
-    pa = _checked(p, "p", axis, normalize=normalize)
-    qa = _checked(q, "q", axis, normalize=normalize)
-    if pa.shape[axis] != qa.shape[axis]:
+def _pair(p: ArrayLike, q: ArrayLike, axis: int, normalize: bool) -> tuple[_Dist, _Dist]:
+    pa = _dist(p, "p", axis, normalize=normalize)
+    qa = _dist(q, "q", axis, normalize=normalize)
+    if pa.p.shape[axis] != qa.p.shape[axis]:
         raise InvalidDataError(
-            f"p has {pa.shape[axis]} entries and q has {qa.shape[axis]}; they must match"
+            f"p has {pa.p.shape[axis]} entries and q has {qa.p.shape[axis]}; they must match"
         )
     return pa, qa
 
@@ -144,28 +212,92 @@ def _log(x: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
 
 
 def _log_ratio(
-    num: FloatArray, den: FloatArray, mask: NDArray[np.bool_], scale: float = 1.0
+    num: FloatArray,
+    den: FloatArray,
+    mask: NDArray[np.bool_],
+    scale: float = 1.0,
+    *,
+    fallback: Callable[[NDArray[np.bool_]], FloatArray] | None = None,
 ) -> FloatArray:
-    """ln(scale * num / den) where ``mask`` (both > 0), else 0.
+    """ln(scale * num / den) where ``mask`` (both > 0), else 0, to full relative precision.
 
-    The ratio is taken before the log: for nearly equal ``num`` and ``den`` this keeps
-    the absolute error near one ulp instead of ``ulp * |ln num|``. Where the ratio
-    over- or underflows (1e-300 / 1e10), the difference of logs is used instead.
+    Taken as ``sign(d) * log1p(|d| / min(n, den))`` with ``n = scale * num`` and ``d =
+    n - den`` (:func:`_signed_log1p`): for ``n`` and ``den`` within a factor 2 of each
+    other ``d`` is exact (Sterbenz), so a ratio near 1 keeps its relative digits where
+    ``ln(n / den)`` would keep only its absolute ones (ulp(1) = 2.2e-16); elsewhere
+    ``|d| / min`` >= 1 and the log1p is as good as a log. Entries where that fails (a
+    ratio that over- or underflows, a subnormal operand) get ``fallback(lost)``, by
+    default the difference of logs.
     """
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        out = np.divide(num, den)
-        if scale != 1.0:
-            out *= scale
-        np.log(out, out=out)
-        out = _zero_outside(out, mask)
-        if not np.isfinite(out).all():
-            num_b, den_b = np.broadcast_arrays(num, den)
-            lost = ~np.isfinite(out)
-            out[lost] = math.log(scale) + np.log(num_b[lost]) - np.log(den_b[lost])
+    with np.errstate(over="ignore", invalid="ignore"):
+        n = num if scale == 1.0 else num * scale
+        d = np.subtract(n, den)
+        lo = np.minimum(n, den)
+    return _signed_log1p(d, lo, mask, fallback or _plain_fallback(num, den, scale))
+
+
+def _signed_log1p(
+    d: FloatArray,
+    lo: FloatArray,
+    mask: Mask,
+    fallback: Callable[[NDArray[np.bool_]], FloatArray],
+    negate: bool = False,
+) -> FloatArray:
+    """``sign(d) * log1p(|d| / lo)`` (``-`` that with ``negate``): ln(hi / lo) signed,
+    ``hi = lo + |d|``; 0 outside ``mask``, written over ``lo``. ``|d| / lo >= 0``, so
+    the log1p never meets its cancellation at -1.
+
+    Where ``lo`` is not a normal float (a subnormal has lost digits; an infinite one
+    overflowed) or the result is not finite, and ``mask`` holds, the entry is
+    ``fallback(lost)`` instead.
+    """
+    lost = None
+    if not (lo.min() >= _NORMAL and lo.max() < math.inf):  # rare: a 0 where ~mask, mostly
+        lost = ~((lo >= _NORMAL) & (lo < math.inf))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # No temporaries: each costs its page faults, as much as the arithmetic here.
+        out = np.divide(d, lo, out=lo)
+        np.abs(out, out=out)
+        np.log1p(out, out=out)
+        np.copysign(out, d, out=out)
+    if negate:
+        np.negative(out, out=out)
+    out = _zero_outside(out, mask)
+    with np.errstate(invalid="ignore"):  # inf - inf
+        finite = math.isfinite(out.sum())  # |terms| < 1e3 each: the sum overflows never
+    if not finite:
+        bad = ~np.isfinite(out)
+        lost = bad if lost is None else lost | bad
+    if lost is not None:
+        lost &= mask
+        if lost.any():
+            out[lost] = fallback(lost)
     return out
 
 
-def _zero_outside(x: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
+def _plain_fallback(
+    num: FloatArray, den: FloatArray, scale: float
+) -> Callable[[NDArray[np.bool_]], FloatArray]:
+    def logs(lost: NDArray[np.bool_]) -> FloatArray:
+        n = np.broadcast_to(num, lost.shape)[lost]
+        m = np.broadcast_to(den, lost.shape)[lost]
+        with np.errstate(divide="ignore"):
+            return math.log(scale) + np.log(n) - np.log(m)
+
+    return logs
+
+
+def _dist_ratio(p: _Dist, q: _Dist, mask: NDArray[np.bool_]) -> FloatArray:
+    """ln(p / q) where ``mask``, else 0: :func:`_log_ratio`, with the logs of ``p``
+    and ``q`` in the log domain where the ratio fails."""
+
+    def logs(lost: NDArray[np.bool_]) -> FloatArray:
+        return p.log_at(lost) - q.log_at(lost)
+
+    return _log_ratio(p.p, q.p, mask, fallback=logs)
+
+
+def _zero_outside(x: FloatArray, mask: Mask) -> FloatArray:
     if not mask.all():
         np.copyto(x, 0.0, where=~mask)
     return x
@@ -198,22 +330,43 @@ def _cross_entropy_nats(p: FloatArray, log_q: FloatArray, infinite: Mask, axis: 
 
 
 def _jsd_terms(
-    p: FloatArray, q: FloatArray, pos_p: NDArray[np.bool_], pos_q: NDArray[np.bool_]
+    p: _Dist, q: _Dist, pos_p: NDArray[np.bool_], pos_q: NDArray[np.bool_]
 ) -> tuple[FloatArray, FloatArray]:
     """ln(p / m) and ln(q / m) with m = (p + q) / 2, as ln(2p / (p + q)) and ln(2q / (p + q)).
 
-    Both are taken the same way (not one from the other), so that swapping P and Q
-    swaps them exactly and the JSD is symmetric to the last bit.
+    Each is ``sign(d) log1p(|d| / min(2x, p + q))`` with ``d = p - q`` (exact for p
+    and q within a factor 2), and ``min(2p, p + q) = p + min(p, q)``: full relative
+    precision when p is close to q. Both are taken the same way (not one from the
+    other), so that swapping P and Q swaps them exactly and the JSD is symmetric to
+    the last bit.
     """
-    s = p + q
-    return _log_ratio(p, s, pos_p, 2.0), _log_ratio(q, s, pos_q, 2.0)
+    pa, qa = p.p, q.p
+
+    def logs(x: _Dist, y: _Dist) -> Callable[[NDArray[np.bool_]], FloatArray]:
+        def fallback(lost: NDArray[np.bool_]) -> FloatArray:
+            log_x, log_y = x.log_at(lost), y.log_at(lost)
+            # y may be 0 where only x > 0 counts: ln(x + y) = ln x then.
+            log_y = np.where(np.broadcast_to(y.pos, lost.shape)[lost], log_y, -math.inf)
+            return _LN2 + log_x - np.logaddexp(log_x, log_y)
+
+        return fallback
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.subtract(pa, qa)
+        lo_b = np.minimum(pa, qa)
+        lo_a = np.add(pa, lo_b)  # min(2p, p + q)
+        lo_b += qa  # min(2q, p + q)
+    a = _signed_log1p(d, lo_a, pos_p, logs(p, q))
+    b = _signed_log1p(d, lo_b, pos_q, logs(q, p), negate=True)  # d = p - q, not q - p
+    return a, b
 
 
-def _jsd_nats(p: FloatArray, q: FloatArray, axis: int) -> FloatArray:
-    pos_p, pos_q = p > 0, q > 0
+def _jsd_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> FloatArray:
+    pd, qd = _as_dist(p), _as_dist(q)
+    pos_p, pos_q = pd.pos, qd.pos
     shared = pos_p & pos_q
-    a, b = _jsd_terms(p, q, pos_p, pos_q)
-    return _jsd_from_terms(p, q, a, b, shared, axis)
+    a, b = _jsd_terms(pd, qd, pos_p, pos_q)
+    return _jsd_from_terms(pd.p, qd.p, a, b, shared, axis)
 
 
 def _jsd_from_terms(
@@ -226,30 +379,37 @@ def _jsd_from_terms(
     return cast(FloatArray, np.where(np.any(shared, axis=axis), jsd, _LN2))
 
 
-def _kl_nats(p: FloatArray, q: FloatArray, axis: int) -> FloatArray:
-    pos_p, pos_q = p > 0, q > 0
-    ratio = _log_ratio(p, q, pos_p & pos_q)
-    return _set_inf(_floor0(_dot(p, ratio, axis)), (pos_p & ~pos_q).any(axis=axis))
+def _as_dist(x: FloatArray | _Dist) -> _Dist:
+    return x if isinstance(x, _Dist) else _Dist.of(x)
 
 
-def _pair_nats(p: FloatArray, q: FloatArray, axis: int) -> dict[str, FloatArray]:
+def _kl_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> FloatArray:
+    pd, qd = _as_dist(p), _as_dist(q)
+    pos_p, pos_q = pd.pos, qd.pos
+    ratio = _dist_ratio(pd, qd, pos_p & pos_q)
+    return _set_inf(_floor0(_dot(pd.p, ratio, axis)), (pos_p & ~pos_q).any(axis=axis))
+
+
+def _pair_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> dict[str, FloatArray]:
     """Every measure of :data:`MEASURES` but ``js_distance``, in nats, each log taken once."""
-    pos_p, pos_q = p > 0, q > 0
+    pd, qd = _as_dist(p), _as_dist(q)
+    pa, qa = pd.p, qd.p
+    pos_p, pos_q = pd.pos, qd.pos
     inf_pq = (pos_p & ~pos_q).any(axis=axis)  # some q = 0 < p: D(P||Q) = H(P,Q) = inf
     inf_qp = (pos_q & ~pos_p).any(axis=axis)
-    log_p, log_q = _log(p, pos_p), _log(q, pos_q)
+    log_p, log_q = pd.log(), qd.log()
     # One ln(p/q) serves both directions: q ln(q/p) = -q ln(p/q).
     shared = pos_p & pos_q
-    ratio = _log_ratio(p, q, shared)
-    a, b = _jsd_terms(p, q, pos_p, pos_q)
+    ratio = _dist_ratio(pd, qd, shared)
+    a, b = _jsd_terms(pd, qd, pos_p, pos_q)
     return {
-        "entropy_p": _entropy_nats(p, log_p, axis),
-        "entropy_q": _entropy_nats(q, log_q, axis),
-        "cross_entropy_pq": _cross_entropy_nats(p, log_q, inf_pq, axis),
-        "cross_entropy_qp": _cross_entropy_nats(q, log_p, inf_qp, axis),
-        "kl_pq": _set_inf(_floor0(_dot(p, ratio, axis)), inf_pq),
-        "kl_qp": _set_inf(_floor0(-_dot(q, ratio, axis)), inf_qp),
-        "jsd": _jsd_from_terms(p, q, a, b, shared, axis),
+        "entropy_p": _entropy_nats(pa, log_p, axis),
+        "entropy_q": _entropy_nats(qa, log_q, axis),
+        "cross_entropy_pq": _cross_entropy_nats(pa, log_q, inf_pq, axis),
+        "cross_entropy_qp": _cross_entropy_nats(qa, log_p, inf_qp, axis),
+        "kl_pq": _set_inf(_floor0(_dot(pa, ratio, axis)), inf_pq),
+        "kl_qp": _set_inf(_floor0(-_dot(qa, ratio, axis)), inf_qp),
+        "jsd": _jsd_from_terms(pa, qa, a, b, shared, axis),
     }
 
 
@@ -289,9 +449,8 @@ def entropy(p: ArrayLike, *, unit: Unit = "bits", axis: int = -1, normalize: boo
     >>> float(entropy([0.5, 0.5]))
     1.0
     """
-    pa = _checked(p, "p", axis, normalize=normalize)
-    pos = pa > 0
-    return _in_unit(_entropy_nats(pa, _log(pa, pos), axis), unit)
+    pa = _dist(p, "p", axis, normalize=normalize)
+    return _in_unit(_entropy_nats(pa.p, pa.log(), axis), unit)
 
 
 def cross_entropy(
@@ -309,9 +468,8 @@ def cross_entropy(
     1.0
     """
     pa, qa = _pair(p, q, axis, normalize)
-    pos_p, pos_q = pa > 0, qa > 0
-    infinite = (pos_p & ~pos_q).any(axis=axis)
-    return _in_unit(_cross_entropy_nats(pa, _log(qa, pos_q), infinite, axis), unit)
+    infinite = (pa.pos & ~qa.pos).any(axis=axis)
+    return _in_unit(_cross_entropy_nats(pa.p, qa.log(), infinite, axis), unit)
 
 
 def kl_divergence(
@@ -402,11 +560,12 @@ def contributions(
     The KL terms may be negative (only their sum is >= 0) or ``inf``; the JSD terms are
     >= 0 and sum to the JSD. Returns arrays of the input's shape.
     """
-    pa, qa = _pair(p, q, axis, normalize)
-    pos_p, pos_q = pa > 0, qa > 0
+    pd, qd = _pair(p, q, axis, normalize)
+    pa, qa = pd.p, qd.p
+    pos_p, pos_q = pd.pos, qd.pos
     scale = unit_scale(unit)
-    ratio = _log_ratio(pa, qa, pos_p & pos_q)
-    a, b = _jsd_terms(pa, qa, pos_p, pos_q)
+    ratio = _dist_ratio(pd, qd, pos_p & pos_q)
+    a, b = _jsd_terms(pd, qd, pos_p, pos_q)
     kl_pq = np.where(pos_p & ~pos_q, np.inf, pa * ratio / scale) + 0.0
     kl_qp = np.where(pos_q & ~pos_p, np.inf, -(qa * ratio) / scale) + 0.0
     jsd = _floor0((pa * a + qa * b) * (0.5 / scale))
