@@ -55,6 +55,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from kldiv_cli import core
 from kldiv_cli.errors import InvalidDataError, UsageError
+from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
 
 FloatArray: TypeAlias = NDArray[np.float64]
 BoolArray: TypeAlias = NDArray[np.bool_]
@@ -304,7 +305,7 @@ def _values(x: ArrayLike, name: str, counts: bool) -> FloatArray:
         if not whole.all():
             bad = float(a[np.flatnonzero(~whole)[0]])
             raise InvalidDataError(f"{name} is resampled, so must be counts; {bad!r} is not one")
-        if not 0.0 < a.sum() <= 2.0**53:
+        if not 0.0 < count_total(a) <= MAX_COUNT_TOTAL:
             raise InvalidDataError(f"{name} must have a total count between 1 and 2**53")
     return a
 

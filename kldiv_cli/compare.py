@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from kldiv_cli.inputs import (
     probability_warning,
     quote,
 )
+from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
 
 if TYPE_CHECKING:
     from kldiv_cli.bootstrap import Intervals
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
 
 #: How many labels a warning names before it says "and N more".
 MAX_NAMED = 5
-
-#: The largest total of counts: every integer up to it is exact in float64, and so
-#: are the sums and logs the statistics take of them.
-MAX_COUNT_TOTAL: Final = 2**53
 
 
 @dataclass(frozen=True)
@@ -244,10 +241,10 @@ def require_counts(dist: Distribution, option: str) -> None:
     require_whole(
         dist.values, lambda row: f"{dist.source}: {dist.table.where(row, dist.column)}", option
     )
-    check_count_total(dist.total, dist.name, option)
+    check_count_total(count_total(dist.values), dist.name, option)
 
 
-def check_count_total(total: float, name: str, option: str) -> None:
+def check_count_total(total: float | int, name: str, option: str) -> None:
     """Raise InvalidDataError when counts total more than :data:`MAX_COUNT_TOTAL`."""
     if not total <= MAX_COUNT_TOTAL:
         raise InvalidDataError(

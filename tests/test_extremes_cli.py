@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kldiv_cli.core import MEASURES
-from tests.test_cli import kldiv
+from tests.test_cli import assert_error, kldiv
 
 _D = Context(prec=50)
 
@@ -112,3 +112,38 @@ def test_ci_with_a_subnormal_pseudocount_has_no_nan(p: str, q: str, a: str) -> N
     measures, _ = _intervals(p, q, "--pseudocount", a)
     for key in ("kl_pq", "kl_qp", "cross_entropy_pq", "cross_entropy_qp"):
         assert math.isfinite(measures[key]), key
+
+
+# --------------------------------------------------------------------------- 2^53 + 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("entropy", "9007199254740992,1", "--estimator", "nsb"),
+        ("entropy", "1,9007199254740992", "--estimator", "miller-madow"),
+        ("compare", "9007199254740992,1", "1,1", "--test"),
+        ("compare", "9007199254740992,1", "0.5,0.5", "--ci", "0.9"),
+        ("compare", "1,1", "9007199254740992,1", "--ci", "0.9"),
+    ],
+)
+def test_a_total_of_2_to_the_53_plus_1_is_65_with_its_exact_value(args: tuple[str, ...]) -> None:
+    # The float sum of 2^53 and 1 is 2^53, within the limit: the total is recounted.
+    source = next(a for a in args if "9007199254740992" in a)
+    option = "--estimator" if args[0] == "entropy" else args[3]
+    assert_error(kldiv(*args), 65, source, option, "2^53", "9007199254740993")
+
+
+def test_a_table_of_counts_totalling_2_to_the_53_plus_1_is_65(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text("x,a,b\nu,9007199254740990,2\nv,1,0\n", encoding="utf-8")
+    assert_error(kldiv("mi", str(path), "--test"), 65, "big.csv", "--test", "9007199254740993")
+    path.write_text("name,a,b\nx,9007199254740992,2\ny,1,0\n", encoding="utf-8")
+    run = kldiv("entropy", str(path), "--estimator", "nsb")
+    assert_error(run, 65, "big.csv", "'a'", "--estimator nsb", "9007199254740993")
+
+
+def test_a_total_of_exactly_2_to_the_53_is_accepted() -> None:
+    run = kldiv("entropy", "9007199254740990,1,1", "--estimator", "nsb", "--format", "json")
+    assert run.status == 0, run.err
+    assert run.json()["distributions"][0]["n"] == 2.0**53
