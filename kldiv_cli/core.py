@@ -13,12 +13,22 @@ is NaN, and none is below 0: rounding residue (``-1e-17``) is clamped to 0.
 The public functions validate their inputs (finite, non-negative, a positive total)
 and, unless ``normalize=False``, divide them by their totals along ``axis``, as
 :func:`scipy.stats.entropy` does.
+
+Labelled inputs: a pair of pandas Series (two ``value_counts()``, say) or of mappings
+of label to value is aligned by label, as the command line aligns tables: over the
+union of the labels, P's in its order then Q's new ones, a label missing on one side
+counting 0 there. A label twice on one side is an error. A labelled P with an
+unlabelled Q (or the reverse) is refused with :class:`~kldiv_cli.errors.InvalidDataError`
+rather than aligned by position, which would be silently wrong whenever the labels are
+in another order; pass ``series.to_numpy()`` to mean positions. Arrays, lists and
+DataFrames are taken by position along ``axis``. pandas is never imported for this: a
+Series is recognised by its ``index``, ``to_numpy`` and ``ndim == 1``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal, TypeAlias, cast
 
 import numpy as np
@@ -188,7 +198,65 @@ def _dist(x: ArrayLike, name: str, axis: int, *, normalize: bool) -> _Dist:
     return _Dist(p, a, total)
 
 
+def _is_labelled(x: object) -> bool:
+    """A mapping of label -> value, or a 1-D pandas Series (duck-typed: pandas is not
+    imported for this)."""
+    if isinstance(x, Mapping):
+        return True
+    return hasattr(x, "index") and hasattr(x, "to_numpy") and getattr(x, "ndim", None) == 1
+
+
+def _labels_and_values(x: Any, name: str) -> tuple[list[Any], FloatArray]:
+    if isinstance(x, Mapping):
+        labels, raw = list(x.keys()), list(x.values())
+    else:
+        labels, raw = list(x.index), x.to_numpy()
+    try:
+        values = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidDataError(f"{name} has a value that is not a number") from None
+    return labels, values
+
+
+def _aligned(p: Any, q: Any) -> tuple[FloatArray, FloatArray, list[Any]]:
+    """Two labelled distributions over the union of their labels (P's order, then Q's
+    new ones), 0 where a side lacks a label: as the command line aligns them."""
+    p_labels, p_values = _labels_and_values(p, "p")
+    q_labels, q_values = _labels_and_values(q, "q")
+    where: dict[Any, int] = {}
+    for name, labels in (("p", p_labels), ("q", q_labels)):
+        seen: set[Any] = set()
+        for label in labels:
+            if label in seen:
+                raise InvalidDataError(
+                    f"{name} has the label {label!r} twice; labels must be unique to align by"
+                )
+            seen.add(label)
+            where.setdefault(label, len(where))
+    pa, qa = np.zeros(len(where)), np.zeros(len(where))
+    pa[: len(p_labels)] = p_values
+    qa[[where[label] for label in q_labels]] = q_values
+    return pa, qa, list(where)
+
+
+def _unlabelled_pair(p: Any, q: Any) -> tuple[ArrayLike, ArrayLike, list[Any] | None]:
+    """``p`` and ``q`` as arrays: aligned by label when both are labelled (with the
+    labels), as given when neither is; one of each is refused."""
+    p_labelled, q_labelled = _is_labelled(p), _is_labelled(q)
+    if p_labelled and q_labelled:
+        return _aligned(p, q)
+    if p_labelled or q_labelled:
+        which, other = ("p", "q") if p_labelled else ("q", "p")
+        raise InvalidDataError(
+            f"{which} has labels (a pandas Series or a mapping) and {other} has none, so "
+            "they cannot be aligned by label; pass both with labels, or both as arrays "
+            "(e.g. series.to_numpy()) to align them by position"
+        )
+    return p, q, None
+
+
 def _pair(p: ArrayLike, q: ArrayLike, axis: int, normalize: bool) -> tuple[_Dist, _Dist]:
+    p, q, _ = _unlabelled_pair(p, q)
     pa = _dist(p, "p", axis, normalize=normalize)
     qa = _dist(q, "q", axis, normalize=normalize)
     if pa.p.shape[axis] != qa.p.shape[axis]:
@@ -489,6 +557,12 @@ def kl_divergence(
 
     >>> round(float(kl_divergence([0, 1], [0.99, 0.01])), 12)  # log2(100)
     6.643856189775
+
+    Labelled inputs align by label (see the module's docstring), in any order:
+
+    >>> p, q = {"black": 1, "white": 0}, {"white": 0.99, "black": 0.01}
+    >>> round(float(kl_divergence(p, q)), 12)
+    6.643856189775
     """
     pa, qa = _pair(p, q, axis, normalize)
     return _in_unit(_kl_nats(pa, qa, axis), unit)
@@ -551,15 +625,18 @@ def measures(
 
 def contributions(
     p: ArrayLike, q: ArrayLike, *, unit: Unit = "bits", axis: int = -1, normalize: bool = True
-) -> dict[str, FloatArray]:
+) -> dict[str, NDArray[Any]]:
     r"""Each entry's term of ``kl_pq``, ``kl_qp`` and ``jsd``, with the normalized p and q.
 
     .. math:: p_i \log\frac{p_i}{q_i}, \quad q_i \log\frac{q_i}{p_i}, \quad
               \tfrac12\Big(p_i \log\frac{p_i}{m_i} + q_i \log\frac{q_i}{m_i}\Big)
 
     The KL terms may be negative (only their sum is >= 0) or ``inf``; the JSD terms are
-    >= 0 and sum to the JSD. Returns arrays of the input's shape.
+    >= 0 and sum to the JSD. Returns arrays of the input's shape; for labelled inputs
+    (two Series or mappings), arrays over the union of their labels, with the labels
+    themselves under ``"labels"`` (an object array).
     """
+    p, q, labels = _unlabelled_pair(p, q)
     pd, qd = _pair(p, q, axis, normalize)
     pa, qa = pd.p, qd.p
     pos_p, pos_q = pd.pos, qd.pos
@@ -569,4 +646,7 @@ def contributions(
     kl_pq = np.where(pos_p & ~pos_q, np.inf, pa * ratio / scale) + 0.0
     kl_qp = np.where(pos_q & ~pos_p, np.inf, -(qa * ratio) / scale) + 0.0
     jsd = _floor0((pa * a + qa * b) * (0.5 / scale))
-    return {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
+    out: dict[str, NDArray[Any]] = {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
+    if labels is not None:
+        out["labels"] = np.fromiter(labels, dtype=object, count=len(labels))
+    return out

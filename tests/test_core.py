@@ -826,3 +826,75 @@ def test_a_zero_is_still_a_zero_next_to_huge_values() -> None:
     # The zero rule reads the values: a true 0 of Q under a p > 0 is still inf.
     assert kl_divergence([1.0, 1.0, 1.0], [0.0, 1e300, 1e-300]) == math.inf
     assert cross_entropy([1.0, 1.0, 0.0], [1e-300, 1e300, 0.0]) < math.inf
+
+
+# --------------------------------------------------------------------------- labelled
+
+
+def _months() -> tuple[object, object]:
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(5)
+    letters = list("abcdefgh")
+    jan = pd.Series(rng.choice(letters, 3000, p=np.full(8, 1 / 8)))
+    feb = pd.Series(rng.choice(letters, 3000, p=np.r_[np.full(4, 0.1), np.full(4, 0.15)]))
+    return jan.value_counts(), feb.value_counts()  # each sorted by its own counts
+
+
+def test_two_value_counts_in_different_orders_align_by_label() -> None:
+    jan, feb = _months()
+    assert list(jan.index) != list(feb.index)  # the trap: positions are different labels
+    labels = sorted(jan.index)
+    p, q = jan[labels].to_numpy(float), feb[labels].to_numpy(float)
+    want = scipy.stats.entropy(p, q, base=2)
+    assert float(kl_divergence(jan, feb)) == pytest.approx(want, rel=1e-12)
+    got = measures(jan, feb)
+    assert float(got["kl_qp"]) == pytest.approx(scipy.stats.entropy(q, p, base=2), rel=1e-12)
+    assert float(got["jsd"]) == pytest.approx(jensenshannon(p, q, base=2) ** 2, rel=1e-9)
+    want_ce = scipy.stats.entropy(p / p.sum(), base=2) + want
+    assert float(cross_entropy(jan, feb)) == pytest.approx(want_ce, rel=1e-12)
+    assert float(js_distance(jan, feb)) == pytest.approx(jensenshannon(p, q, base=2), rel=1e-9)
+    c = contributions(jan, feb)
+    assert sorted(c["labels"].tolist()) == labels
+    order = [c["labels"].tolist().index(lab) for lab in labels]
+    assert c["p"][order] == pytest.approx(p / p.sum(), rel=1e-15)
+    assert float(c["kl_pq"].sum()) == pytest.approx(want, rel=1e-12)
+
+
+def test_mappings_align_by_label_over_the_union() -> None:
+    p = {"a": 1.0, "b": 1.0, "c": 2.0}
+    q = {"d": 1.0, "c": 2.0, "a": 1.0}  # no "b"; an extra "d"
+    # Over a, b, c, d: P = (1, 1, 2, 0) / 4 and Q = (1, 0, 2, 1) / 4.
+    pa, qa = [1.0, 1.0, 2.0, 0.0], [1.0, 0.0, 2.0, 1.0]
+    assert kl_divergence(p, q) == math.inf  # b: q = 0 < p
+    assert float(js_divergence(p, q)) == pytest.approx(
+        jensenshannon(pa, qa, base=2) ** 2, rel=1e-12
+    )
+    assert float(kl_divergence({"x": 1, "y": 3}, {"y": 1, "x": 1})) == pytest.approx(
+        scipy.stats.entropy([1, 3], [1, 1], base=2), rel=1e-12
+    )
+    assert contributions(p, q)["labels"].tolist() == ["a", "b", "c", "d"]
+
+
+def test_a_labelled_side_with_an_unlabelled_one_is_refused() -> None:
+    pd = pytest.importorskip("pandas")
+    s = pd.Series([1.0, 3.0], index=["y", "x"])
+    for p, q in ((s, [1.0, 1.0]), ([1.0, 1.0], s), ({"x": 1}, np.array([1.0]))):
+        with pytest.raises(InvalidDataError, match="cannot be aligned by label"):
+            kl_divergence(p, q)
+    with pytest.raises(InvalidDataError, match="the label 'x' twice"):
+        measures(pd.Series([1.0, 2.0], index=["x", "x"]), s)
+    # By position, as asked: the arrays of the two Series.
+    got = kl_divergence(s.to_numpy(), np.array([1.0, 1.0]))
+    assert float(got) == pytest.approx(scipy.stats.entropy([1, 3], [1, 1], base=2), rel=1e-12)
+
+
+def test_labelled_inputs_do_not_import_pandas() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from kldiv_cli import kl_divergence; "
+        "kl_divergence({'a': 1}, {'a': 1}); print('pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
