@@ -187,7 +187,16 @@ def compare(
         check_normalized(p)
         check_normalized(q)
     raw = align(p, q)
-    pair = Aligned(raw.labels, raw.p + pseudocount, raw.q + pseudocount) if pseudocount else raw
+    pair = raw
+    if pseudocount:
+        with np.errstate(over="ignore"):  # named below
+            pair = Aligned(raw.labels, raw.p + pseudocount, raw.q + pseudocount)
+        for dist, shifted in ((p, pair.p), (q, pair.q)):
+            if not np.isfinite(shifted).all():
+                raise InvalidDataError(
+                    f"{dist.name}: a value plus --pseudocount {pseudocount!r} is beyond "
+                    "the float range (1.8e308)"
+                )
     values = core.measures(pair.p, pair.q, unit=unit, normalize=normalize)  # type: ignore[arg-type]
     measures = {key: float(values[key]) for key in core.MEASURES}
     pos_p, pos_q = pair.p > 0, pair.q > 0

@@ -64,7 +64,8 @@ def count_total(values: ArrayLike) -> float | int:
     integers, and returned as an ``int`` (2^53 + 1 has no float).
     """
     a = np.asarray(values, dtype=np.float64)
-    total = float(a.sum())
+    with np.errstate(over="ignore"):  # inf is beyond the limit too
+        total = float(a.sum())
     if total != MAX_COUNT_TOTAL:
         return total
     # Each count is at most 2^53 and the true total barely above it: no int64 overflow.

@@ -147,3 +147,11 @@ def test_a_total_of_exactly_2_to_the_53_is_accepted() -> None:
     run = kldiv("entropy", "9007199254740990,1,1", "--estimator", "nsb", "--format", "json")
     assert run.status == 0, run.err
     assert run.json()["distributions"][0]["n"] == 2.0**53
+
+
+@pytest.mark.parametrize("extra", [(), ("--ci", "0.9"), ("--format", "json")])
+def test_a_pseudocount_that_overflows_a_value_is_one_error_line(extra: tuple[str, ...]) -> None:
+    # 1e308 + 1e308 has no float: 65 naming the source, not a NumPy warning and an
+    # unnamed "q has an infinite value".
+    run = kldiv("compare", "3,5,2", "0.5,1e308,1e308", "--pseudocount", "1e308", *extra)
+    assert_error(run, 65, "0.5,1e308,1e308", "--pseudocount", "float range")
