@@ -340,11 +340,13 @@ class _Work:
 class _Rows(NamedTuple):
     """One side of a chunk: ``p`` normalized, ``ln p`` (0 where ``p = 0``), and the
     mask of ``p = 0`` (``None`` if there is none); ``(rows, K)``, or ``(K,)`` for a
-    model, which broadcasts."""
+    model, which broadcasts. ``normal``: every positive ``p`` is a normal float (core's
+    ``_normal``), which spares the kernel its checks."""
 
     p: FloatArray
     log: FloatArray
     zero: BoolArray | None
+    normal: bool = False
 
 
 class _Model:
@@ -355,7 +357,7 @@ class _Model:
         # the zero rule and the logs of entries that underflow come from the values.
         d = core._dist(values + pseudocount, name, -1, normalize=True)
         self.size = d.p.size
-        self.rows = _Rows(d.p, d.log(), None if d.pos.all() else ~d.pos)
+        self.rows = _Rows(d.p, d.log(), None if d.pos.all() else ~d.pos, core._normal(d))
         # Its entropy is one number, not B copies of it rounded B ways.
         self.entropy = float(core._entropy_nats(d.p, self.rows.log, -1))
 
@@ -395,6 +397,9 @@ class _Resampler:
             self.shrink = 2.0 ** -(math.ceil(math.log2(self.size)) + 2)
             self.total = float(self.n) * self.shrink + self.size * (pseudocount * self.shrink)
         self.p_table, self.log_table = self._p_log(np.arange(min(self.n, LOG_TABLE - 1) + 1))
+        # The smallest p of any resample is that of a count of 0 (with a pseudocount) or
+        # 1, the largest is at most 1: the same for every resample.
+        self.normal = bool(self.p_table[0 if pseudocount else 1] >= core._NORMAL)
         root_n = math.sqrt(self.n)
         self.poisson = 2.0 * SHORTFALL_SD < root_n <= POISSON_RATIO * self.cols.size
         if self.poisson:
@@ -420,7 +425,7 @@ class _Resampler:
         if x.max() >= self.p_table.size:  # counts past the tables: computed
             p, log = self._p_log(x)
             zero = None if self.pseudocount or x.min() > 0 else x == 0
-            return _Rows(p, log, zero)
+            return _Rows(p, log, zero, self.normal)
         # mode="raise" would copy through a buffer; every index is in range anyway.
         p = np.take(self.p_table, x, out=work.get(self, "p", x.shape, np.float64), mode="clip")
         log = np.take(
@@ -429,7 +434,7 @@ class _Resampler:
         zero = None
         if not self.pseudocount and x.min() == 0:
             zero = np.equal(x, 0, out=work.get(self, "zero", x.shape, np.bool_))
-        return _Rows(p, log, zero)
+        return _Rows(p, log, zero, self.normal)
 
     # ------------------------------------------------------------------- drawing
 
@@ -648,31 +653,31 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
     ``ln(2q/(p+q))``. (The last is also ``ln(2p/(p+q)) - ln(p/q)``, one log less, but
     for close P and Q that moves the JSD by 1.5e-12 relative to core's.)
     """
-    p, log_p, zp = p_rows
-    q, log_q, zq = q_rows
+    p, log_p, zp, normal_p = p_rows
+    q, log_q, zq, normal_q = q_rows
+    safe = normal_p and normal_q
     shape = np.broadcast_shapes(p.shape, q.shape)
 
     def buffer(name: str, dtype: DTypeLike) -> NDArray[Any]:
         return work.get(_pair_nats, name, shape, dtype)
 
-    pos_p = np.True_ if zp is None else np.logical_not(zp, out=buffer("pos_p", np.bool_))
-    pos_q = np.True_ if zq is None else np.logical_not(zq, out=buffer("pos_q", np.bool_))
-    both = (
-        pos_q
-        if zp is None
-        else pos_p
-        if zq is None
-        else np.logical_and(pos_p, pos_q, out=buffer("both", np.bool_))
-    )
+    # Where both are > 0 and each is: for the checks of core's kernel, which `safe`
+    # spares (the zeroing reads the `zero` masks).
+    pos_p: core.Mask = np.True_
+    pos_q: core.Mask = np.True_
+    both: core.Mask = np.True_
+    if not safe:
+        if zp is not None:
+            pos_p = np.logical_not(zp, out=buffer("pos_p", np.bool_))
+        if zq is not None:
+            pos_q = np.logical_not(zq, out=buffer("pos_q", np.bool_))
+        both = np.logical_and(pos_p, pos_q, out=buffer("both", np.bool_))
     with np.errstate(over="ignore", invalid="ignore"):
         d = np.subtract(p, q, out=buffer("d", np.float64))
         lo = np.minimum(p, q, out=buffer("ratio", np.float64))
         lo_a = np.add(p, lo, out=buffer("a", np.float64))  # min(2p, p + q)
         lo_b = np.add(q, lo, out=buffer("b", np.float64))  # min(2q, p + q)
     # The same operations as core's _log_ratio and _jsd_terms, so the same bits.
-    ratio = core._signed_log1p(d, lo, both, _ratio_fallback(log_p, log_q))
-    a = core._signed_log1p(d, lo_a, pos_p, _jsd_fallback(log_p, log_q, zq))
-    b = core._signed_log1p(d, lo_b, pos_q, _jsd_fallback(log_q, log_p, zp), negate=True)
     either = (
         zq
         if zp is None
@@ -680,7 +685,16 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
         if zq is None
         else np.logical_or(zp, zq, out=buffer("either", np.bool_))
     )
-    dots = [_dot(p, ratio), _dot(q, ratio), _dot(p, a), _dot(q, b)]
+    abs_d = np.abs(d, out=buffer("abs_d", np.float64))
+    sign = np.bitwise_and(d.view(np.uint64), core._SIGN_BIT, out=buffer("sign", np.uint64))
+    shared: dict[str, Any] = {"safe": safe, "abs_d": abs_d, "sign_d": sign}
+    ratio = core._signed_log1p(d, lo, both, _ratio_fallback(log_p, log_q), zero=either, **shared)
+    a = core._signed_log1p(d, lo_a, pos_p, _jsd_fallback(log_p, log_q, zq), zero=zp, **shared)
+    # -b: its negation (exact) is taken of its dot instead, one pass less.
+    minus_b = core._signed_log1p(
+        d, lo_b, pos_q, _jsd_fallback_negated(log_q, log_p, zp), zero=zq, **shared
+    )
+    dots = [_dot(p, ratio), _dot(q, ratio), _dot(p, a), -_dot(q, minus_b)]
     p_ratio, q_ratio, p_a, q_b = dots
     only = buffer("only", np.bool_)
     inf_pq = (
@@ -729,6 +743,14 @@ def _jsd_fallback(
         return _LN2 + lx - np.logaddexp(lx, ly)
 
     return logs
+
+
+def _jsd_fallback_negated(
+    log_x: FloatArray, log_y: FloatArray, zero_y: BoolArray | None
+) -> Callable[[BoolArray], FloatArray]:
+    """``-ln(2x / (x + y))``, for the term whose negation is taken of its dot."""
+    logs = _jsd_fallback(log_x, log_y, zero_y)
+    return lambda lost: -logs(lost)
 
 
 def _dot(a: FloatArray, b: FloatArray) -> FloatArray:

@@ -61,6 +61,7 @@ _LN2: Final = math.log(2.0)
 #: The smallest normal float64, and its log: a value below it has lost digits.
 _NORMAL: Final = float(np.finfo(np.float64).tiny)
 _LN_NORMAL: Final = math.log(_NORMAL)
+_SIGN_BIT: Final = np.uint64(1 << 63)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -310,6 +311,11 @@ def _signed_log1p(
     mask: Mask,
     fallback: Callable[[NDArray[np.bool_]], FloatArray],
     negate: bool = False,
+    *,
+    safe: bool = False,
+    zero: Mask | None = None,
+    abs_d: FloatArray | None = None,
+    sign_d: NDArray[np.uint64] | None = None,
 ) -> FloatArray:
     """``sign(d) * log1p(|d| / lo)`` (``-`` that with ``negate``): ln(hi / lo) signed,
     ``hi = lo + |d|``; 0 outside ``mask``, written over ``lo``. ``|d| / lo >= 0``, so
@@ -317,20 +323,37 @@ def _signed_log1p(
 
     Where ``lo`` is not a normal float (a subnormal has lost digits; an infinite one
     overflowed) or the result is not finite, and ``mask`` holds, the entry is
-    ``fallback(lost)`` instead.
+    ``fallback(lost)`` instead. ``safe`` says that cannot happen (:func:`_normal` of
+    both sides: ``lo`` is then normal and finite, and ``|d| / lo`` finite, wherever
+    ``mask`` holds), which saves the checks; ``zero``, if given, is ``~mask``, and
+    ``abs_d`` and ``sign_d`` are ``|d|`` and the sign bits of ``d`` (as uint64), for a caller
+    that shares them among several calls; without ``sign_d``, ``d`` is overwritten.
     """
     lost = None
-    if not (lo.min() >= _NORMAL and lo.max() < math.inf):  # rare: a 0 where ~mask, mostly
+    if not safe and not (lo.min() >= _NORMAL and lo.max() < math.inf):
         lost = ~((lo >= _NORMAL) & (lo < math.inf))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # No temporaries: each costs its page faults, as much as the arithmetic here.
-        out = np.divide(d, lo, out=lo)
-        np.abs(out, out=out)
+        if abs_d is None:
+            out = np.divide(d, lo, out=lo)
+            np.abs(out, out=out)
+        else:
+            out = np.divide(abs_d, lo, out=lo)
         np.log1p(out, out=out)
-        np.copysign(out, d, out=out)
+        # copysign, as an OR of d's sign bit into out (>= 0): NumPy's copysign is not
+        # vectorised, and takes as long as the log1p.
+        if sign_d is None:  # d's own memory: a fresh array costs its page faults
+            sign_d = np.bitwise_and(d.view(np.uint64), _SIGN_BIT, out=d.view(np.uint64))
+        bits = out.view(np.uint64)
+        np.bitwise_or(bits, sign_d, out=bits)
     if negate:
         np.negative(out, out=out)
-    out = _zero_outside(out, mask)
+    if zero is None:
+        out = _zero_outside(out, mask)
+    else:
+        np.copyto(out, 0.0, where=zero)
+    if safe:
+        return out
     with np.errstate(invalid="ignore"):  # inf - inf
         finite = math.isfinite(out.sum())  # |terms| < 1e3 each: the sum overflows never
     if not finite:
@@ -355,14 +378,27 @@ def _plain_fallback(
     return logs
 
 
-def _dist_ratio(p: _Dist, q: _Dist, mask: NDArray[np.bool_]) -> FloatArray:
+def _normal(d: _Dist) -> bool:
+    """Every positive entry of ``d.p`` a normal float, and none above 1 (normalized):
+    for two such sides ``2p`` and ``p + q`` are finite and ``|p - q| / min`` is below
+    1 / 2^-1022, so the kernels' quotients never fail."""
+    p = d.p
+    if not p.max() <= 1.0:
+        return False
+    return bool(p.min() >= _NORMAL) or not bool((d.pos & (p < _NORMAL)).any())
+
+
+def _dist_ratio(p: _Dist, q: _Dist, mask: NDArray[np.bool_], safe: bool = False) -> FloatArray:
     """ln(p / q) where ``mask``, else 0: :func:`_log_ratio`, with the logs of ``p``
     and ``q`` in the log domain where the ratio fails."""
 
     def logs(lost: NDArray[np.bool_]) -> FloatArray:
         return p.log_at(lost) - q.log_at(lost)
 
-    return _log_ratio(p.p, q.p, mask, fallback=logs)
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.subtract(p.p, q.p)
+        lo = np.minimum(p.p, q.p)
+    return _signed_log1p(d, lo, mask, logs, safe=safe)
 
 
 def _zero_outside(x: FloatArray, mask: Mask) -> FloatArray:
@@ -398,7 +434,7 @@ def _cross_entropy_nats(p: FloatArray, log_q: FloatArray, infinite: Mask, axis: 
 
 
 def _jsd_terms(
-    p: _Dist, q: _Dist, pos_p: NDArray[np.bool_], pos_q: NDArray[np.bool_]
+    p: _Dist, q: _Dist, pos_p: NDArray[np.bool_], pos_q: NDArray[np.bool_], safe: bool = False
 ) -> tuple[FloatArray, FloatArray]:
     """ln(p / m) and ln(q / m) with m = (p + q) / 2, as ln(2p / (p + q)) and ln(2q / (p + q)).
 
@@ -424,8 +460,13 @@ def _jsd_terms(
         lo_b = np.minimum(pa, qa)
         lo_a = np.add(pa, lo_b)  # min(2p, p + q)
         lo_b += qa  # min(2q, p + q)
-    a = _signed_log1p(d, lo_a, pos_p, logs(p, q))
-    b = _signed_log1p(d, lo_b, pos_q, logs(q, p), negate=True)  # d = p - q, not q - p
+    abs_d = np.abs(d)
+    sign_d = np.bitwise_and(d.view(np.uint64), _SIGN_BIT, out=d.view(np.uint64))  # in place
+    a = _signed_log1p(d, lo_a, pos_p, logs(p, q), safe=safe, abs_d=abs_d, sign_d=sign_d)
+    # d = p - q, not q - p: b is the negation
+    b = _signed_log1p(
+        d, lo_b, pos_q, logs(q, p), negate=True, safe=safe, abs_d=abs_d, sign_d=sign_d
+    )
     return a, b
 
 
@@ -433,7 +474,7 @@ def _jsd_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> FloatA
     pd, qd = _as_dist(p), _as_dist(q)
     pos_p, pos_q = pd.pos, qd.pos
     shared = pos_p & pos_q
-    a, b = _jsd_terms(pd, qd, pos_p, pos_q)
+    a, b = _jsd_terms(pd, qd, pos_p, pos_q, _normal(pd) and _normal(qd))
     return _jsd_from_terms(pd.p, qd.p, a, b, shared, axis)
 
 
@@ -454,7 +495,7 @@ def _as_dist(x: FloatArray | _Dist) -> _Dist:
 def _kl_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> FloatArray:
     pd, qd = _as_dist(p), _as_dist(q)
     pos_p, pos_q = pd.pos, qd.pos
-    ratio = _dist_ratio(pd, qd, pos_p & pos_q)
+    ratio = _dist_ratio(pd, qd, pos_p & pos_q, _normal(pd) and _normal(qd))
     return _set_inf(_floor0(_dot(pd.p, ratio, axis)), (pos_p & ~pos_q).any(axis=axis))
 
 
@@ -468,8 +509,9 @@ def _pair_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> dict[
     log_p, log_q = pd.log(), qd.log()
     # One ln(p/q) serves both directions: q ln(q/p) = -q ln(p/q).
     shared = pos_p & pos_q
-    ratio = _dist_ratio(pd, qd, shared)
-    a, b = _jsd_terms(pd, qd, pos_p, pos_q)
+    safe = _normal(pd) and _normal(qd)
+    ratio = _dist_ratio(pd, qd, shared, safe)
+    a, b = _jsd_terms(pd, qd, pos_p, pos_q, safe)
     return {
         "entropy_p": _entropy_nats(pa, log_p, axis),
         "entropy_q": _entropy_nats(qa, log_q, axis),
@@ -641,8 +683,9 @@ def contributions(
     pa, qa = pd.p, qd.p
     pos_p, pos_q = pd.pos, qd.pos
     scale = unit_scale(unit)
-    ratio = _dist_ratio(pd, qd, pos_p & pos_q)
-    a, b = _jsd_terms(pd, qd, pos_p, pos_q)
+    safe = _normal(pd) and _normal(qd)
+    ratio = _dist_ratio(pd, qd, pos_p & pos_q, safe)
+    a, b = _jsd_terms(pd, qd, pos_p, pos_q, safe)
     kl_pq = np.where(pos_p & ~pos_q, np.inf, pa * ratio / scale) + 0.0
     kl_qp = np.where(pos_q & ~pos_p, np.inf, -(qa * ratio) / scale) + 0.0
     jsd = _floor0((pa * a + qa * b) * (0.5 / scale))
