@@ -649,9 +649,8 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
     """Every measure but ``js_distance``, in nats, per row: core's ``_pair_nats`` on
     arrays whose logs are given, in buffers reused from chunk to chunk.
 
-    Three logs per entry, each as core takes it: ``ln(p/q)``, ``ln(2p/(p+q))`` and
-    ``ln(2q/(p+q))``. (The last is also ``ln(2p/(p+q)) - ln(p/q)``, one log less, but
-    for close P and Q that moves the JSD by 1.5e-12 relative to core's.)
+    Two log1p per entry, as core takes them: ``ln(p/q)``, and ``ln(2 max(p, q) /
+    (p + q))`` from which core's ``_jsd_logs`` gets both JSD terms.
     """
     p, log_p, zp, normal_p = p_rows
     q, log_q, zq, normal_q = q_rows
@@ -661,23 +660,14 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
     def buffer(name: str, dtype: DTypeLike) -> NDArray[Any]:
         return work.get(_pair_nats, name, shape, dtype)
 
-    # Where both are > 0 and each is: for the checks of core's kernel, which `safe`
-    # spares (the zeroing reads the `zero` masks).
-    pos_p: core.Mask = np.True_
-    pos_q: core.Mask = np.True_
+    # Where both are > 0, and where either is: for the checks of core's kernels, which
+    # `safe` spares (the zeroing reads the `zero` masks).
     both: core.Mask = np.True_
-    if not safe:
-        if zp is not None:
-            pos_p = np.logical_not(zp, out=buffer("pos_p", np.bool_))
-        if zq is not None:
-            pos_q = np.logical_not(zq, out=buffer("pos_q", np.bool_))
-        both = np.logical_and(pos_p, pos_q, out=buffer("both", np.bool_))
-    with np.errstate(over="ignore", invalid="ignore"):
-        d = np.subtract(p, q, out=buffer("d", np.float64))
-        lo = np.minimum(p, q, out=buffer("ratio", np.float64))
-        lo_a = np.add(p, lo, out=buffer("a", np.float64))  # min(2p, p + q)
-        lo_b = np.add(q, lo, out=buffer("b", np.float64))  # min(2q, p + q)
-    # The same operations as core's _log_ratio and _jsd_terms, so the same bits.
+    any_pos: core.Mask = np.True_
+    if not safe and (zp is not None or zq is not None):
+        zp_, zq_ = (np.False_ if z is None else z for z in (zp, zq))
+        both = np.logical_not(np.logical_or(zp_, zq_), out=buffer("both", np.bool_))
+        any_pos = np.logical_not(np.logical_and(zp_, zq_), out=buffer("any", np.bool_))
     either = (
         zq
         if zp is None
@@ -685,16 +675,27 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
         if zq is None
         else np.logical_or(zp, zq, out=buffer("either", np.bool_))
     )
+    # The same operations as core's _ratio_and_abs and _jsd_terms, so the same bits.
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.subtract(p, q, out=buffer("d", np.float64))
+        lo = np.minimum(p, q, out=buffer("ratio", np.float64))
     abs_d = np.abs(d, out=buffer("abs_d", np.float64))
-    sign = np.bitwise_and(d.view(np.uint64), core._SIGN_BIT, out=buffer("sign", np.uint64))
-    shared: dict[str, Any] = {"safe": safe, "abs_d": abs_d, "sign_d": sign}
-    ratio = core._signed_log1p(d, lo, both, _ratio_fallback(log_p, log_q), zero=either, **shared)
-    a = core._signed_log1p(d, lo_a, pos_p, _jsd_fallback(log_p, log_q, zq), zero=zp, **shared)
-    # -b: its negation (exact) is taken of its dot instead, one pass less.
-    minus_b = core._signed_log1p(
-        d, lo_b, pos_q, _jsd_fallback_negated(log_q, log_p, zp), zero=zq, **shared
+    ratio = core._signed_log1p(
+        d, lo, both, _ratio_fallback(log_p, log_q), safe=safe, zero=either, abs_d=abs_d
     )
-    dots = [_dot(p, ratio), _dot(q, ratio), _dot(p, a), -_dot(q, minus_b)]
+    a, b = core._jsd_logs(
+        p,
+        q,
+        ratio,
+        abs_d,
+        _t_fallback(log_p, log_q, zp, zq),
+        either=any_pos,
+        zero_p=zp,
+        zero_q=zq,
+        safe=safe,
+        out=(buffer("s", np.float64), buffer("a", np.float64), buffer("b", np.float64)),
+    )
+    dots = [_dot(p, ratio), _dot(q, ratio), _dot(p, a), _dot(q, b)]
     p_ratio, q_ratio, p_a, q_b = dots
     only = buffer("only", np.bool_)
     inf_pq = (
@@ -728,29 +729,23 @@ def _ratio_fallback(log_p: FloatArray, log_q: FloatArray) -> Callable[[BoolArray
     return logs
 
 
-def _jsd_fallback(
-    log_x: FloatArray, log_y: FloatArray, zero_y: BoolArray | None
+def _t_fallback(
+    log_p: FloatArray, log_q: FloatArray, zero_p: BoolArray | None, zero_q: BoolArray | None
 ) -> Callable[[BoolArray], FloatArray]:
-    """ln(2x / (x + y)) as ``ln 2 + ln x - ln(x + y)`` in the log domain, as core's
-    ``_jsd_terms`` takes it; ``ln y`` is -inf where y = 0."""
+    """ln(2 max(p, q) / (p + q)) in the log domain where p + q is not a normal float, as
+    core's ``_jsd_terms`` takes it; the log of a 0 is -inf there."""
 
     def logs(lost: BoolArray) -> FloatArray:
         shape = lost.shape
-        lx = np.broadcast_to(log_x, shape)[lost]
-        ly = np.broadcast_to(log_y, shape)[lost]
-        if zero_y is not None:
-            ly = np.where(np.broadcast_to(zero_y, shape)[lost], -math.inf, ly)
-        return _LN2 + lx - np.logaddexp(lx, ly)
+        lp = np.broadcast_to(log_p, shape)[lost]
+        lq = np.broadcast_to(log_q, shape)[lost]
+        if zero_p is not None:
+            lp = np.where(np.broadcast_to(zero_p, shape)[lost], -math.inf, lp)
+        if zero_q is not None:
+            lq = np.where(np.broadcast_to(zero_q, shape)[lost], -math.inf, lq)
+        return core._t_fallback(lp, lq)
 
     return logs
-
-
-def _jsd_fallback_negated(
-    log_x: FloatArray, log_y: FloatArray, zero_y: BoolArray | None
-) -> Callable[[BoolArray], FloatArray]:
-    """``-ln(2x / (x + y))``, for the term whose negation is taken of its dot."""
-    logs = _jsd_fallback(log_x, log_y, zero_y)
-    return lambda lost: -logs(lost)
 
 
 def _dot(a: FloatArray, b: FloatArray) -> FloatArray:

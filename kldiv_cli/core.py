@@ -313,9 +313,10 @@ def _signed_log1p(
     negate: bool = False,
     *,
     safe: bool = False,
-    zero: Mask | None = None,
+    zero: Mask | Literal[False] | None = None,
     abs_d: FloatArray | None = None,
     sign_d: NDArray[np.uint64] | None = None,
+    signed: bool = True,
 ) -> FloatArray:
     """``sign(d) * log1p(|d| / lo)`` (``-`` that with ``negate``): ln(hi / lo) signed,
     ``hi = lo + |d|``; 0 outside ``mask``, written over ``lo``. ``|d| / lo >= 0``, so
@@ -328,6 +329,7 @@ def _signed_log1p(
     ``mask`` holds), which saves the checks; ``zero``, if given, is ``~mask``, and
     ``abs_d`` and ``sign_d`` are ``|d|`` and the sign bits of ``d`` (as uint64), for a caller
     that shares them among several calls; without ``sign_d``, ``d`` is overwritten.
+    ``signed=False`` leaves out the sign, ``zero=False`` the zeroing.
     """
     lost = None
     if not safe and not (lo.min() >= _NORMAL and lo.max() < math.inf):
@@ -342,15 +344,16 @@ def _signed_log1p(
         np.log1p(out, out=out)
         # copysign, as an OR of d's sign bit into out (>= 0): NumPy's copysign is not
         # vectorised, and takes as long as the log1p.
-        if sign_d is None:  # d's own memory: a fresh array costs its page faults
-            sign_d = np.bitwise_and(d.view(np.uint64), _SIGN_BIT, out=d.view(np.uint64))
-        bits = out.view(np.uint64)
-        np.bitwise_or(bits, sign_d, out=bits)
+        if signed:
+            if sign_d is None:  # d's own memory: a fresh array costs its page faults
+                sign_d = np.bitwise_and(d.view(np.uint64), _SIGN_BIT, out=d.view(np.uint64))
+            bits = out.view(np.uint64)
+            np.bitwise_or(bits, sign_d, out=bits)
     if negate:
         np.negative(out, out=out)
     if zero is None:
         out = _zero_outside(out, mask)
-    else:
+    elif zero is not False:
         np.copyto(out, 0.0, where=zero)
     if safe:
         return out
@@ -433,40 +436,101 @@ def _cross_entropy_nats(p: FloatArray, log_q: FloatArray, infinite: Mask, axis: 
     return _set_inf(_floor0(-_dot(p, log_q, axis)), infinite)
 
 
-def _jsd_terms(
-    p: _Dist, q: _Dist, pos_p: NDArray[np.bool_], pos_q: NDArray[np.bool_], safe: bool = False
+def _ratio_and_abs(
+    p: _Dist, q: _Dist, mask: NDArray[np.bool_], safe: bool
 ) -> tuple[FloatArray, FloatArray]:
-    """ln(p / m) and ln(q / m) with m = (p + q) / 2, as ln(2p / (p + q)) and ln(2q / (p + q)).
+    """ln(p / q) where ``mask`` (else 0), as :func:`_dist_ratio`, and ``|p - q|``."""
 
-    Each is ``sign(d) log1p(|d| / min(2x, p + q))`` with ``d = p - q`` (exact for p
-    and q within a factor 2), and ``min(2p, p + q) = p + min(p, q)``: full relative
-    precision when p is close to q. Both are taken the same way (not one from the
-    other), so that swapping P and Q swaps them exactly and the JSD is symmetric to
-    the last bit.
-    """
-    pa, qa = p.p, q.p
-
-    def logs(x: _Dist, y: _Dist) -> Callable[[NDArray[np.bool_]], FloatArray]:
-        def fallback(lost: NDArray[np.bool_]) -> FloatArray:
-            log_x, log_y = x.log_at(lost), y.log_at(lost)
-            # y may be 0 where only x > 0 counts: ln(x + y) = ln x then.
-            log_y = np.where(np.broadcast_to(y.pos, lost.shape)[lost], log_y, -math.inf)
-            return _LN2 + log_x - np.logaddexp(log_x, log_y)
-
-        return fallback
+    def logs(lost: NDArray[np.bool_]) -> FloatArray:
+        return p.log_at(lost) - q.log_at(lost)
 
     with np.errstate(over="ignore", invalid="ignore"):
-        d = np.subtract(pa, qa)
-        lo_b = np.minimum(pa, qa)
-        lo_a = np.add(pa, lo_b)  # min(2p, p + q)
-        lo_b += qa  # min(2q, p + q)
+        d = np.subtract(p.p, q.p)
+        lo = np.minimum(p.p, q.p)
     abs_d = np.abs(d)
-    sign_d = np.bitwise_and(d.view(np.uint64), _SIGN_BIT, out=d.view(np.uint64))  # in place
-    a = _signed_log1p(d, lo_a, pos_p, logs(p, q), safe=safe, abs_d=abs_d, sign_d=sign_d)
-    # d = p - q, not q - p: b is the negation
-    b = _signed_log1p(
-        d, lo_b, pos_q, logs(q, p), negate=True, safe=safe, abs_d=abs_d, sign_d=sign_d
+    return _signed_log1p(d, lo, mask, logs, safe=safe, abs_d=abs_d), abs_d
+
+
+def _jsd_terms(
+    p: _Dist,
+    q: _Dist,
+    pos_p: NDArray[np.bool_],
+    pos_q: NDArray[np.bool_],
+    safe: bool = False,
+    ratio: tuple[FloatArray, FloatArray] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """ln(p / m) and ln(q / m) with m = (p + q) / 2, as ln(2p / (p + q)) and ln(2q / (p + q)),
+    0 where p (resp. q) is 0; ``ratio``: :func:`_ratio_and_abs` of the pair, if taken.
+
+    See :func:`_jsd_logs`: from ln(p / q), one log1p more per entry.
+    """
+    if ratio is None:
+        ratio = _ratio_and_abs(p, q, pos_p & pos_q, safe)
+
+    def logs(lost: NDArray[np.bool_]) -> FloatArray:
+        shape = lost.shape
+        lp = np.where(np.broadcast_to(p.pos, shape)[lost], p.log_at(lost), -math.inf)
+        lq = np.where(np.broadcast_to(q.pos, shape)[lost], q.log_at(lost), -math.inf)
+        return _t_fallback(lp, lq)
+
+    return _jsd_logs(
+        p.p,
+        q.p,
+        *ratio,
+        logs,
+        either=np.True_ if safe else pos_p | pos_q,
+        zero_p=None if pos_p.all() else ~pos_p,
+        zero_q=None if pos_q.all() else ~pos_q,
+        safe=safe,
     )
+
+
+def _t_fallback(log_p: FloatArray, log_q: FloatArray) -> FloatArray:
+    """ln(2 max(p, q) / (p + q)) from the logs (-inf for a 0), in the log domain."""
+    with np.errstate(invalid="ignore"):
+        return _LN2 + np.maximum(log_p, log_q) - np.logaddexp(log_p, log_q)
+
+
+def _jsd_logs(
+    p: FloatArray,
+    q: FloatArray,
+    ratio: FloatArray,
+    abs_d: FloatArray,
+    fallback: Callable[[NDArray[np.bool_]], FloatArray],
+    *,
+    either: Mask,
+    zero_p: Mask | None,
+    zero_q: Mask | None,
+    safe: bool,
+    out: tuple[FloatArray, FloatArray, FloatArray] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    r"""ln(2p / (p + q)) and ln(2q / (p + q)), to full relative precision, from
+    ``ratio`` = ln(p / q) (0 where p or q is 0) and ``abs_d`` = ``|p - q|``.
+
+    With :math:`t = \ln(2 \max(p, q) / (p + q)) = \mathrm{log1p}(|p - q| / (p + q))`
+    in [0, ln 2], the larger side's term is ``t`` and the smaller's ``t - |ln(p/q)|``:
+
+    .. math:: a = t + \min(\ln(p/q), 0), \qquad b = t - \max(\ln(p/q), 0)
+
+    with no cancellation worse than a factor 2 (p close to q: t ~ |ln(p/q)| / 2). The
+    formulas are symmetric: swapping P and Q negates ``ratio`` exactly and swaps ``a``
+    and ``b`` exactly, so the JSD is symmetric to the last bit. ``fallback(lost)`` is
+    ``t`` where p + q is not a normal float (both tiny or underflowed), ``either``
+    marks where p or q is > 0, ``zero_p`` / ``zero_q`` where p / q is 0 (None: nowhere),
+    and ``out`` three buffers for p + q (then t), a and b.
+    """
+    s_buf, a_buf, b_buf = (None, None, None) if out is None else out
+    with np.errstate(over="ignore"):
+        s = np.add(p, q, out=s_buf)
+    t = _signed_log1p(abs_d, s, either, fallback, safe=safe, zero=False, abs_d=abs_d, signed=False)
+    a = np.minimum(ratio, 0.0, out=a_buf)
+    a += t
+    b = np.maximum(ratio, 0.0, out=b_buf)
+    np.subtract(t, b, out=b)
+    if zero_p is not None:
+        np.copyto(a, 0.0, where=zero_p)
+    if zero_q is not None:
+        np.copyto(b, 0.0, where=zero_q)
     return a, b
 
 
@@ -510,8 +574,9 @@ def _pair_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> dict[
     # One ln(p/q) serves both directions: q ln(q/p) = -q ln(p/q).
     shared = pos_p & pos_q
     safe = _normal(pd) and _normal(qd)
-    ratio = _dist_ratio(pd, qd, shared, safe)
-    a, b = _jsd_terms(pd, qd, pos_p, pos_q, safe)
+    ratio_abs = _ratio_and_abs(pd, qd, shared, safe)
+    ratio = ratio_abs[0]
+    a, b = _jsd_terms(pd, qd, pos_p, pos_q, safe, ratio_abs)
     return {
         "entropy_p": _entropy_nats(pa, log_p, axis),
         "entropy_q": _entropy_nats(qa, log_q, axis),
@@ -684,8 +749,9 @@ def contributions(
     pos_p, pos_q = pd.pos, qd.pos
     scale = unit_scale(unit)
     safe = _normal(pd) and _normal(qd)
-    ratio = _dist_ratio(pd, qd, pos_p & pos_q, safe)
-    a, b = _jsd_terms(pd, qd, pos_p, pos_q, safe)
+    ratio_abs = _ratio_and_abs(pd, qd, pos_p & pos_q, safe)
+    ratio = ratio_abs[0]
+    a, b = _jsd_terms(pd, qd, pos_p, pos_q, safe, ratio_abs)
     kl_pq = np.where(pos_p & ~pos_q, np.inf, pa * ratio / scale) + 0.0
     kl_qp = np.where(pos_q & ~pos_p, np.inf, -(qa * ratio) / scale) + 0.0
     jsd = _floor0((pa * a + qa * b) * (0.5 / scale))
