@@ -29,11 +29,17 @@ The exact procedure, which fixes every resample for a given seed, is in the note
 Measuring
 ---------
 The measures are those of :func:`kldiv_cli.core.measures`, by the formulas of core's
-kernels, ``_pair_nats``, with two of its five logs per entry saved:
+kernels, ``_pair_nats`` (two log1p per entry: ``ln(p/q)`` and the JSD's ``ln(2 max(p,
+q) / (p + q))``, to full relative precision), with its two logs per entry saved:
 
 - ``ln p`` of a resampled side takes one of few values, ``ln((x + a) / t)`` for a count
-  ``x``: it is looked up in a table of them, each computed as core computes it;
+  ``x``: it is looked up in a table of them, each computed as core computes it (in
+  the log domain where ``p`` underflows: a tiny pseudocount next to a large total);
 - a model's logs are taken once, not once per resample.
+
+A total that overflows (a pseudocount of 1e308) is taken of the values scaled by a
+power of 2, and a model is normalized by core itself, so an interval survives
+whatever its point estimate survives; no bound is NaN.
 
 On the same normalized arrays the results are core's, to the last bit in the tests.
 """
