@@ -122,12 +122,20 @@ class _Dist:
     ``q`` that underflows to 0 never makes a false ``inf`` and no term loses its digits.
     """
 
-    __slots__ = ("_pos", "p", "raw", "total")
+    __slots__ = ("_pos", "p", "raw", "shift", "total")
 
-    def __init__(self, p: FloatArray, raw: FloatArray, total: FloatArray | float) -> None:
+    def __init__(
+        self,
+        p: FloatArray,
+        raw: FloatArray,
+        total: FloatArray | float,
+        shift: NDArray[np.int_] | int = 0,
+    ) -> None:
         self.p = p
         self.raw = raw
+        #: The values total ``total * 2**shift`` (``shift`` > 0 where the sum overflowed).
         self.total = total
+        self.shift = shift
         self._pos: NDArray[np.bool_] | None = None
 
     @classmethod
@@ -161,11 +169,12 @@ class _Dist:
             if deep.any() and self.raw is not self.p:
                 raw = np.broadcast_to(self.raw, where.shape)[where][deep]
                 total = np.broadcast_to(self.total, where.shape)[where][deep]
+                shift = np.broadcast_to(self.shift, where.shape)[where][deep]
                 # ln(x / t) from the mantissas and exponents of x and t: scaling both by
                 # a power of 2 changes nothing, as it does not change p.
                 m_x, e_x = np.frexp(raw)
                 m_t, e_t = np.frexp(total)
-                out[deep] = np.log(m_x / m_t) + (e_x - e_t) * _LN2
+                out[deep] = np.log(m_x / m_t) + (e_x - e_t - shift) * _LN2
         return out
 
 
@@ -187,9 +196,18 @@ def _dist(x: ArrayLike, name: str, axis: int, *, normalize: bool) -> _Dist:
             raise InvalidDataError(f"{name} has an infinite value")
         if lowest < 0.0:
             raise InvalidDataError(f"{name} has a negative value ({float(lowest)!r})")
-        # Every value is finite but the sum overflowed: scale by the maximum first.
-        a = a / a.max(axis=axis, keepdims=True)
-        total = a.sum(axis=axis, keepdims=True)
+        if not normalize:  # every value is finite but the sum overflowed
+            a = a / a.max(axis=axis, keepdims=True)
+            return _Dist.of(a)
+        # The distributions whose sum overflowed are summed scaled by 2^-shift, exact
+        # but where an entry underflows: the zero rule and the logs read `a` itself.
+        over = ~np.isfinite(total)
+        shift = math.ceil(math.log2(a.shape[axis])) + 1
+        with np.errstate(under="ignore"):
+            scaled = np.where(over, a * 2.0**-shift, a)
+            total = scaled.sum(axis=axis, keepdims=True)
+            p = cast(FloatArray, scaled / total)
+        return _Dist(p, a, total, np.where(over, shift, 0))
     if not (total > 0.0).all():
         raise InvalidDataError(f"{name} has no positive value")
     if not normalize:

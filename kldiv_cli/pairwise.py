@@ -196,7 +196,7 @@ def _table(x: ArrayLike, name: str, normalize: bool) -> _Dist:
     # Contiguous rows: every kernel below streams along them.
     d = _dist(np.ascontiguousarray(a), name, -1, normalize=normalize)
     p = np.ascontiguousarray(d.p)
-    return _Dist.of(p) if d.raw is d.p else _Dist(p, d.raw, d.total)
+    return _Dist.of(p) if d.raw is d.p else _Dist(p, d.raw, d.total, d.shift)
 
 
 def _rows(d: _Dist, i: NDArray[np.intp]) -> _Dist:
@@ -204,7 +204,8 @@ def _rows(d: _Dist, i: NDArray[np.intp]) -> _Dist:
     p = np.take(d.p, i, axis=0)
     if d.raw is d.p:
         return _Dist.of(p)
-    return _Dist(p, np.take(d.raw, i, axis=0), np.take(d.total, i, axis=0))
+    shift = d.shift if isinstance(d.shift, int) else np.take(d.shift, i, axis=0)
+    return _Dist(p, np.take(d.raw, i, axis=0), np.take(d.total, i, axis=0), shift)
 
 
 def _row_sums(d: _Dist) -> tuple[FloatArray, FloatArray, FloatArray]:

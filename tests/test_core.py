@@ -790,6 +790,9 @@ MIXED = [
     ([1.0, 2.0, 3.0], [1e-300, 1e300, 5e-310]),
     ([1e-300, 1e300, 1.0], [1e300, 1e-300, 1.0]),
     ([3.0, 1.0], [5e-324, 2.0]),
+    # sums that overflow: rescaled by a power of 2, the 1e-300 stays > 0
+    ([1.0, 2.0, 3.0], [1e-300, 1.7e308, 1.7e308]),
+    ([1e16, 1.7e308, 1e300, 1.7e308], [1e-300, 1e-200, 1.7e308, 1e-300]),
 ]
 
 
@@ -815,6 +818,9 @@ def test_magnitudes_1e600_apart_give_no_false_inf(p: list[float], q: list[float]
     for measure, want in (("kl", want_kl), ("cross_entropy", want_ce)):
         got = pairwise([p, q], [q], measure=measure)  # type: ignore[arg-type]
         assert got[0, 0] == pytest.approx(want, rel=1e-13)
+        # Q in a table with P, whose sum may overflow: Q's row is not rescaled with it.
+        got = pairwise([p, q], measure=measure)  # type: ignore[arg-type]
+        assert got[0, 1] == pytest.approx(want, rel=1e-13)
     jsd = pairwise([p, q], measure="jsd")
     assert np.isfinite(jsd).all()
     assert (jsd >= 0.0).all()
