@@ -1,7 +1,9 @@
 """kldiv: how different are these two distributions?
 
 The Python API is the command line's core: every function takes probabilities or
-counts (normalized along ``axis``) and returns bits, nats or bans.
+counts (normalized along ``axis``) and returns bits, nats or bans. Two pandas Series
+(or mappings of label to value) are aligned by label over the union of their labels,
+as the command line aligns tables; a Series with a plain array is refused.
 
 >>> from kldiv_cli import kl_divergence, js_divergence
 >>> float(kl_divergence([0, 1], [0.5, 0.5]))

@@ -25,6 +25,7 @@ from kldiv_cli.inputs import (
     quote,
     union_of,
 )
+from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
 
 if TYPE_CHECKING:
     from kldiv_cli.significance import GTest
@@ -127,10 +128,13 @@ def require_counts(s: Stack, option: str, *, whole: bool = False) -> None:
     a total of counts too large (of each distribution; with ``whole``, of the table)."""
     require_whole(s.values, s.where, option)
     if whole:
-        check_count_total(float(s.totals.sum()), s.source, option)
+        check_count_total(count_total(s.values), s.source, option)
         return
     totals = s.totals
     i = int(np.argmax(totals))
+    # A float total of 2^53 may be 2^53 + 1: those rows are recounted exactly.
+    for j in np.flatnonzero(totals == MAX_COUNT_TOTAL).tolist():
+        check_count_total(count_total(s.values[j]), s.describe(j), option)
     check_count_total(float(totals[i]), s.describe(i), option)
 
 

@@ -29,11 +29,17 @@ The exact procedure, which fixes every resample for a given seed, is in the note
 Measuring
 ---------
 The measures are those of :func:`kldiv_cli.core.measures`, by the formulas of core's
-kernels, ``_pair_nats``, with two of its five logs per entry saved:
+kernels, ``_pair_nats`` (two log1p per entry: ``ln(p/q)`` and the JSD's ``ln(2 max(p,
+q) / (p + q))``, to full relative precision), with its two logs per entry saved:
 
 - ``ln p`` of a resampled side takes one of few values, ``ln((x + a) / t)`` for a count
-  ``x``: it is looked up in a table of them, each computed as core computes it;
+  ``x``: it is looked up in a table of them, each computed as core computes it (in
+  the log domain where ``p`` underflows: a tiny pseudocount next to a large total);
 - a model's logs are taken once, not once per resample.
+
+A total that overflows (a pseudocount of 1e308) is taken of the values scaled by a
+power of 2, and a model is normalized by core itself, so an interval survives
+whatever its point estimate survives; no bound is NaN.
 
 On the same normalized arrays the results are core's, to the last bit in the tests.
 """
@@ -55,6 +61,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from kldiv_cli import core
 from kldiv_cli.errors import InvalidDataError, UsageError
+from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
 
 FloatArray: TypeAlias = NDArray[np.float64]
 BoolArray: TypeAlias = NDArray[np.bool_]
@@ -304,7 +311,7 @@ def _values(x: ArrayLike, name: str, counts: bool) -> FloatArray:
         if not whole.all():
             bad = float(a[np.flatnonzero(~whole)[0]])
             raise InvalidDataError(f"{name} is resampled, so must be counts; {bad!r} is not one")
-        if not 0.0 < a.sum() <= 2.0**53:
+        if not 0.0 < count_total(a) <= MAX_COUNT_TOTAL:
             raise InvalidDataError(f"{name} must have a total count between 1 and 2**53")
     return a
 
@@ -339,27 +346,26 @@ class _Work:
 class _Rows(NamedTuple):
     """One side of a chunk: ``p`` normalized, ``ln p`` (0 where ``p = 0``), and the
     mask of ``p = 0`` (``None`` if there is none); ``(rows, K)``, or ``(K,)`` for a
-    model, which broadcasts."""
+    model, which broadcasts. ``normal``: every positive ``p`` is a normal float (core's
+    ``_normal``), which spares the kernel its checks."""
 
     p: FloatArray
     log: FloatArray
     zero: BoolArray | None
+    normal: bool = False
 
 
 class _Model:
     """A side that is not resampled: its values plus the pseudocount, normalized."""
 
     def __init__(self, values: FloatArray, name: str, pseudocount: float) -> None:
-        a = values + pseudocount
-        total = a.sum()
-        if not total > 0.0:
-            raise InvalidDataError(f"{name} has no positive value")
-        p = a / total  # as core normalizes: the same floats
-        pos = p > 0
-        self.size = p.size
-        self.rows = _Rows(p, core._log(p, pos), None if pos.all() else ~pos)
+        # As core normalizes, the same floats: a total that overflows is rescaled, and
+        # the zero rule and the logs of entries that underflow come from the values.
+        d = core._dist(values + pseudocount, name, -1, normalize=True)
+        self.size = d.p.size
+        self.rows = _Rows(d.p, d.log(), None if d.pos.all() else ~d.pos, core._normal(d))
         # Its entropy is one number, not B copies of it rounded B ways.
-        self.entropy = float(core._entropy_nats(p, self.rows.log, -1))
+        self.entropy = float(core._entropy_nats(d.p, self.rows.log, -1))
 
     def draw(self, rng: np.random.Generator, rows: int, work: _Work) -> _Rows:
         return self.rows
@@ -389,28 +395,43 @@ class _Resampler:
         ]
         self.pseudocount = pseudocount
         # Every row of x + a sums to n + K a: one total for all rows (core sums each
-        # row; the two differ by a rounding at most).
+        # row; the two differ by a rounding at most). A total that overflows (a huge
+        # pseudocount) is taken of the values scaled by a power of 2, which changes no p.
+        self.shrink = 1.0
         self.total = float(self.n) + self.size * pseudocount if pseudocount else float(self.n)
-        self.p_table = self._p(np.arange(min(self.n, LOG_TABLE - 1) + 1))
-        self.log_table = core._log(self.p_table, self.p_table > 0)
+        if not math.isfinite(self.total):
+            self.shrink = 2.0 ** -(math.ceil(math.log2(self.size)) + 2)
+            self.total = float(self.n) * self.shrink + self.size * (pseudocount * self.shrink)
+        self.p_table, self.log_table = self._p_log(np.arange(min(self.n, LOG_TABLE - 1) + 1))
+        # The smallest p of any resample is that of a count of 0 (with a pseudocount) or
+        # 1, the largest is at most 1: the same for every resample.
+        self.normal = bool(self.p_table[0 if pseudocount else 1] >= core._NORMAL)
         root_n = math.sqrt(self.n)
         self.poisson = 2.0 * SHORTFALL_SD < root_n <= POISSON_RATIO * self.cols.size
         if self.poisson:
             self._tables(y.astype(np.int64), 1.0 - SHORTFALL_SD / root_n)
 
-    def _p(self, x: NDArray[np.integer]) -> FloatArray:
-        """``(x + a) / t``: ``x / n`` exactly, as core has it, when ``a = 0``."""
+    def _p_log(self, x: NDArray[np.integer]) -> tuple[FloatArray, FloatArray]:
+        """``p = (x + a) / t`` (``x / n`` exactly, as core has it, when ``a = 0``) and
+        ``ln p``, as core takes it (in the log domain where ``p`` underflows: a tiny
+        pseudocount next to a large total)."""
         if self.pseudocount:
-            return np.asarray(np.add(x, self.pseudocount) / self.total, dtype=np.float64)
-        return np.asarray(np.divide(x, self.total), dtype=np.float64)
+            raw = np.add(x, self.pseudocount, dtype=np.float64)
+            if self.shrink != 1.0:
+                raw *= self.shrink
+        else:
+            raw = np.asarray(x, dtype=np.float64)
+        with np.errstate(under="ignore"):
+            p = np.divide(raw, self.total)
+        return p, core._Dist(p, raw, self.total).log()
 
     def draw(self, rng: np.random.Generator, rows: int, work: _Work) -> _Rows:
         """``rows`` resamples, normalized, with their logs."""
         x = self.counts(rng, rows, work)
         if x.max() >= self.p_table.size:  # counts past the tables: computed
-            p = self._p(x)
-            pos = p > 0
-            return _Rows(p, core._log(p, pos), None if pos.all() else ~pos)
+            p, log = self._p_log(x)
+            zero = None if self.pseudocount or x.min() > 0 else x == 0
+            return _Rows(p, log, zero, self.normal)
         # mode="raise" would copy through a buffer; every index is in range anyway.
         p = np.take(self.p_table, x, out=work.get(self, "p", x.shape, np.float64), mode="clip")
         log = np.take(
@@ -419,7 +440,7 @@ class _Resampler:
         zero = None
         if not self.pseudocount and x.min() == 0:
             zero = np.equal(x, 0, out=work.get(self, "zero", x.shape, np.bool_))
-        return _Rows(p, log, zero)
+        return _Rows(p, log, zero, self.normal)
 
     # ------------------------------------------------------------------- drawing
 
@@ -634,27 +655,25 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
     """Every measure but ``js_distance``, in nats, per row: core's ``_pair_nats`` on
     arrays whose logs are given, in buffers reused from chunk to chunk.
 
-    Three logs per entry, each as core takes it: ``ln(p/q)``, ``ln(2p/(p+q))`` and
-    ``ln(2q/(p+q))``. (The last is also ``ln(2p/(p+q)) - ln(p/q)``, one log less, but
-    for close P and Q that moves the JSD by 1.5e-12 relative to core's.)
+    Two log1p per entry, as core takes them: ``ln(p/q)``, and ``ln(2 max(p, q) /
+    (p + q))`` from which core's ``_jsd_logs`` gets both JSD terms.
     """
-    p, log_p, zp = p_rows
-    q, log_q, zq = q_rows
+    p, log_p, zp, normal_p = p_rows
+    q, log_q, zq, normal_q = q_rows
+    safe = normal_p and normal_q
     shape = np.broadcast_shapes(p.shape, q.shape)
 
     def buffer(name: str, dtype: DTypeLike) -> NDArray[Any]:
         return work.get(_pair_nats, name, shape, dtype)
 
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        ratio = np.divide(p, q, out=buffer("ratio", np.float64))
-        np.log(ratio, out=ratio)
-        s = np.add(p, q, out=buffer("s", np.float64))
-        a = np.divide(p, s, out=buffer("a", np.float64))
-        a *= 2.0
-        np.log(a, out=a)
-        b = np.divide(q, s, out=s)
-        b *= 2.0
-        np.log(b, out=b)
+    # Where both are > 0, and where either is: for the checks of core's kernels, which
+    # `safe` spares (the zeroing reads the `zero` masks).
+    both: core.Mask = np.True_
+    any_pos: core.Mask = np.True_
+    if not safe and (zp is not None or zq is not None):
+        zp_, zq_ = (np.False_ if z is None else z for z in (zp, zq))
+        both = np.logical_not(np.logical_or(zp_, zq_), out=buffer("both", np.bool_))
+        any_pos = np.logical_not(np.logical_and(zp_, zq_), out=buffer("any", np.bool_))
     either = (
         zq
         if zp is None
@@ -662,17 +681,27 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
         if zq is None
         else np.logical_or(zp, zq, out=buffer("either", np.bool_))
     )
-    if either is not None:  # not both > 0
-        np.copyto(ratio, 0.0, where=either)
-        if zp is not None:
-            np.copyto(a, 0.0, where=zp)
-        if zq is not None:
-            np.copyto(b, 0.0, where=zq)
-    # A term that over- or underflowed has a positive weight, so its dot shows it.
+    # The same operations as core's _ratio_and_abs and _jsd_terms, so the same bits.
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.subtract(p, q, out=buffer("d", np.float64))
+        lo = np.minimum(p, q, out=buffer("ratio", np.float64))
+    abs_d = np.abs(d, out=buffer("abs_d", np.float64))
+    ratio = core._signed_log1p(
+        d, lo, both, _ratio_fallback(log_p, log_q), safe=safe, zero=either, abs_d=abs_d
+    )
+    a, b = core._jsd_logs(
+        p,
+        q,
+        ratio,
+        abs_d,
+        _t_fallback(log_p, log_q, zp, zq),
+        either=any_pos,
+        zero_p=zp,
+        zero_q=zq,
+        safe=safe,
+        out=(buffer("s", np.float64), buffer("a", np.float64), buffer("b", np.float64)),
+    )
     dots = [_dot(p, ratio), _dot(q, ratio), _dot(p, a), _dot(q, b)]
-    if not all(np.isfinite(d).all() for d in dots):
-        _finite_terms(p_rows, q_rows, ratio, a, b)
-        dots = [_dot(p, ratio), _dot(q, ratio), _dot(p, a), _dot(q, b)]
     p_ratio, q_ratio, p_a, q_b = dots
     only = buffer("only", np.bool_)
     inf_pq = (
@@ -695,17 +724,34 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
     }
 
 
-def _finite_terms(
-    p_rows: _Rows, q_rows: _Rows, ratio: FloatArray, a: FloatArray, b: FloatArray
-) -> None:
-    """Where ``p / q`` or ``2p / (p + q)`` over- or underflowed (1e-300 / 1e10), the
-    difference of logs instead, as core's ``_log_ratio`` does."""
-    p, q, log_p, log_q = np.broadcast_arrays(p_rows.p, q_rows.p, p_rows.log, q_rows.log)
-    lost = ~np.isfinite(ratio)
-    ratio[lost] = log_p[lost] - log_q[lost]
-    for term, log_x in ((a, log_p), (b, log_q)):
-        lost = ~np.isfinite(term)
-        term[lost] = _LN2 + log_x[lost] - np.log(p[lost] + q[lost])
+def _ratio_fallback(log_p: FloatArray, log_q: FloatArray) -> Callable[[BoolArray], FloatArray]:
+    """ln(p / q) as ``ln p - ln q`` where the quotient fails (1e-300 / 1e10), as core's
+    ``_dist_ratio`` takes it."""
+
+    def logs(lost: BoolArray) -> FloatArray:
+        shape = lost.shape
+        return np.broadcast_to(log_p, shape)[lost] - np.broadcast_to(log_q, shape)[lost]
+
+    return logs
+
+
+def _t_fallback(
+    log_p: FloatArray, log_q: FloatArray, zero_p: BoolArray | None, zero_q: BoolArray | None
+) -> Callable[[BoolArray], FloatArray]:
+    """ln(2 max(p, q) / (p + q)) in the log domain where p + q is not a normal float, as
+    core's ``_jsd_terms`` takes it; the log of a 0 is -inf there."""
+
+    def logs(lost: BoolArray) -> FloatArray:
+        shape = lost.shape
+        lp = np.broadcast_to(log_p, shape)[lost]
+        lq = np.broadcast_to(log_q, shape)[lost]
+        if zero_p is not None:
+            lp = np.where(np.broadcast_to(zero_p, shape)[lost], -math.inf, lp)
+        if zero_q is not None:
+            lq = np.where(np.broadcast_to(zero_q, shape)[lost], -math.inf, lq)
+        return core._t_fallback(lp, lq)
+
+    return logs
 
 
 def _dot(a: FloatArray, b: FloatArray) -> FloatArray:

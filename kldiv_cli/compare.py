@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from kldiv_cli.inputs import (
     probability_warning,
     quote,
 )
+from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
 
 if TYPE_CHECKING:
     from kldiv_cli.bootstrap import Intervals
@@ -35,10 +36,6 @@ if TYPE_CHECKING:
 
 #: How many labels a warning names before it says "and N more".
 MAX_NAMED = 5
-
-#: The largest total of counts: every integer up to it is exact in float64, and so
-#: are the sums and logs the statistics take of them.
-MAX_COUNT_TOTAL: Final = 2**53
 
 
 @dataclass(frozen=True)
@@ -196,7 +193,16 @@ def compare(
     if p.table is not q.table and p.labels.positional and q.labels.positional:
         sides = [(p.table, {p.column or ""}), (q.table, {q.column or ""})]
         warnings += position_warning(sides, "P and Q are aligned")
-    pair = Aligned(raw.labels, raw.p + pseudocount, raw.q + pseudocount) if pseudocount else raw
+    pair = raw
+    if pseudocount:
+        with np.errstate(over="ignore"):  # named below
+            pair = Aligned(raw.labels, raw.p + pseudocount, raw.q + pseudocount)
+        for dist, shifted in ((p, pair.p), (q, pair.q)):
+            if not np.isfinite(shifted).all():
+                raise InvalidDataError(
+                    f"{dist.name}: a value plus --pseudocount {pseudocount!r} is beyond "
+                    "the float range (1.8e308)"
+                )
     values = core.measures(pair.p, pair.q, unit=unit, normalize=normalize)  # type: ignore[arg-type]
     measures = {key: float(values[key]) for key in core.MEASURES}
     pos_p, pos_q = pair.p > 0, pair.q > 0
@@ -250,10 +256,10 @@ def require_counts(dist: Distribution, option: str) -> None:
     require_whole(
         dist.values, lambda row: f"{dist.source}: {dist.table.where(row, dist.column)}", option
     )
-    check_count_total(dist.total, dist.name, option)
+    check_count_total(count_total(dist.values), dist.name, option)
 
 
-def check_count_total(total: float, name: str, option: str) -> None:
+def check_count_total(total: float | int, name: str, option: str) -> None:
     """Raise InvalidDataError when counts total more than :data:`MAX_COUNT_TOTAL`."""
     if not total <= MAX_COUNT_TOTAL:
         raise InvalidDataError(

@@ -13,11 +13,22 @@ is NaN, and none is below 0: rounding residue (``-1e-17``) is clamped to 0.
 The public functions validate their inputs (finite, non-negative, a positive total)
 and, unless ``normalize=False``, divide them by their totals along ``axis``, as
 :func:`scipy.stats.entropy` does.
+
+Labelled inputs: a pair of pandas Series (two ``value_counts()``, say) or of mappings
+of label to value is aligned by label, as the command line aligns tables: over the
+union of the labels, P's in its order then Q's new ones, a label missing on one side
+counting 0 there. A label twice on one side is an error. A labelled P with an
+unlabelled Q (or the reverse) is refused with :class:`~kldiv_cli.errors.InvalidDataError`
+rather than aligned by position, which would be silently wrong whenever the labels are
+in another order; pass ``series.to_numpy()`` to mean positions. Arrays, lists and
+DataFrames are taken by position along ``axis``. pandas is never imported for this: a
+Series is recognised by its ``index``, ``to_numpy`` and ``ndim == 1``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal, TypeAlias, cast
 
 import numpy as np
@@ -47,6 +58,10 @@ MEASURES: Final[tuple[str, ...]] = (
 )
 
 _LN2: Final = math.log(2.0)
+#: The smallest normal float64, and its log: a value below it has lost digits.
+_NORMAL: Final = float(np.finfo(np.float64).tiny)
+_LN_NORMAL: Final = math.log(_NORMAL)
+_SIGN_BIT: Final = np.uint64(1 << 63)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -93,6 +108,77 @@ def normalize(x: ArrayLike, axis: int = -1) -> FloatArray:
 
 
 def _checked(x: ArrayLike, name: str, axis: int, *, normalize: bool) -> FloatArray:
+    return _dist(x, name, axis, normalize=normalize).p
+
+
+class _Dist:
+    """A validated distribution: ``p`` (normalized unless asked not to), the values it
+    was divided from and the log of their total, for the logs that ``p`` cannot hold.
+
+    A distribution that mixes magnitudes more than ~1e308 apart (1e-300 and 1e300)
+    normalizes its small entries to 0 or to subnormals. Which entries are positive is
+    therefore read from the values (``pos``), and the log of such an entry is taken in
+    the log domain, ``ln(x / total)`` without the quotient (:meth:`log_at`), so that a
+    ``q`` that underflows to 0 never makes a false ``inf`` and no term loses its digits.
+    """
+
+    __slots__ = ("_pos", "p", "raw", "shift", "total")
+
+    def __init__(
+        self,
+        p: FloatArray,
+        raw: FloatArray,
+        total: FloatArray | float,
+        shift: NDArray[np.int_] | int = 0,
+    ) -> None:
+        self.p = p
+        self.raw = raw
+        #: The values total ``total * 2**shift`` (``shift`` > 0 where the sum overflowed).
+        self.total = total
+        self.shift = shift
+        self._pos: NDArray[np.bool_] | None = None
+
+    @classmethod
+    def of(cls, p: FloatArray) -> _Dist:
+        """An array taken as it is: its zeros are its zeros."""
+        return cls(p, p, 1.0)
+
+    @property
+    def pos(self) -> NDArray[np.bool_]:
+        """Where the value is > 0 (before normalizing: an underflow is still > 0)."""
+        if self._pos is None:
+            self._pos = self.raw > 0
+        return self._pos
+
+    def log(self) -> FloatArray:
+        """ln p where ``pos``, else 0; in the log domain where ``p`` is below the
+        smallest normal float."""
+        out = _log(self.p, self.pos)
+        if out.min() < _LN_NORMAL:  # a 0 or a subnormal where pos (-inf or < -708.4)
+            deep = self.pos & ~(self.p >= _NORMAL)
+            out[deep] = self.log_at(deep)
+        return out
+
+    def log_at(self, where: NDArray[np.bool_]) -> FloatArray:
+        """ln p at the entries ``where`` (a mask of a shape ``p`` broadcasts to), all
+        with ``pos``: ``ln p`` itself, or ``ln(x / total)`` where p underflowed."""
+        p = np.broadcast_to(self.p, where.shape)[where]
+        with np.errstate(divide="ignore"):  # ln 0 = -inf where the caller allows it
+            out = np.log(p)
+            deep = ~(p >= _NORMAL)
+            if deep.any() and self.raw is not self.p:
+                raw = np.broadcast_to(self.raw, where.shape)[where][deep]
+                total = np.broadcast_to(self.total, where.shape)[where][deep]
+                shift = np.broadcast_to(self.shift, where.shape)[where][deep]
+                # ln(x / t) from the mantissas and exponents of x and t: scaling both by
+                # a power of 2 changes nothing, as it does not change p.
+                m_x, e_x = np.frexp(raw)
+                m_t, e_t = np.frexp(total)
+                out[deep] = np.log(m_x / m_t) + (e_x - e_t - shift) * _LN2
+        return out
+
+
+def _dist(x: ArrayLike, name: str, axis: int, *, normalize: bool) -> _Dist:
     a = np.asarray(x, dtype=np.float64)
     if a.ndim == 0:
         raise InvalidDataError(f"{name} is a single number, not a distribution")
@@ -110,22 +196,91 @@ def _checked(x: ArrayLike, name: str, axis: int, *, normalize: bool) -> FloatArr
             raise InvalidDataError(f"{name} has an infinite value")
         if lowest < 0.0:
             raise InvalidDataError(f"{name} has a negative value ({float(lowest)!r})")
-        # Every value is finite but the sum overflowed: scale by the maximum first.
-        a = a / a.max(axis=axis, keepdims=True)
-        total = a.sum(axis=axis, keepdims=True)
+        if not normalize:  # every value is finite but the sum overflowed
+            a = a / a.max(axis=axis, keepdims=True)
+            return _Dist.of(a)
+        # The distributions whose sum overflowed are summed scaled by 2^-shift, exact
+        # but where an entry underflows: the zero rule and the logs read `a` itself.
+        over = ~np.isfinite(total)
+        shift = math.ceil(math.log2(a.shape[axis])) + 1
+        with np.errstate(under="ignore"):
+            scaled = np.where(over, a * 2.0**-shift, a)
+            total = scaled.sum(axis=axis, keepdims=True)
+            p = cast(FloatArray, scaled / total)
+        return _Dist(p, a, total, np.where(over, shift, 0))
     if not (total > 0.0).all():
         raise InvalidDataError(f"{name} has no positive value")
     if not normalize:
-        return a
-    return cast(FloatArray, a / total)
+        return _Dist.of(a)
+    with np.errstate(under="ignore"):
+        p = cast(FloatArray, a / total)
+    return _Dist(p, a, total)
 
 
-def _pair(p: ArrayLike, q: ArrayLike, axis: int, normalize: bool) -> tuple[FloatArray, FloatArray]:
-    pa = _checked(p, "p", axis, normalize=normalize)
-    qa = _checked(q, "q", axis, normalize=normalize)
-    if pa.shape[axis] != qa.shape[axis]:
+def _is_labelled(x: object) -> bool:
+    """A mapping of label -> value, or a 1-D pandas Series (duck-typed: pandas is not
+    imported for this)."""
+    if isinstance(x, Mapping):
+        return True
+    return hasattr(x, "index") and hasattr(x, "to_numpy") and getattr(x, "ndim", None) == 1
+
+
+def _labels_and_values(x: Any, name: str) -> tuple[list[Any], FloatArray]:
+    if isinstance(x, Mapping):
+        labels, raw = list(x.keys()), list(x.values())
+    else:
+        labels, raw = list(x.index), x.to_numpy()
+    try:
+        values = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidDataError(f"{name} has a value that is not a number") from None
+    return labels, values
+
+
+def _aligned(p: Any, q: Any) -> tuple[FloatArray, FloatArray, list[Any]]:
+    """Two labelled distributions over the union of their labels (P's order, then Q's
+    new ones), 0 where a side lacks a label: as the command line aligns them."""
+    p_labels, p_values = _labels_and_values(p, "p")
+    q_labels, q_values = _labels_and_values(q, "q")
+    where: dict[Any, int] = {}
+    for name, labels in (("p", p_labels), ("q", q_labels)):
+        seen: set[Any] = set()
+        for label in labels:
+            if label in seen:
+                raise InvalidDataError(
+                    f"{name} has the label {label!r} twice; labels must be unique to align by"
+                )
+            seen.add(label)
+            where.setdefault(label, len(where))
+    pa, qa = np.zeros(len(where)), np.zeros(len(where))
+    pa[: len(p_labels)] = p_values
+    qa[[where[label] for label in q_labels]] = q_values
+    return pa, qa, list(where)
+
+
+def _unlabelled_pair(p: Any, q: Any) -> tuple[ArrayLike, ArrayLike, list[Any] | None]:
+    """``p`` and ``q`` as arrays: aligned by label when both are labelled (with the
+    labels), as given when neither is; one of each is refused."""
+    p_labelled, q_labelled = _is_labelled(p), _is_labelled(q)
+    if p_labelled and q_labelled:
+        return _aligned(p, q)
+    if p_labelled or q_labelled:
+        which, other = ("p", "q") if p_labelled else ("q", "p")
         raise InvalidDataError(
-            f"p has {pa.shape[axis]} entries and q has {qa.shape[axis]}; they must match"
+            f"{which} has labels (a pandas Series or a mapping) and {other} has none, so "
+            "they cannot be aligned by label; pass both with labels, or both as arrays "
+            "(e.g. series.to_numpy()) to align them by position"
+        )
+    return p, q, None
+
+
+def _pair(p: ArrayLike, q: ArrayLike, axis: int, normalize: bool) -> tuple[_Dist, _Dist]:
+    p, q, _ = _unlabelled_pair(p, q)
+    pa = _dist(p, "p", axis, normalize=normalize)
+    qa = _dist(q, "q", axis, normalize=normalize)
+    if pa.p.shape[axis] != qa.p.shape[axis]:
+        raise InvalidDataError(
+            f"p has {pa.p.shape[axis]} entries and q has {qa.p.shape[axis]}; they must match"
         )
     return pa, qa
 
@@ -144,28 +299,130 @@ def _log(x: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
 
 
 def _log_ratio(
-    num: FloatArray, den: FloatArray, mask: NDArray[np.bool_], scale: float = 1.0
+    num: FloatArray,
+    den: FloatArray,
+    mask: NDArray[np.bool_],
+    scale: float = 1.0,
+    *,
+    fallback: Callable[[NDArray[np.bool_]], FloatArray] | None = None,
 ) -> FloatArray:
-    """ln(scale * num / den) where ``mask`` (both > 0), else 0.
+    """ln(scale * num / den) where ``mask`` (both > 0), else 0, to full relative precision.
 
-    The ratio is taken before the log: for nearly equal ``num`` and ``den`` this keeps
-    the absolute error near one ulp instead of ``ulp * |ln num|``. Where the ratio
-    over- or underflows (1e-300 / 1e10), the difference of logs is used instead.
+    Taken as ``sign(d) * log1p(|d| / min(n, den))`` with ``n = scale * num`` and ``d =
+    n - den`` (:func:`_signed_log1p`): for ``n`` and ``den`` within a factor 2 of each
+    other ``d`` is exact (Sterbenz), so a ratio near 1 keeps its relative digits where
+    ``ln(n / den)`` would keep only its absolute ones (ulp(1) = 2.2e-16); elsewhere
+    ``|d| / min`` >= 1 and the log1p is as good as a log. Entries where that fails (a
+    ratio that over- or underflows, a subnormal operand) get ``fallback(lost)``, by
+    default the difference of logs.
     """
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        out = np.divide(num, den)
-        if scale != 1.0:
-            out *= scale
-        np.log(out, out=out)
+    with np.errstate(over="ignore", invalid="ignore"):
+        n = num if scale == 1.0 else num * scale
+        d = np.subtract(n, den)
+        lo = np.minimum(n, den)
+    return _signed_log1p(d, lo, mask, fallback or _plain_fallback(num, den, scale))
+
+
+def _signed_log1p(
+    d: FloatArray,
+    lo: FloatArray,
+    mask: Mask,
+    fallback: Callable[[NDArray[np.bool_]], FloatArray],
+    negate: bool = False,
+    *,
+    safe: bool = False,
+    zero: Mask | Literal[False] | None = None,
+    abs_d: FloatArray | None = None,
+    sign_d: NDArray[np.uint64] | None = None,
+    signed: bool = True,
+) -> FloatArray:
+    """``sign(d) * log1p(|d| / lo)`` (``-`` that with ``negate``): ln(hi / lo) signed,
+    ``hi = lo + |d|``; 0 outside ``mask``, written over ``lo``. ``|d| / lo >= 0``, so
+    the log1p never meets its cancellation at -1.
+
+    Where ``lo`` is not a normal float (a subnormal has lost digits; an infinite one
+    overflowed) or the result is not finite, and ``mask`` holds, the entry is
+    ``fallback(lost)`` instead. ``safe`` says that cannot happen (:func:`_normal` of
+    both sides: ``lo`` is then normal and finite, and ``|d| / lo`` finite, wherever
+    ``mask`` holds), which saves the checks; ``zero``, if given, is ``~mask``, and
+    ``abs_d`` and ``sign_d`` are ``|d|`` and the sign bits of ``d`` (as uint64), for a caller
+    that shares them among several calls; without ``sign_d``, ``d`` is overwritten.
+    ``signed=False`` leaves out the sign, ``zero=False`` the zeroing.
+    """
+    lost = None
+    if not safe and not (lo.min() >= _NORMAL and lo.max() < math.inf):
+        lost = ~((lo >= _NORMAL) & (lo < math.inf))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # No temporaries: each costs its page faults, as much as the arithmetic here.
+        if abs_d is None:
+            out = np.divide(d, lo, out=lo)
+            np.abs(out, out=out)
+        else:
+            out = np.divide(abs_d, lo, out=lo)
+        np.log1p(out, out=out)
+        # copysign, as an OR of d's sign bit into out (>= 0): NumPy's copysign is not
+        # vectorised, and takes as long as the log1p.
+        if signed:
+            if sign_d is None:  # d's own memory: a fresh array costs its page faults
+                sign_d = np.bitwise_and(d.view(np.uint64), _SIGN_BIT, out=d.view(np.uint64))
+            bits = out.view(np.uint64)
+            np.bitwise_or(bits, sign_d, out=bits)
+    if negate:
+        np.negative(out, out=out)
+    if zero is None:
         out = _zero_outside(out, mask)
-        if not np.isfinite(out).all():
-            num_b, den_b = np.broadcast_arrays(num, den)
-            lost = ~np.isfinite(out)
-            out[lost] = math.log(scale) + np.log(num_b[lost]) - np.log(den_b[lost])
+    elif zero is not False:
+        np.copyto(out, 0.0, where=zero)
+    if safe:
+        return out
+    with np.errstate(invalid="ignore"):  # inf - inf
+        finite = math.isfinite(out.sum())  # |terms| < 1e3 each: the sum overflows never
+    if not finite:
+        bad = ~np.isfinite(out)
+        lost = bad if lost is None else lost | bad
+    if lost is not None:
+        lost &= mask
+        if lost.any():
+            out[lost] = fallback(lost)
     return out
 
 
-def _zero_outside(x: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
+def _plain_fallback(
+    num: FloatArray, den: FloatArray, scale: float
+) -> Callable[[NDArray[np.bool_]], FloatArray]:
+    def logs(lost: NDArray[np.bool_]) -> FloatArray:
+        n = np.broadcast_to(num, lost.shape)[lost]
+        m = np.broadcast_to(den, lost.shape)[lost]
+        with np.errstate(divide="ignore"):
+            return math.log(scale) + np.log(n) - np.log(m)
+
+    return logs
+
+
+def _normal(d: _Dist) -> bool:
+    """Every positive entry of ``d.p`` a normal float, and none above 1 (normalized):
+    for two such sides ``2p`` and ``p + q`` are finite and ``|p - q| / min`` is below
+    1 / 2^-1022, so the kernels' quotients never fail."""
+    p = d.p
+    if not p.max() <= 1.0:
+        return False
+    return bool(p.min() >= _NORMAL) or not bool((d.pos & (p < _NORMAL)).any())
+
+
+def _dist_ratio(p: _Dist, q: _Dist, mask: NDArray[np.bool_], safe: bool = False) -> FloatArray:
+    """ln(p / q) where ``mask``, else 0: :func:`_log_ratio`, with the logs of ``p``
+    and ``q`` in the log domain where the ratio fails."""
+
+    def logs(lost: NDArray[np.bool_]) -> FloatArray:
+        return p.log_at(lost) - q.log_at(lost)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.subtract(p.p, q.p)
+        lo = np.minimum(p.p, q.p)
+    return _signed_log1p(d, lo, mask, logs, safe=safe)
+
+
+def _zero_outside(x: FloatArray, mask: Mask) -> FloatArray:
     if not mask.all():
         np.copyto(x, 0.0, where=~mask)
     return x
@@ -197,23 +454,110 @@ def _cross_entropy_nats(p: FloatArray, log_q: FloatArray, infinite: Mask, axis: 
     return _set_inf(_floor0(-_dot(p, log_q, axis)), infinite)
 
 
-def _jsd_terms(
-    p: FloatArray, q: FloatArray, pos_p: NDArray[np.bool_], pos_q: NDArray[np.bool_]
+def _ratio_and_abs(
+    p: _Dist, q: _Dist, mask: NDArray[np.bool_], safe: bool
 ) -> tuple[FloatArray, FloatArray]:
-    """ln(p / m) and ln(q / m) with m = (p + q) / 2, as ln(2p / (p + q)) and ln(2q / (p + q)).
+    """ln(p / q) where ``mask`` (else 0), as :func:`_dist_ratio`, and ``|p - q|``."""
 
-    Both are taken the same way (not one from the other), so that swapping P and Q
-    swaps them exactly and the JSD is symmetric to the last bit.
+    def logs(lost: NDArray[np.bool_]) -> FloatArray:
+        return p.log_at(lost) - q.log_at(lost)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = np.subtract(p.p, q.p)
+        lo = np.minimum(p.p, q.p)
+    abs_d = np.abs(d)
+    return _signed_log1p(d, lo, mask, logs, safe=safe, abs_d=abs_d), abs_d
+
+
+def _jsd_terms(
+    p: _Dist,
+    q: _Dist,
+    pos_p: NDArray[np.bool_],
+    pos_q: NDArray[np.bool_],
+    safe: bool = False,
+    ratio: tuple[FloatArray, FloatArray] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """ln(p / m) and ln(q / m) with m = (p + q) / 2, as ln(2p / (p + q)) and ln(2q / (p + q)),
+    0 where p (resp. q) is 0; ``ratio``: :func:`_ratio_and_abs` of the pair, if taken.
+
+    See :func:`_jsd_logs`: from ln(p / q), one log1p more per entry.
     """
-    s = p + q
-    return _log_ratio(p, s, pos_p, 2.0), _log_ratio(q, s, pos_q, 2.0)
+    if ratio is None:
+        ratio = _ratio_and_abs(p, q, pos_p & pos_q, safe)
+
+    def logs(lost: NDArray[np.bool_]) -> FloatArray:
+        shape = lost.shape
+        lp = np.where(np.broadcast_to(p.pos, shape)[lost], p.log_at(lost), -math.inf)
+        lq = np.where(np.broadcast_to(q.pos, shape)[lost], q.log_at(lost), -math.inf)
+        return _t_fallback(lp, lq)
+
+    return _jsd_logs(
+        p.p,
+        q.p,
+        *ratio,
+        logs,
+        either=np.True_ if safe else pos_p | pos_q,
+        zero_p=None if pos_p.all() else ~pos_p,
+        zero_q=None if pos_q.all() else ~pos_q,
+        safe=safe,
+    )
 
 
-def _jsd_nats(p: FloatArray, q: FloatArray, axis: int) -> FloatArray:
-    pos_p, pos_q = p > 0, q > 0
+def _t_fallback(log_p: FloatArray, log_q: FloatArray) -> FloatArray:
+    """ln(2 max(p, q) / (p + q)) from the logs (-inf for a 0), in the log domain."""
+    with np.errstate(invalid="ignore"):
+        return _LN2 + np.maximum(log_p, log_q) - np.logaddexp(log_p, log_q)
+
+
+def _jsd_logs(
+    p: FloatArray,
+    q: FloatArray,
+    ratio: FloatArray,
+    abs_d: FloatArray,
+    fallback: Callable[[NDArray[np.bool_]], FloatArray],
+    *,
+    either: Mask,
+    zero_p: Mask | None,
+    zero_q: Mask | None,
+    safe: bool,
+    out: tuple[FloatArray, FloatArray, FloatArray] | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    r"""ln(2p / (p + q)) and ln(2q / (p + q)), to full relative precision, from
+    ``ratio`` = ln(p / q) (0 where p or q is 0) and ``abs_d`` = ``|p - q|``.
+
+    With :math:`t = \ln(2 \max(p, q) / (p + q)) = \mathrm{log1p}(|p - q| / (p + q))`
+    in [0, ln 2], the larger side's term is ``t`` and the smaller's ``t - |ln(p/q)|``:
+
+    .. math:: a = t + \min(\ln(p/q), 0), \qquad b = t - \max(\ln(p/q), 0)
+
+    with no cancellation worse than a factor 2 (p close to q: t ~ |ln(p/q)| / 2). The
+    formulas are symmetric: swapping P and Q negates ``ratio`` exactly and swaps ``a``
+    and ``b`` exactly, so the JSD is symmetric to the last bit. ``fallback(lost)`` is
+    ``t`` where p + q is not a normal float (both tiny or underflowed), ``either``
+    marks where p or q is > 0, ``zero_p`` / ``zero_q`` where p / q is 0 (None: nowhere),
+    and ``out`` three buffers for p + q (then t), a and b.
+    """
+    s_buf, a_buf, b_buf = (None, None, None) if out is None else out
+    with np.errstate(over="ignore"):
+        s = np.add(p, q, out=s_buf)
+    t = _signed_log1p(abs_d, s, either, fallback, safe=safe, zero=False, abs_d=abs_d, signed=False)
+    a = np.minimum(ratio, 0.0, out=a_buf)
+    a += t
+    b = np.maximum(ratio, 0.0, out=b_buf)
+    np.subtract(t, b, out=b)
+    if zero_p is not None:
+        np.copyto(a, 0.0, where=zero_p)
+    if zero_q is not None:
+        np.copyto(b, 0.0, where=zero_q)
+    return a, b
+
+
+def _jsd_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> FloatArray:
+    pd, qd = _as_dist(p), _as_dist(q)
+    pos_p, pos_q = pd.pos, qd.pos
     shared = pos_p & pos_q
-    a, b = _jsd_terms(p, q, pos_p, pos_q)
-    return _jsd_from_terms(p, q, a, b, shared, axis)
+    a, b = _jsd_terms(pd, qd, pos_p, pos_q, _normal(pd) and _normal(qd))
+    return _jsd_from_terms(pd.p, qd.p, a, b, shared, axis)
 
 
 def _jsd_from_terms(
@@ -226,30 +570,39 @@ def _jsd_from_terms(
     return cast(FloatArray, np.where(np.any(shared, axis=axis), jsd, _LN2))
 
 
-def _kl_nats(p: FloatArray, q: FloatArray, axis: int) -> FloatArray:
-    pos_p, pos_q = p > 0, q > 0
-    ratio = _log_ratio(p, q, pos_p & pos_q)
-    return _set_inf(_floor0(_dot(p, ratio, axis)), (pos_p & ~pos_q).any(axis=axis))
+def _as_dist(x: FloatArray | _Dist) -> _Dist:
+    return x if isinstance(x, _Dist) else _Dist.of(x)
 
 
-def _pair_nats(p: FloatArray, q: FloatArray, axis: int) -> dict[str, FloatArray]:
+def _kl_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> FloatArray:
+    pd, qd = _as_dist(p), _as_dist(q)
+    pos_p, pos_q = pd.pos, qd.pos
+    ratio = _dist_ratio(pd, qd, pos_p & pos_q, _normal(pd) and _normal(qd))
+    return _set_inf(_floor0(_dot(pd.p, ratio, axis)), (pos_p & ~pos_q).any(axis=axis))
+
+
+def _pair_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> dict[str, FloatArray]:
     """Every measure of :data:`MEASURES` but ``js_distance``, in nats, each log taken once."""
-    pos_p, pos_q = p > 0, q > 0
+    pd, qd = _as_dist(p), _as_dist(q)
+    pa, qa = pd.p, qd.p
+    pos_p, pos_q = pd.pos, qd.pos
     inf_pq = (pos_p & ~pos_q).any(axis=axis)  # some q = 0 < p: D(P||Q) = H(P,Q) = inf
     inf_qp = (pos_q & ~pos_p).any(axis=axis)
-    log_p, log_q = _log(p, pos_p), _log(q, pos_q)
+    log_p, log_q = pd.log(), qd.log()
     # One ln(p/q) serves both directions: q ln(q/p) = -q ln(p/q).
     shared = pos_p & pos_q
-    ratio = _log_ratio(p, q, shared)
-    a, b = _jsd_terms(p, q, pos_p, pos_q)
+    safe = _normal(pd) and _normal(qd)
+    ratio_abs = _ratio_and_abs(pd, qd, shared, safe)
+    ratio = ratio_abs[0]
+    a, b = _jsd_terms(pd, qd, pos_p, pos_q, safe, ratio_abs)
     return {
-        "entropy_p": _entropy_nats(p, log_p, axis),
-        "entropy_q": _entropy_nats(q, log_q, axis),
-        "cross_entropy_pq": _cross_entropy_nats(p, log_q, inf_pq, axis),
-        "cross_entropy_qp": _cross_entropy_nats(q, log_p, inf_qp, axis),
-        "kl_pq": _set_inf(_floor0(_dot(p, ratio, axis)), inf_pq),
-        "kl_qp": _set_inf(_floor0(-_dot(q, ratio, axis)), inf_qp),
-        "jsd": _jsd_from_terms(p, q, a, b, shared, axis),
+        "entropy_p": _entropy_nats(pa, log_p, axis),
+        "entropy_q": _entropy_nats(qa, log_q, axis),
+        "cross_entropy_pq": _cross_entropy_nats(pa, log_q, inf_pq, axis),
+        "cross_entropy_qp": _cross_entropy_nats(qa, log_p, inf_qp, axis),
+        "kl_pq": _set_inf(_floor0(_dot(pa, ratio, axis)), inf_pq),
+        "kl_qp": _set_inf(_floor0(-_dot(qa, ratio, axis)), inf_qp),
+        "jsd": _jsd_from_terms(pa, qa, a, b, shared, axis),
     }
 
 
@@ -289,9 +642,8 @@ def entropy(p: ArrayLike, *, unit: Unit = "bits", axis: int = -1, normalize: boo
     >>> float(entropy([0.5, 0.5]))
     1.0
     """
-    pa = _checked(p, "p", axis, normalize=normalize)
-    pos = pa > 0
-    return _in_unit(_entropy_nats(pa, _log(pa, pos), axis), unit)
+    pa = _dist(p, "p", axis, normalize=normalize)
+    return _in_unit(_entropy_nats(pa.p, pa.log(), axis), unit)
 
 
 def cross_entropy(
@@ -309,9 +661,8 @@ def cross_entropy(
     1.0
     """
     pa, qa = _pair(p, q, axis, normalize)
-    pos_p, pos_q = pa > 0, qa > 0
-    infinite = (pos_p & ~pos_q).any(axis=axis)
-    return _in_unit(_cross_entropy_nats(pa, _log(qa, pos_q), infinite, axis), unit)
+    infinite = (pa.pos & ~qa.pos).any(axis=axis)
+    return _in_unit(_cross_entropy_nats(pa.p, qa.log(), infinite, axis), unit)
 
 
 def kl_divergence(
@@ -330,6 +681,12 @@ def kl_divergence(
     Seeing a black swan under a 1% prior:
 
     >>> round(float(kl_divergence([0, 1], [0.99, 0.01])), 12)  # log2(100)
+    6.643856189775
+
+    Labelled inputs align by label (see the module's docstring), in any order:
+
+    >>> p, q = {"black": 1, "white": 0}, {"white": 0.99, "black": 0.01}
+    >>> round(float(kl_divergence(p, q)), 12)
     6.643856189775
     """
     pa, qa = _pair(p, q, axis, normalize)
@@ -393,21 +750,30 @@ def measures(
 
 def contributions(
     p: ArrayLike, q: ArrayLike, *, unit: Unit = "bits", axis: int = -1, normalize: bool = True
-) -> dict[str, FloatArray]:
+) -> dict[str, NDArray[Any]]:
     r"""Each entry's term of ``kl_pq``, ``kl_qp`` and ``jsd``, with the normalized p and q.
 
     .. math:: p_i \log\frac{p_i}{q_i}, \quad q_i \log\frac{q_i}{p_i}, \quad
               \tfrac12\Big(p_i \log\frac{p_i}{m_i} + q_i \log\frac{q_i}{m_i}\Big)
 
     The KL terms may be negative (only their sum is >= 0) or ``inf``; the JSD terms are
-    >= 0 and sum to the JSD. Returns arrays of the input's shape.
+    >= 0 and sum to the JSD. Returns arrays of the input's shape; for labelled inputs
+    (two Series or mappings), arrays over the union of their labels, with the labels
+    themselves under ``"labels"`` (an object array).
     """
-    pa, qa = _pair(p, q, axis, normalize)
-    pos_p, pos_q = pa > 0, qa > 0
+    p, q, labels = _unlabelled_pair(p, q)
+    pd, qd = _pair(p, q, axis, normalize)
+    pa, qa = pd.p, qd.p
+    pos_p, pos_q = pd.pos, qd.pos
     scale = unit_scale(unit)
-    ratio = _log_ratio(pa, qa, pos_p & pos_q)
-    a, b = _jsd_terms(pa, qa, pos_p, pos_q)
+    safe = _normal(pd) and _normal(qd)
+    ratio_abs = _ratio_and_abs(pd, qd, pos_p & pos_q, safe)
+    ratio = ratio_abs[0]
+    a, b = _jsd_terms(pd, qd, pos_p, pos_q, safe, ratio_abs)
     kl_pq = np.where(pos_p & ~pos_q, np.inf, pa * ratio / scale) + 0.0
     kl_qp = np.where(pos_q & ~pos_p, np.inf, -(qa * ratio) / scale) + 0.0
     jsd = _floor0((pa * a + qa * b) * (0.5 / scale))
-    return {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
+    out: dict[str, NDArray[Any]] = {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
+    if labels is not None:
+        out["labels"] = np.fromiter(labels, dtype=object, count=len(labels))
+    return out

@@ -36,12 +36,12 @@ from kldiv_cli.core import (
     _LN2,
     FloatArray,
     Unit,
-    _checked,
+    _Dist,
+    _dist,
     _dot,
     _floor0,
     _jsd_nats,
     _kl_nats,
-    _log,
     unit_scale,
 )
 from kldiv_cli.errors import InvalidDataError, UsageError
@@ -50,7 +50,7 @@ Measure: TypeAlias = Literal["jsd", "js_distance", "kl", "cross_entropy"]
 _MEASURES: Final[tuple[str, ...]] = ("jsd", "js_distance", "kl", "cross_entropy")
 
 #: A (pairs, K) -> (pairs,) kernel of core, in nats: ``_kl_nats`` or ``_jsd_nats``.
-_PairKernel: TypeAlias = Callable[[FloatArray, FloatArray, int], FloatArray]
+_PairKernel: TypeAlias = Callable[[_Dist, _Dist, int], FloatArray]
 
 # --------------------------------------------------------------------------- tuning
 # The fast forms below have an absolute rounding error of about c * u * scale, with u
@@ -159,9 +159,9 @@ def pairwise(
     scale = unit_scale(unit)
     p = _table(P, "P", normalize)
     q = p if Q is None else _table(Q, "Q", normalize)
-    if q.shape[1] != p.shape[1]:
+    if q.p.shape[1] != p.p.shape[1]:
         raise InvalidDataError(
-            f"P has {p.shape[1]} entries per row and Q has {q.shape[1]}; they must match"
+            f"P has {p.p.shape[1]} entries per row and Q has {q.p.shape[1]}; they must match"
         )
     same = Q is None
     # Only huge values with normalize=False overflow: the KL and JSD entries concerned
@@ -181,49 +181,67 @@ def pairwise(
 # --------------------------------------------------------------------------- inputs
 
 
-def _table(x: ArrayLike, name: str, normalize: bool) -> FloatArray:
-    """Validate a table of distributions, one per row, and normalize each row."""
+def _table(x: ArrayLike, name: str, normalize: bool) -> _Dist:
+    """Validate a table of distributions, one per row, and normalize each row.
+
+    Which entries are positive is read from the values, before normalizing (core's
+    zero rule), so that an entry that underflows (1e-300 in a row with 1e300) is not
+    taken for a 0.
+    """
     a = np.asarray(x, dtype=np.float64)
     if a.ndim != 2:
         raise InvalidDataError(
             f"{name} must be a 2-D table with one distribution per row, not shape {a.shape}"
         )
     # Contiguous rows: every kernel below streams along them.
-    return np.ascontiguousarray(_checked(a, name, -1, normalize=normalize))
+    d = _dist(np.ascontiguousarray(a), name, -1, normalize=normalize)
+    p = np.ascontiguousarray(d.p)
+    return _Dist.of(p) if d.raw is d.p else _Dist(p, d.raw, d.total, d.shift)
 
 
-def _row_sums(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _rows(d: _Dist, i: NDArray[np.intp]) -> _Dist:
+    """The rows ``i`` of a table."""
+    p = np.take(d.p, i, axis=0)
+    if d.raw is d.p:
+        return _Dist.of(p)
+    shift = d.shift if isinstance(d.shift, int) else np.take(d.shift, i, axis=0)
+    return _Dist(p, np.take(d.raw, i, axis=0), np.take(d.total, i, axis=0), shift)
+
+
+def _row_sums(d: _Dist) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per row: ``sum x ln x`` (= -H), ``sum x |ln x|`` (the error scale) and ``sum x``."""
-    log_x = _log(x, x > 0)
+    x = d.p
+    log_x = d.log()
     # sum x |ln x| is H itself for probabilities (all <= 1); it differs only for values
     # above 1, with normalize=False.
     return _dot(x, log_x, -1), _dot(x, np.abs(log_x), -1), x.sum(axis=-1)
 
 
 def _by_pairs(
-    kernel: _PairKernel, p: FloatArray, q: FloatArray, i: NDArray[np.intp], j: NDArray[np.intp]
+    kernel: _PairKernel, p: _Dist, q: _Dist, i: NDArray[np.intp], j: NDArray[np.intp]
 ) -> FloatArray:
     """``kernel(p[i], q[j])``: one value per listed pair, gathered in blocks of rows."""
     out = np.empty(i.size)
-    step = max(1, _CHUNK // p.shape[1])
+    step = max(1, _CHUNK // p.p.shape[1])
     for start in range(0, i.size, step):
         part = slice(start, start + step)
-        out[part] = kernel(np.take(p, i[part], axis=0), np.take(q, j[part], axis=0), -1)
+        out[part] = kernel(_rows(p, i[part]), _rows(q, j[part]), -1)
     return out
 
 
 # --------------------------------------------------------------------------- KL, H(P, Q)
 
 
-def _kl_or_cross_entropy_nats(p: FloatArray, q: FloatArray, same: bool, cross: bool) -> FloatArray:
+def _kl_or_cross_entropy_nats(pd: _Dist, qd: _Dist, same: bool, cross: bool) -> FloatArray:
     """D(P_i || Q_j) (or H(P_i, Q_j)) for every pair, in nats, from one GEMM.
 
     ``H(P_i, Q_j) = -(P @ ln(Q).T)[i, j]`` with ``ln 0`` taken as 0 (so ``0 ln 0 = 0``);
     the pairs with some ``p > 0 = q`` are then set to ``inf``. ``D = H(P_i, Q_j) - H(P_i)``.
     """
+    p, q = pd.p, qd.p
     m, n = p.shape[0], q.shape[0]
-    e_p, b_p, _ = _row_sums(p)
-    log_q = _log(q, q > 0)
+    e_p, b_p, _ = _row_sums(pd)
+    log_q = qd.log()
     out = p @ log_q.T
     np.negative(out, out=out)
     if not cross:
@@ -244,18 +262,18 @@ def _kl_or_cross_entropy_nats(p: FloatArray, q: FloatArray, same: bool, cross: b
             low = ~(out >= ((t * b_p - e_p) / (1.0 - t))[:, None])
             out += e_p[:, None]
         i, j = np.nonzero(low)
-    zero_q = q == 0
+    zero_q = ~qd.pos
     rows_q = np.flatnonzero(zero_q.any(axis=1))
     infinite = np.zeros((m, n), dtype=np.bool_)
     if rows_q.size:
         # Infinite where some k has p > 0 = q: only the rows of Q with a zero can be.
-        infinite[:, rows_q] = _shares(p > 0, zero_q[rows_q])
+        infinite[:, rows_q] = _shares(pd.pos, zero_q[rows_q])
     if not cross:
         keep = ~infinite[i, j]
         if same:
             keep &= i != j
         i, j = i[keep], j[keep]
-        out[i, j] = _by_pairs(_kl_nats, p, q, i, j)
+        out[i, j] = _by_pairs(_kl_nats, pd, qd, i, j)
     np.maximum(out, 0.0, out=out)
     out += 0.0  # -0.0 + 0.0 = 0.0
     if rows_q.size:
@@ -269,7 +287,7 @@ def _kl_or_cross_entropy_nats(p: FloatArray, q: FloatArray, same: bool, cross: b
 # --------------------------------------------------------------------------- JSD
 
 
-def _jsd_nats_matrix(p: FloatArray, q: FloatArray, same: bool) -> FloatArray:
+def _jsd_nats_matrix(pd: _Dist, qd: _Dist, same: bool) -> FloatArray:
     r"""JSD(P_i, Q_j) for every pair, in nats, in [0, ln 2].
 
     With :math:`s = p + q`, :math:`e_P = \sum p \ln p = -H(P)` and :math:`\sigma_P = \sum p`
@@ -281,8 +299,9 @@ def _jsd_nats_matrix(p: FloatArray, q: FloatArray, same: bool) -> FloatArray:
 
     so the only work per pair is :math:`\sum_k s_k \ln s_k`: one log per entry.
     """
-    e_p, b_p, s_p = _row_sums(p)
-    e_q, b_q, s_q = (e_p, b_p, s_p) if same else _row_sums(q)
+    p, q = pd.p, qd.p
+    e_p, b_p, s_p = _row_sums(pd)
+    e_q, b_q, s_q = (e_p, b_p, s_p) if same else _row_sums(qd)
     jsd = _jsd_tiles(p, q, 0.5 * (e_p + _LN2 * s_p), 0.5 * (e_q + _LN2 * s_q), same)
     # The entropy form subtracts sums as large as H(P) + H(Q) + 2 ln 2 (all the terms in
     # magnitude): pairs whose JSD is small next to that, such as near-identical rows,
@@ -297,7 +316,7 @@ def _jsd_nats_matrix(p: FloatArray, q: FloatArray, same: bool) -> FloatArray:
     if same:  # the upper triangle only, mirrored below; the diagonal is 0
         keep &= i < j
     i, j = i[keep], j[keep]
-    jsd[i, j] = value = _by_pairs(_jsd_nats, p, q, i, j)
+    jsd[i, j] = value = _by_pairs(_jsd_nats, pd, qd, i, j)
     if same:
         jsd[j, i] = value
         np.fill_diagonal(jsd, 0.0)
@@ -305,8 +324,8 @@ def _jsd_nats_matrix(p: FloatArray, q: FloatArray, same: bool) -> FloatArray:
     jsd += 0.0  # -0.0 + 0.0 = 0.0
     # Disjoint supports give exactly ln 2 (the sums above can round an ulp below it).
     # Only two rows that both have a zero can be disjoint.
-    pos_p = p > 0
-    pos_q = pos_p if same else q > 0
+    pos_p = pd.pos
+    pos_q = pos_p if same else qd.pos
     rows_p = np.flatnonzero(~pos_p.all(axis=1))
     rows_q = rows_p if same else np.flatnonzero(~pos_q.all(axis=1))
     if rows_p.size and rows_q.size:

@@ -558,3 +558,13 @@ def test_coverage_of_the_jsd_interval_at_95_percent() -> None:
     coverage = hits / datasets
     print(f"coverage {coverage:.3f} ({hits}/{datasets}) in {elapsed:.1f} s")
     assert coverage >= 0.90
+
+
+def test_a_total_of_2_to_the_53_plus_1_is_refused() -> None:
+    # Its float sum is 2^53, at the limit; the exact total is beyond it.
+    with pytest.raises(InvalidDataError, match="2\\*\\*53"):
+        bs.bootstrap_intervals([2.0**53, 1.0], [0.5, 0.5], resample_p=True, resample_q=False)
+    ci = bs.bootstrap_intervals(
+        [2.0**53 - 1, 1.0], [0.5, 0.5], resample_p=True, resample_q=False, resamples=20, seed=1
+    )
+    assert ci.bounds["kl_pq"][1] == pytest.approx(1.0, rel=1e-12)  # ~all of P on one label

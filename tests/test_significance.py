@@ -232,3 +232,15 @@ def test_mi_test_of_rates_is_65_naming_the_cell(tmp_path: object) -> None:
     path = pathlib.Path(str(tmp_path)) / "rates.csv"
     path.write_text("x,u,v\na,3,4\nb,2,0.5\n")
     assert_error(kldiv("mi", str(path), "--test"), 65, "rates.csv", "line 3", "'b'", "'v'", "0.5")
+
+
+def test_count_total_is_exact_where_the_float_sum_rounds_to_the_limit() -> None:
+    from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
+
+    # 2^53 + 1 has no float: the float sum is 2^53, the recount the int 2^53 + 1.
+    assert float(np.sum([2.0**53, 1.0])) == 2.0**53
+    assert count_total([2.0**53, 1.0]) == 2**53 + 1
+    assert count_total([1.0] * 3 + [2.0**53 - 4]) == 2**53 - 1
+    assert count_total([2.0**52, 2.0**52]) == MAX_COUNT_TOTAL
+    assert count_total([2.0**53, 2.0]) == 2**53 + 2
+    assert count_total([3.0, 4.0]) == 7.0
