@@ -253,6 +253,15 @@ def test_a_closed_standard_input_is_66() -> None:
     assert line == "kldiv: error: -: cannot read standard input: it is closed"
     line = one_error(kldiv("mi", "-", "--x", "a", "--y", "b", shell_redirect="0<&-"), 66)
     assert "standard input" in line
+    # open, but for writing only: the read fails with EBADF
+    line = one_error(kldiv("compare", "-", "0.5,0.5", shell_redirect="0>/dev/null"), 66)
+    assert line == "kldiv: error: -: cannot read standard input: Bad file descriptor"
+
+
+def test_a_standard_output_open_for_reading_only_is_74() -> None:
+    for args in (RESULTS, ["--help"], ["--version"]):
+        line = one_error(kldiv(*args, shell_redirect="1</dev/null", stdout=None), 74)
+        assert line == "kldiv: error: cannot write the output: Bad file descriptor"
 
 
 @pytest.mark.parametrize(
