@@ -4,12 +4,22 @@ Errors become one line on stderr, ``kldiv: error: ...``, and the exit status of 
 spec: 2 usage, 65 invalid data, 66 missing input, 70 internal error (a bug), 1 a
 failed ``--max`` check. A closed pipe ends quietly (status 141, as a process killed
 by SIGPIPE); Ctrl-C ends with status 130.
+
+Streams. While the program runs, ``sys.stdout`` is an :class:`_Output`, so that every
+write to it, kldiv's results and click's or rich's help alike, ends the same way: a
+closed pipe is 141, any other failed write (a full disk, a closed descriptor) 74. A
+standard input that is closed or cannot be read is 66. A standard error that cannot
+be written loses its messages but changes no exit status. Machine formats (JSON, CSV,
+TSV) are written as UTF-8 whatever the locale; text for people (tables, help) in the
+output's encoding, with ``\\uXXXX`` for what it cannot hold.
 """
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -21,7 +31,7 @@ from typer._click.types import StringParamType  # typer 0.28 (pinned) vendors cl
 from typer.core import TyperCommand, TyperGroup
 
 from kldiv_cli import __version__
-from kldiv_cli.errors import KldivError, UsageError
+from kldiv_cli.errors import InputMissingError, KldivError, UsageError, visible
 
 PROG = "kldiv"
 EXIT_INTERRUPTED = 130
@@ -190,12 +200,43 @@ class _OutputError(KldivError):
     exit_status = EXIT_IO_ERROR
 
 
+def _say(line: str) -> None:
+    """Write one line to stderr: the one place every error, warning and failed check
+    goes through, so data in it (a label, a column or file name) is shown with its
+    control characters made visible, and the line stays one line.
+
+    A standard error that cannot be written (closed, a full disk) loses the message,
+    and nothing else: the exit status stays the one the message would have explained."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    try:
+        stream.write(f"{PROG}: {visible(line)}\n")
+        stream.flush()
+    except (OSError, ValueError):  # ValueError: a closed file object
+        _silence(stream)
+
+
+def _silence(stream: Any) -> None:
+    """Point ``stream``'s descriptor at /dev/null: what is still in its buffer cannot
+    fail again when the interpreter flushes it at exit (which would make the status 120)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def _error(message: str) -> None:
-    sys.stderr.write(f"{PROG}: error: {message}\n")
+    _say(f"error: {message}")
 
 
 def _warn(message: str) -> None:
-    sys.stderr.write(f"{PROG}: warning: {message}\n")
+    _say(f"warning: {message}")
 
 
 #: Set by ``kldiv --debug``; reset at every run (tests run many in one process).
@@ -211,28 +252,136 @@ def _is_terminal() -> bool:
     return sys.stdout is not None and sys.stdout.isatty()
 
 
-def _emit(text: str) -> None:
-    """Write results to stdout: a closed pipe and a failed write are not kldiv's bugs."""
+#: A lone surrogate: how Python holds a byte of a file name that is not UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8, always valid: a lone surrogate (a byte of a non-UTF-8 file
+    name) becomes U+FFFD, the replacement character, as a JSON reader expects."""
     try:
-        if sys.stdout is None:
-            raise OSError("standard output is closed")
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise _PipeClosed from None
-    except OSError as e:
-        raise _OutputError(f"cannot write the output: {e.strerror or e}") from None
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
+
+
+class _Output:
+    """``sys.stdout`` while kldiv runs: writes bytes to the real standard output and
+    turns every way a write can fail into kldiv's exit status (see the module's doc).
+
+    Text written to it (click's and rich's help and usage, tables) is for people: it
+    is encoded in the output's encoding, ``\\uXXXX`` where that cannot hold a character.
+    It has no ``buffer``, so click writes through it rather than around it."""
+
+    errors = "backslashreplace"
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._binary = getattr(stream, "buffer", None)
+        self.encoding: str = getattr(stream, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):  # click asks, by writing b"", whether it takes bytes
+            raise TypeError("write() argument must be str")
+        self.write_bytes(text.encode(self.encoding, self.errors))
+        return len(text)
+
+    def write_bytes(self, data: bytes) -> None:
+        try:
+            if self._stream is None:
+                raise OSError(errno.EBADF, "standard output is closed")
+            if self._binary is None:  # a text-only stream (a test's StringIO)
+                self._stream.write(data.decode(self.encoding, self.errors))
+                return
+            view = memoryview(data)
+            while view:
+                # A write cut short by a reader that went away returns the part
+                # written; the next one raises. Without the loop the rest were lost
+                # and the status 0 (a closed pipe after 64 KiB).
+                written = self._binary.write(view)
+                if not written:  # None: a non-blocking descriptor that would block
+                    raise OSError(errno.EAGAIN, "the output would block")
+                view = view[written:]
+        except BrokenPipeError:
+            raise _PipeClosed from None
+        except OSError as e:
+            raise _OutputError(f"cannot write the output: {e.strerror or e}") from None
+
+    def flush(self) -> None:
+        if self._stream is None:
+            return
+        try:
+            (self._binary or self._stream).flush()
+        except BrokenPipeError:
+            raise _PipeClosed from None
+        except OSError as e:
+            raise _OutputError(f"cannot write the output: {e.strerror or e}") from None
+
+    def isatty(self) -> bool:
+        return self._stream is not None and bool(self._stream.isatty())
+
+    def fileno(self) -> int:
+        if self._stream is None:
+            raise OSError(errno.EBADF, "standard output is closed")
+        return int(self._stream.fileno())
+
+    def writable(self) -> bool:
+        return True
+
+
+def _emit(text: str, human: bool = False) -> None:
+    """Write results to stdout: a closed pipe and a failed write are not kldiv's bugs.
+
+    ``human`` (a table, the version): in the output's encoding. Otherwise (JSON, CSV,
+    TSV, a bare value) UTF-8, whatever the locale, so that a program reads the same
+    bytes everywhere."""
+    out = sys.stdout
+    if not isinstance(out, _Output):  # called outside run_guarded (a test)
+        out = _Output(out)
+    if human:
+        out.write(text)
+    else:
+        out.write_bytes(_utf8(text))
+    out.flush()
+
+
+class _Stdin:
+    """Standard input for ``-``: closed or unreadable is exit 66 (an input that cannot
+    be read), as a file would be, not a crash."""
+
+    def read(self, size: int = -1) -> bytes:
+        stream = sys.stdin
+        if stream is None:
+            raise InputMissingError("-: cannot read standard input: it is closed")
+        try:
+            reader: Any = getattr(stream, "buffer", stream)
+            return bytes(reader.read(size))
+        except (OSError, ValueError) as e:  # EISDIR, EBADF; ValueError: a closed file
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise InputMissingError(f"-: cannot read standard input: {reason}") from None
 
 
 def run_guarded(body: Callable[[], Any]) -> int:
     """Run the program body and map every way it can end to an exit status."""
+    real = sys.stdout
+    sys.stdout = _Output(real)
+    try:
+        return _run(body)
+    finally:
+        sys.stdout = real
+
+
+def _run(body: Callable[[], Any]) -> int:
     global _debug_flag
     _debug_flag = False
     try:
         status = body()
-        if sys.stdout is not None:
-            sys.stdout.flush()
+        sys.stdout.flush()
         return status if isinstance(status, int) else 0
+    except _OutputError as e:
+        _silence(sys.stdout)
+        _error(str(e))
+        return e.exit_status
     except KldivError as e:
         _error(str(e))
         return e.exit_status
@@ -251,16 +400,17 @@ def run_guarded(body: Callable[[], Any]) -> int:
     except (BrokenPipeError, _PipeClosed):
         # The reader went away (| head): as the Python docs advise, point stdout at
         # devnull so the interpreter's final flush cannot fail, and end quietly.
-        if sys.stdout is not None:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+        _silence(sys.stdout)
         return EXIT_BROKEN_PIPE
     except (KeyboardInterrupt, _Interrupted):
         _error("interrupted")
         return EXIT_INTERRUPTED
     except Exception as e:
         if _debug():
-            traceback.print_exc()
+            try:
+                traceback.print_exc()
+            except (OSError, ValueError):
+                _silence(sys.stderr)
         _error(
             f"internal error: {type(e).__name__}: {e} "
             f"({BUG_HINT}; --debug or KLDIV_DEBUG=1 shows the traceback)"
@@ -341,7 +491,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        _emit(f"{PROG} {__version__}\n")
+        _emit(f"{PROG} {__version__}\n", human=True)
         raise typer.Exit()
 
 
@@ -506,17 +656,19 @@ def compare(
     if top is not None and value is None and out_format in ("csv", "tsv"):
         result.warnings.append("--top is shown in the table and json formats only")
     _warn_all(result.warnings, quiet)
+    human = False
     if value is not None:
         text = render.number(result.measures[value.value]) + "\n"
     elif out_format == "json":
         text = render.compare_json(result)
     elif out_format == "table":
         text = render.compare_table(result, color=_color())
+        human = True
     else:
         text = render.compare_delimited(result, _separator(out_format))
-    _emit(text)
+    _emit(text, human)
     for line in render.check_failures(result.checks):
-        sys.stderr.write(f"{PROG}: {line}\n")
+        _say(line)
     return 0 if result.passed else 1
 
 
@@ -583,6 +735,7 @@ def _read_tables(
             no_header=no_header,
             label=label,
             delimiter=delimiter,
+            stdin=_Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
         )
         for s in given
     ]
@@ -652,7 +805,7 @@ def matrix(
         tables, measure=measure.value, rows=rows, unit=unit.value, pseudocount=pseudocount
     )
     _warn_all(result.warnings, quiet)
-    _emit(_render(render, "matrix", result, out_format, long=long))
+    _emit(_render(render, "matrix", result, out_format, long=long), out_format == "table")
     return 0
 
 
@@ -696,9 +849,9 @@ def pairs(
     tables = _read_tables([p_source, q_source], input_format, no_header, label, delimiter)
     result = run_pairs(tables, rows=rows, unit=unit.value, pseudocount=pseudocount, checks=checks)
     _warn_all(result.warnings, quiet)
-    _emit(_render(render, "pairs", result, out_format))
+    _emit(_render(render, "pairs", result, out_format), out_format == "table")
     for line in render.pair_check_failures(result):
-        sys.stderr.write(f"{PROG}: {line}\n")
+        _say(line)
     return 0 if result.passed else 1
 
 
@@ -755,7 +908,7 @@ def entropy(
     (source,) = _read_tables([table], input_format, no_header, label, delimiter)
     result = entropies(source, rows=rows, unit=unit.value, estimator=estimator.value, bins=bins)
     _warn_all(result.warnings, quiet)
-    _emit(_render(render, "entropy", result, out_format))
+    _emit(_render(render, "entropy", result, out_format), out_format == "table")
     return 0
 
 
@@ -812,13 +965,14 @@ def mi(
             input_format=input_format.value if input_format else None,
             no_header=no_header,
             delimiter=delimiter,
+            stdin=_Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
         )
         result = mi_of_counts(counts, unit=unit.value, x=x, y=y, test=test)
     else:
         (source,) = _read_tables([table], input_format, no_header, label, delimiter)
         result = mi_of_table(source, unit=unit.value, test=test)
     _warn_all(result.warnings, quiet)
-    _emit(_render(render, "mi", result, out_format))
+    _emit(_render(render, "mi", result, out_format), out_format == "table")
     return 0
 
 

@@ -7,15 +7,18 @@ imported only to draw a table.
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from kldiv_cli.batch import EntropyResult, MatrixResult, MiResult, PairsResult
 from kldiv_cli.compare import Check, Comparison
 from kldiv_cli.core import MEASURES
+from kldiv_cli.errors import visible
 from kldiv_cli.significance import GTest
 
 #: What each measure is, for the table.
@@ -153,6 +156,28 @@ def compare_delimited(result: Comparison, sep: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _output_encoding() -> str:
+    """The encoding of standard output, by its codec's name (``utf-8``, ``ascii``)."""
+    name = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return "utf-8"
+
+
+def shown(text: str) -> str:
+    r"""Text from data as a table shows it: control characters made visible
+    (:func:`~kldiv_cli.errors.visible`), and, when the output's encoding cannot hold a
+    character (``PYTHONIOENCODING=ascii``), that character as ``\xe9`` or ``\u2016``,
+    before the table measures the widths (escaped later, the columns would not line up).
+    """
+    text = visible(text)
+    encoding = _output_encoding()
+    if encoding == "utf-8":
+        return text
+    return text.encode(encoding, "backslashreplace").decode(encoding)
+
+
 def human(x: float) -> str:
     """A value for people: six significant digits, ``inf`` for infinity."""
     if math.isinf(x):
@@ -183,6 +208,12 @@ class Col:
     style: str = ""
     give: int = 0
     wrap: int = 0
+
+    def __post_init__(self) -> None:
+        # Names come from data: a label's ESC or BEL must reach the terminal as text,
+        # and the widths are those of the text shown.
+        self.header = shown(self.header)
+        self.cells = [shown(c) if isinstance(c, str) else c for c in self.cells]
 
     def natural(self) -> int:
         from rich.cells import cell_len
@@ -365,7 +396,7 @@ def compare_table(result: Comparison, width: int | None = None, color: bool = Tr
     lines.append(f"support: {result.aligned.size} labels · {' · '.join(only)}")
     if result.pseudocount:
         lines.append(f"pseudocount: {result.pseudocount!r} added to every entry of both")
-    parts.append(Text("\n".join(lines)))
+    parts.append(Text("\n".join(map(shown, lines))))  # source names and labels
 
     widths = [layout.width]
     if result.contributions is not None:
@@ -548,11 +579,24 @@ def matrix_table(
     return _print(_widened(console, color, layout.width), Group(*parts))
 
 
+class _Page(io.StringIO):
+    """Where a table is drawn: text, with the encoding of the output it is meant for,
+    so that rich draws its box in ASCII when that encoding has no box characters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # StringIO's is None
+        return self._encoding
+
+
 def _console(width: int | None, color: bool) -> Any:
     from rich.console import Console
 
     return Console(
-        file=io.StringIO(), width=width, force_terminal=color, no_color=not color, highlight=False
+        file=_Page(), width=width, force_terminal=color, no_color=not color, highlight=False
     )
 
 
@@ -790,5 +834,5 @@ def mi_table(result: MiResult, width: int | None = None, color: bool = True) -> 
         f"Y: {result.y} ({cols} values)",
         *([] if result.test is None else [test_line(result.test)]),
     ]
-    note = Text("\n".join(lines))
+    note = Text("\n".join(map(shown, lines)))  # X and Y are column names
     return _print(_widened(console, color, layout.width), Group(table, note))
