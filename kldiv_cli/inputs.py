@@ -1254,8 +1254,6 @@ class _Number(float):
         return number
 
 
-#: Sixteen digits in a row: a number float64 may not hold exactly (or a long label).
-_LONG_DIGITS: Final = re.compile(rb"[0-9]{16}")
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
@@ -1379,11 +1377,28 @@ def _duplicate_key_line(text: str) -> int | None:
 
 
 def _json_table(name: str, data: bytes, label: str | None) -> Table:
-    # With --label, a number may be a label: keep its text, as written. So too when a
-    # number may have more digits than float64 holds (16 in a row): a count may then
-    # be inexact, which only its text shows.
-    keep = label is not None or _LONG_DIGITS.search(data) is not None
-    doc = _load_json(name, data, _Number if keep else float)
+    # With --label, a number may be a label: keep its text, as written.
+    table = _json_doc_table(
+        name, _load_json(name, data, float if label is None else _Number), label
+    )
+    if label is None and _has_large_values(table):
+        # Numbers of 2^53 or more: only their texts tell whether float64 holds them
+        # exactly (a count must be), so the document is read again keeping them.
+        table = _json_doc_table(name, _load_json(name, data, _Number), label)
+    return table
+
+
+def _has_large_values(table: Table) -> bool:
+    """Whether a column holds a finite value of magnitude 2^53 or more."""
+    with np.errstate(invalid="ignore"):
+        return any(
+            bool(((np.abs(v) >= _EXACT_UP_TO) & np.isfinite(v)).any())
+            for v in table.columns.values()
+            if v is not None
+        )
+
+
+def _json_doc_table(name: str, doc: Any, label: str | None) -> Table:
     if isinstance(doc, dict):
         if not doc:
             raise InvalidDataError(f"{name}: an empty JSON object holds no distribution")

@@ -436,6 +436,7 @@ BIG = str(2**53 + 1)  # float64 reads it as 2^53
         ("nolabel.csv", f"n\n1\n{BIG}\n", "line 3, column 'n', position 2"),
         ("big.json", f'{{"b": 1, "a": {BIG}}}', "label 'a'"),
         ("records.json", f'[{{"l": "a", "n": {BIG}}}]', "column 'n', label 'a'"),
+        ("array.json", f"[1, {BIG}]", "position 2"),
     ],
 )
 def test_a_count_float64_cannot_hold_is_refused_where_counts_are_needed(
@@ -466,6 +467,9 @@ def test_large_counts_float64_holds_exactly_are_counts(tmp_path: Path) -> None:
     # 2^53 itself and 2^53 + 2 have floats of their own: no false alarm (2^53 + 2 is
     # then refused for its total, the existing rule).
     path = write(tmp_path, "p.csv", f"l,n\na,{2**53}\nb,0\n")
+    doc = kldiv("entropy", path, "--estimator", "nsb", "--format", "json").json()
+    assert doc["distributions"][0]["n"] == 2.0**53
+    path = write(tmp_path, "p.json", f'{{"a": {2**53}, "b": 0}}')
     doc = kldiv("entropy", path, "--estimator", "nsb", "--format", "json").json()
     assert doc["distributions"][0]["n"] == 2.0**53
     path = write(tmp_path, "q.csv", f"l,n\na,{2**53 + 2}\n")
