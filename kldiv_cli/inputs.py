@@ -10,6 +10,15 @@ pandas is imported here, lazily, and only for CSV/TSV: inline numbers and JSON n
 pay for it. For a large CSV without quotes the labels stay bytes until something
 needs them as text: their structure is checked and their duplicates found by one
 vectorised pass over the file (:class:`_Grid`).
+
+Hostile input: a source's bytes are read with a bound, half the memory available
+(:func:`memory_available`): a larger file is refused before it is read, a stream as
+soon as it passes the bound, and MemoryError while parsing is the same error
+(:class:`InputTooLargeError`, exit 66). A NUL byte, which no text holds, is refused
+where it is seen, so ``/dev/zero`` ends at once. Every number, in data and in
+options, is read by one ASCII grammar (:func:`parse_number`). Fields may be of any
+length. A whole number of 16 digits or more that float64 cannot hold is recorded per
+column (``Table.inexact``) and refused where counts are needed.
 """
 
 from __future__ import annotations

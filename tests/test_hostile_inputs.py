@@ -164,7 +164,7 @@ def test_running_out_of_memory_while_parsing_is_66_naming_the_source(
 
 def test_stdin_closed_is_66() -> None:
     run = process("compare", "-", "1,1", preexec_fn=lambda: os.close(0))
-    assert_one_error(run, 66, "<stdin>", "standard input is closed")
+    assert_one_error(run, 66, "standard input", "closed")
 
 
 def test_memory_available_is_a_positive_figure_below_the_address_space_limit() -> None:
