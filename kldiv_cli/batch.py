@@ -23,6 +23,7 @@ from kldiv_cli.inputs import (
     is_close_to_integer,
     position_warning,
     quote,
+    require_exact_counts,
     union_of,
 )
 from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
@@ -126,6 +127,7 @@ def _validate(s: Stack, each_positive: bool) -> None:
 def require_counts(s: Stack, option: str, *, whole: bool = False) -> None:
     """Raise InvalidDataError naming the first value of ``s`` that is not a count, or
     a total of counts too large (of each distribution; with ``whole``, of the table)."""
+    require_exact_counts(s.table, None, option)
     require_whole(s.values, s.where, option)
     if whole:
         check_count_total(count_total(s.values), s.source, option)

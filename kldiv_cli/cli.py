@@ -27,7 +27,11 @@ from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer._click.types import StringParamType  # typer 0.28 (pinned) vendors click here
+from typer._click.types import (  # typer 0.28 (pinned) vendors click here
+    FloatParamType,
+    IntParamType,
+    StringParamType,
+)
 from typer.core import TyperCommand, TyperGroup
 
 from kldiv_cli import __version__
@@ -94,6 +98,36 @@ class Estimator(StrEnum):
 # Options that several commands share, declared once.
 # Every option names its value with a metavar its help explains (never "<str>"), and
 # a choice list goes in the help, where it wraps between words, not inside one.
+class _Number(FloatParamType):
+    """A number option in kldiv's number grammar, the data's (click's float() takes
+    ``1_0`` and Unicode digits)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from kldiv_cli.inputs import NUMBER_FORMS, number_hint, parse_number
+
+        number = value if isinstance(value, float) else parse_number(str(value))
+        if number is None:
+            hint = number_hint(value) or f"; give {NUMBER_FORMS}"
+            self.fail(f"{value!r} is not a number{hint}")
+        return number
+
+
+class _Whole(IntParamType):
+    """A whole-number option: a sign and ASCII digits (click's int() takes ``1_0``)."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from kldiv_cli.inputs import parse_whole
+
+        number = value if isinstance(value, int) else parse_whole(str(value))
+        if number is None:
+            self.fail(f"{value!r} is not a whole number; give ASCII digits, e.g. 10")
+        return number
+
+
+NUMBER = _Number()
+WHOLE = _Whole()
+
+
 UnitOption = Annotated[
     Unit,
     typer.Option(
@@ -145,6 +179,7 @@ PseudocountOption = Annotated[
     typer.Option(
         "--pseudocount",
         metavar="A",
+        click_type=NUMBER,
         help="Add A, a number >= 0, to every aligned entry of both before normalizing.",
     ),
 ]
@@ -176,6 +211,7 @@ class _Text(StringParamType):
 
 
 TEXT = _Text()
+
 TableArgument = Annotated[
     str,
     typer.Argument(
@@ -573,6 +609,7 @@ def compare(
         typer.Option(
             "--top",
             metavar="N",
+            click_type=WHOLE,
             help="Also show the N labels (N >= 0) that contribute most to the JSD.",
         ),
     ] = None,
@@ -604,6 +641,7 @@ def compare(
         typer.Option(
             "--ci",
             metavar="LEVEL",
+            click_type=NUMBER,
             help="Add a percentile bootstrap interval at LEVEL (e.g. 0.95) to every "
             "measure, resampling each side that is counts.",
         ),
@@ -611,7 +649,10 @@ def compare(
     resamples: Annotated[
         int | None,
         typer.Option(
-            "--resamples", metavar="B", help="Draw B bootstrap resamples for --ci (default 2000)."
+            "--resamples",
+            metavar="B",
+            click_type=WHOLE,
+            help="Draw B bootstrap resamples for --ci (default 2000).",
         ),
     ] = None,
     seed: Annotated[
@@ -619,6 +660,7 @@ def compare(
         typer.Option(
             "--seed",
             metavar="S",
+            click_type=WHOLE,
             help="S, a whole number, seeds the --ci resamples (default: a fresh seed, reported).",
         ),
     ] = None,
@@ -888,6 +930,7 @@ def entropy(
         typer.Option(
             "--bins",
             metavar="K",
+            click_type=WHOLE,
             help="The alphabet has K bins (K >= 1), more than the table shows "
             "(the rest were never seen).",
         ),

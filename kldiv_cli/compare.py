@@ -27,6 +27,7 @@ from kldiv_cli.inputs import (
     position_warning,
     probability_warning,
     quote,
+    require_exact_counts,
 )
 from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
 
@@ -253,6 +254,7 @@ def require_whole(values: FloatArray, where: Callable[..., str], option: str) ->
 def require_counts(dist: Distribution, option: str) -> None:
     """Raise InvalidDataError naming the first value of ``dist`` that is not a count,
     or its total when that is beyond :data:`MAX_COUNT_TOTAL`."""
+    require_exact_counts(dist.table, [dist.column], option)
     require_whole(
         dist.values, lambda row: f"{dist.source}: {dist.table.where(row, dist.column)}", option
     )

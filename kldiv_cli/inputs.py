@@ -10,18 +10,31 @@ pandas is imported here, lazily, and only for CSV/TSV: inline numbers and JSON n
 pay for it. For a large CSV without quotes the labels stay bytes until something
 needs them as text: their structure is checked and their duplicates found by one
 vectorised pass over the file (:class:`_Grid`).
+
+Hostile input: a source's bytes are read with a bound, half the memory available
+(:func:`memory_available`): a larger file is refused before it is read, a stream as
+soon as it passes the bound, and MemoryError while parsing is the same error
+(:class:`InputTooLargeError`, exit 66). A NUL byte, which no text holds, is refused
+where it is seen, so ``/dev/zero`` ends at once. Every number, in data and in
+options, is read by one ASCII grammar (:func:`parse_number`). Fields may be of any
+length. A whole number of 16 digits or more that float64 cannot hold is recorded per
+column (``Table.inexact``) and refused where counts are needed.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
+import os
 import re
 import shlex
+import stat
 import sys
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,29 +43,69 @@ from typing import Any, BinaryIO, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from kldiv_cli.errors import InputMissingError, InvalidDataError, UsageError
+from kldiv_cli.errors import InputMissingError, InvalidDataError, KldivError, UsageError
 
 FloatArray = NDArray[np.float64]
 
 FORMATS: Final = ("csv", "tsv", "json")
 _EXTENSIONS: Final = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json"}
+#: Blanks around a number, as C's isspace (and pandas) take them.
+_BLANKS: Final = r"[ \t\n\r\f\v]*"
+#: The number grammar, one for data and options alike: an optional sign, ASCII digits
+#: with an optional fraction (``1``, ``1.``, ``.5``), an optional exponent (``e-3``),
+#: blanks around it; ``nan`` and ``inf``/``infinity`` are read so that they can be
+#: refused by name. re.ASCII: ``[0-9]`` and IGNORECASE stay ASCII (float() itself
+#: takes ``1_0``, Arabic-Indic and fullwidth digits, which kldiv does not).
 _NUMBER: Final = re.compile(
-    r"\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|nan|inf(?:inity)?)\s*", re.IGNORECASE
+    rf"{_BLANKS}[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|nan|inf(?:inity)?){_BLANKS}",
+    re.IGNORECASE | re.ASCII,
 )
+#: What looks meant as a number, for telling inline numbers from a path: the grammar
+#: loosened to Unicode digits and blanks and to ``_``, so that ``٣,1`` is refused by
+#: the grammar, entry by entry, rather than reported as a missing file.
+_NUMBERISH: Final = re.compile(
+    r"\s*[+-]?(?:(?:[\d_]+\.?[\d_]*|\.[\d_]+)(?:[eE][+-]?[\d_]+)?|nan|inf(?:inity)?)\s*",
+    re.IGNORECASE,
+)
+_WHOLE: Final = re.compile(rf"{_BLANKS}[+-]?[0-9]+{_BLANKS}", re.ASCII)
 STDIN_NAME: Final = "<stdin>"
+#: What the grammar is, for messages.
+NUMBER_FORMS: Final = "ASCII decimal or scientific notation, e.g. 10, 0.5 or 1e-3"
 
 
 def parse_number(text: str) -> float | None:
-    """The float that ``text`` spells (decimal, scientific, nan, inf), else None.
+    """The float that ``text`` spells in kldiv's number grammar, else None.
 
-    Stricter than :func:`float`: no ``1_000``, no hex.
+    The grammar is ``[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?``
+    with ASCII digits, or ``nan``, ``inf``, ``infinity`` (any case), blanks around it
+    allowed. Stricter than :func:`float`: no ``1_000``, no hex, no Unicode digits.
+    Data and option values (``--pseudocount``, ``--ci``, ``--max``) alike use it.
     """
     if not _NUMBER.fullmatch(text):
         return None
-    try:
-        return float(text)
-    except ValueError:  # \s matches \x1c-\x1f, which float() does not take as blanks
+    return float(text)
+
+
+def parse_whole(text: str) -> int | None:
+    """The int that ``text`` spells as an optional sign and ASCII digits, else None
+    (for whole-number options such as ``--top``; :func:`int` takes ``1_0`` and ``٣``)."""
+    if not _WHOLE.fullmatch(text):
         return None
+    return int(text)
+
+
+def number_hint(cell: object) -> str:
+    """Why a text that is not a number may have been meant as one, for a message:
+    a comma, an underscore or a digit that is not ASCII (empty when none applies)."""
+    if not isinstance(cell, str):
+        return ""
+    if "," in cell:
+        return _comma_hint(cell)
+    if "_" in cell and any(c.isdigit() for c in cell):
+        return " (no '_' between digits: kldiv reads " + NUMBER_FORMS + ")"
+    if not cell.isascii() and any(c.isdigit() or c.isnumeric() for c in cell):
+        return " (only the ASCII digits 0-9 are digits: kldiv reads " + NUMBER_FORMS + ")"
+    return ""
 
 
 def quote(label: str) -> str:
@@ -136,6 +189,10 @@ class Table:
     sizes: dict[str, int] = field(default_factory=dict)
     #: Whether ``--label`` may name one of its columns (not inline numbers or arrays).
     takes_labels: bool = True
+    #: Per column, the first row whose text float64 cannot hold exactly although it
+    #: reads as a whole number (``9007199254740993`` reads as 2^53), and that text: a
+    #: count only where counts are needed (see :func:`require_exact_counts`).
+    inexact: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def problem(self, column: str) -> str:
         """Why ``column`` is not numeric: ``a.csv: line 5, column 'n', label 'x': ...``."""
@@ -229,6 +286,65 @@ class Distribution:
                 raise InvalidDataError(f"{self.source}: {where}: value {float(v[row])!r} {what}")
 
 
+#: From here on float64 does not hold every whole number: 2^53 + 1 reads as 2^53.
+_EXACT_UP_TO: Final = 2.0**53
+
+
+def _inexact_counts(
+    columns: dict[str, FloatArray | None], texts: Callable[[str, list[int]], list[str]]
+) -> dict[str, tuple[int, str]]:
+    """Per column, the first value of magnitude 2^53 or more (where float64 skips
+    whole numbers) written as a whole number that float64 does not hold exactly, and
+    its text (``texts(column, rows)`` gives the texts of some rows).
+
+    Below 2^53 every whole number is exact; from there on only the few large values
+    are looked at, as text. A number in scientific notation (``1e20``) says it is
+    rounded, and is taken as the float it reads as.
+    """
+    found: dict[str, tuple[int, str]] = {}
+    for name, values in columns.items():
+        if values is None:
+            continue
+        with np.errstate(invalid="ignore"):
+            rows = np.flatnonzero((np.abs(values) >= _EXACT_UP_TO) & np.isfinite(values))
+        if rows.size == 0:
+            continue
+        for row, text in zip(rows.tolist(), texts(name, rows.tolist()), strict=True):
+            if _is_inexact_integer(text, float(values[row])):
+                found[name] = (row, text.strip())
+                break
+    return found
+
+
+#: A whole number written out in 16 digits or more: float64 may not hold it.
+_LONG_INTEGER: Final = re.compile(rf"{_BLANKS}[+-]?[0-9]{{16,}}{_BLANKS}", re.ASCII)
+
+
+def _is_inexact_integer(text: str, value: float) -> bool:
+    """Whether ``text`` writes out a whole number that ``value``, its float, is not."""
+    return bool(_LONG_INTEGER.fullmatch(text)) and int(text) != int(value)
+
+
+def require_exact_counts(table: Table, columns: Iterable[str | None] | None, option: str) -> None:
+    """Raise InvalidDataError when one of ``columns`` of ``table`` (None: all) holds
+    a count that float64 cannot hold: ``9007199254740993`` reads as 2^53, one less.
+
+    Counts are whole numbers up to 2^53; beyond it float64 holds only every second
+    (then fourth, ...) one, so such a count would be counted as another.
+    """
+    names = list(table.inexact) if columns is None else [c or _ONLY for c in columns]
+    for name in names:
+        if name in table.inexact:
+            row, text = table.inexact[name]
+            value = float(table.columns[name][row])  # type: ignore[index]
+            where = table.where(row, None if name == _ONLY else name)
+            raise InvalidDataError(
+                f"{table.source}: {where}: {option} needs counts, and {_shorten(text)} is "
+                f"not exactly representable (it reads as {value:.17g}); counts beyond "
+                "2^53 (9007199254740992) lose their last digits"
+            )
+
+
 # --------------------------------------------------------------------------- sources
 
 
@@ -243,40 +359,209 @@ class Source:
 
 
 def open_source(arg: str, input_format: str | None = None, stdin: BinaryIO | None = None) -> Source:
-    """Resolve a SOURCE argument: ``-`` (stdin), an existing path, or inline numbers."""
+    """Resolve a SOURCE argument: ``-`` (stdin), an existing path, or inline numbers.
+
+    The bytes are read with a bound (see :func:`memory_available`): an input too large
+    to hold is InputTooLargeError (exit 66) before it is read, or as soon as a stream
+    passes the bound; a NUL byte, which no text holds, is InvalidDataError as soon as
+    it is seen (so ``/dev/zero`` ends at once).
+    """
     if input_format is not None and input_format not in FORMATS:
         raise UsageError(f"unknown input format {input_format!r}; choose csv, tsv or json")
     if not arg.strip():
         raise UsageError("an empty SOURCE; give a file, - for standard input, or numbers")
     if arg == "-":
-        stream = stdin if stdin is not None else sys.stdin.buffer
-        return Source(STDIN_NAME, input_format, stream.read())
-    path = Path(arg)
+        if stdin is None:
+            if sys.stdin is None:  # file descriptor 0 closed: Python has no sys.stdin
+                raise InputMissingError(f"{STDIN_NAME}: cannot read (standard input is closed)")
+            stdin = sys.stdin.buffer
+        return Source(STDIN_NAME, input_format, _read_stream(STDIN_NAME, stdin))
+    shown = visible(arg)
     try:
-        exists = path.exists()
+        st = os.stat(arg)
+    except FileNotFoundError:
+        if _looks_inline(arg):
+            return Source(arg, None, None, inline=arg)
+        if os.path.islink(arg):
+            raise InputMissingError(f"{shown}: a symlink to a missing file") from None
+        raise InputMissingError(f"{shown}: no such file") from None
     except OSError as e:  # a name longer than the system takes (ENAMETOOLONG): no file
         if _looks_inline(arg):
             return Source(arg, None, None, inline=arg)
-        raise InputMissingError(f"{_shorten(arg)}: cannot read ({e.strerror or e})") from None
-    if not exists:
-        if _looks_inline(arg):
-            return Source(arg, None, None, inline=arg)
-        raise InputMissingError(f"{arg}: no such file")
-    if path.is_dir():
-        raise InputMissingError(f"{arg}: is a directory, not a file")
+        if e.errno == errno.ELOOP:
+            raise InputMissingError(
+                f"{shown}: a symlink loop (too many levels of symbolic links)"
+            ) from None
+        if e.errno == errno.ENOTDIR:
+            raise InputMissingError(f"{shown}: no such file (a parent is not a folder)") from None
+        raise InputMissingError(f"{_shorten(shown)}: cannot read ({e.strerror or e})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputMissingError(f"{shown}: is a directory, not a file")
     try:
-        data = path.read_bytes()
+        with open(arg, "rb") as f:
+            if stat.S_ISREG(st.st_mode):
+                _check_size(shown, st.st_size)
+                data = f.read()
+                _refuse_nul(shown, data, 0, 1)
+            else:  # a device or a pipe (/dev/zero, <(...)): its size is unknown
+                data = _read_stream(shown, f)
     except PermissionError:
-        raise InputMissingError(f"{arg}: permission denied") from None
+        raise InputMissingError(f"{shown}: permission denied") from None
+    except MemoryError:
+        raise _too_large(shown, st.st_size) from None
     except OSError as e:
-        raise InputMissingError(f"{arg}: cannot read ({e.strerror or e})") from None
-    fmt = input_format or _EXTENSIONS.get(path.suffix.lower())
+        raise InputMissingError(f"{shown}: cannot read ({e.strerror or e})") from None
+    fmt = input_format or _EXTENSIONS.get(Path(arg).suffix.lower())
     return Source(arg, fmt, data)
+
+
+class InputTooLargeError(InputMissingError):
+    """An input larger than the memory kldiv may use to read it (exit status 66)."""
+
+
+#: Bytes of memory per byte of input that reading takes at the least: the bytes
+#: themselves and one pass of work of the same size (NumPy's scan of a CSV, the text
+#: decoded from them); the parsed values often take more.
+READ_FACTOR: Final = 2
+#: Inputs up to this size are read without asking how much memory is free.
+_SMALL_INPUT: Final = 64 << 20
+_CHUNK: Final = 1 << 20
+
+
+def memory_available() -> int:
+    """Bytes of memory this process may still take: the least of the system's
+    available memory (``MemAvailable``), the room left under the address-space limit
+    (``ulimit -v``) and under a cgroup v2 limit (a container's ``memory.max``)."""
+    room = []
+    try:
+        with open("/proc/meminfo", "rb") as f:
+            for line in f:
+                if line.startswith(b"MemAvailable:"):
+                    room.append(int(line.split()[1]) * 1024)
+                    break
+    except (OSError, ValueError):
+        pass
+    if not room:
+        try:
+            room.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (OSError, ValueError, AttributeError):
+            room.append(1 << 62)  # unknown: the reader's MemoryError is the bound
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/statm", "rb") as f:
+                used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            room.append(soft - used)
+    except (ImportError, OSError, ValueError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", "rb") as f:
+            top = f.read().strip()
+        if top != b"max":
+            with open("/sys/fs/cgroup/memory.current", "rb") as f:
+                room.append(int(top) - int(f.read()))
+    except (OSError, ValueError):
+        pass
+    return max(0, min(room))
+
+
+def _human(size: float) -> str:
+    """``1.5 GiB``: a size in bytes, for messages."""
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} PiB"  # pragma: no cover - the loop returns
+
+
+def _too_large(
+    name: str, size: int, available: int | None = None, more: bool = False
+) -> InputTooLargeError:
+    """The error for an input of ``size`` bytes (``more``: at least) that memory cannot
+    hold while it is read."""
+    if available is None:
+        available = memory_available()
+    held = f"more than {_human(size)} and still going" if more else _human(size)
+    return InputTooLargeError(
+        f"{name}: too large to read ({held}): reading it needs at least "
+        f"{_human(READ_FACTOR * size)} of memory, and {_human(available)} is available"
+    )
+
+
+def _check_size(name: str, size: int) -> None:
+    """Refuse an input of ``size`` bytes that cannot fit in memory, before reading it."""
+    if size > _SMALL_INPUT:
+        available = memory_available()
+        if READ_FACTOR * size > available:
+            raise _too_large(name, size, available)
+
+
+def _refuse_nul(name: str, chunk: bytes, offset: int, line: int) -> None:
+    """A NUL byte is in no text kldiv reads (RFC 4180 and JSON have no place for one):
+    refuse it where it is. ``chunk`` starts at byte ``offset`` of the input, on line
+    ``line``. Bytes that are not UTF-8 at all are reported as that, first."""
+    at = chunk.find(b"\0")
+    if at < 0:
+        return
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(chunk) - 4:  # not just a character cut at the chunk's end
+            bad_line = line + chunk.count(b"\n", 0, e.start)
+            raise InvalidDataError(
+                f"{name}: line {bad_line}: not valid UTF-8 "
+                f"(byte 0x{chunk[e.start]:02x} at offset {offset + e.start})"
+            ) from None
+    nul_line = line + chunk.count(b"\n", 0, at)
+    raise InvalidDataError(
+        f"{name}: line {nul_line}: a NUL byte (at offset "
+        f"{offset + at}) is not text; kldiv reads UTF-8 CSV, TSV or JSON"
+    )
+
+
+def _read_stream(name: str, stream: BinaryIO) -> bytes:
+    """All of a stream of unknown length, in chunks: refused as soon as it passes what
+    memory can hold, or holds a NUL byte."""
+    chunks: list[bytes] = []
+    total = 0
+    line = 1
+    available: int | None = None
+    try:
+        while chunk := stream.read(_CHUNK):
+            _refuse_nul(name, chunk, total, line)
+            chunks.append(chunk)
+            total += len(chunk)
+            line += chunk.count(b"\n")
+            if total > _SMALL_INPUT:
+                if available is None:
+                    available = memory_available()
+                if READ_FACTOR * total > available:
+                    raise _too_large(name, total, available, more=True)
+        return b"".join(chunks)
+    except KldivError:
+        raise
+    except MemoryError:
+        chunks.clear()
+        raise _too_large(name, total) from None
+    except (OSError, ValueError) as e:  # EBADF, EIO; ValueError: a closed file object
+        raise InputMissingError(
+            f"{name}: cannot read ({getattr(e, 'strerror', None) or e})"
+        ) from None
+
+
+def visible(text: str) -> str:
+    """``text`` with its control and other unprintable characters escaped (``\\n``,
+    ``\\x1b``): a file name in a message stays on one line and cannot drive a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _looks_inline(arg: str) -> bool:
     """Inline numbers, by their first entry (a bad later one is reported by its place)."""
-    return bool(_NUMBER.fullmatch(arg.split(",", 1)[0]))
+    return bool(_NUMBERISH.fullmatch(arg.split(",", 1)[0]))
 
 
 def _shorten(text: str, limit: int = 60) -> str:
@@ -341,9 +626,30 @@ def read_table(
     assert src.data is not None
     data = src.data[3:] if src.data.startswith(_BOM) else src.data  # dropped once, here
     fmt = src.format or sniff(data)
-    if fmt == "json":
-        return _json_table(src.name, data, label)
-    return _csv_table(src.name, data, separator(fmt, delimiter), no_header, label)
+    with _parsing(src):
+        if fmt == "json":
+            return _json_table(src.name, data, label)
+        return _csv_table(src.name, data, separator(fmt, delimiter), no_header, label)
+
+
+#: The longest field the csv module reads: any (its default, 131,072 characters, is
+#: a limit that neither pandas nor the in-place reader has, so a long label was
+#: refused on the lines the csv module reads and accepted on the others). 2^31 - 1:
+#: what a C long holds everywhere; memory bounds the input first.
+FIELD_SIZE_LIMIT: Final = 2**31 - 1
+
+
+@contextmanager
+def _parsing(src: Source) -> Iterator[None]:
+    """Around the parsing of a source's bytes: fields of any length, and running out
+    of memory is InputTooLargeError naming the source and its size, never exit 70."""
+    old = csv.field_size_limit(FIELD_SIZE_LIMIT)
+    try:
+        yield
+    except MemoryError:
+        raise _too_large(visible(src.name), len(src.data or b"")) from None
+    finally:
+        csv.field_size_limit(old)
 
 
 _BOM: Final = b"\xef\xbb\xbf"
@@ -357,9 +663,12 @@ def _inline_table(text: str) -> Table:
         if number is None:
             raise InvalidDataError(
                 f"inline numbers {_shorten(text)!r}: entry {i + 1} ({cell!r}) is not a number"
+                f"{number_hint(cell)}"
             )
         values[i] = number
-    return Table(text, Labels.by_position(len(cells)), None, {_ONLY: values}, takes_labels=False)
+    table = Table(text, Labels.by_position(len(cells)), None, {_ONLY: values}, takes_labels=False)
+    table.inexact = _inexact_counts(table.columns, lambda _, rows: [cells[i] for i in rows])
+    return table
 
 
 # --------------------------------------------------------------------------- CSV / TSV
@@ -490,6 +799,10 @@ def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | N
         label_idx = 0  # the first column is not all numbers: it holds the labels
         del numeric[header[0]], problems[header[0]]
     table = Table(name, Labels.by_position(grid.rows), None, numeric, problems, grid.line_of)
+    if counts is None:  # whole numbers read in place have at most 15 digits: exact
+        table.inexact = _inexact_counts(
+            numeric, lambda column, rows: grid.labels(data, header.index(column), rows)
+        )
     if label_idx is not None:
         column = label_idx
         table.label_column = header[column]
@@ -564,7 +877,7 @@ def _numeric_columns(
             if number is None:
                 numeric[name] = None
                 what = "is empty (or the row is short)" if cell == "" else "is not a number"
-                problems[name] = (row, f"{cell!r} {what}{_comma_hint(cell)}")
+                problems[name] = (row, f"{cell!r} {what}{number_hint(cell)}")
                 break
             values[row] = number
         else:
@@ -574,14 +887,12 @@ def _numeric_columns(
 
 # 1,234 or 12,345,678(.5): grouped thousands, or a decimal comma; 1,5 or 1.234,5: a
 # decimal comma (with dots grouping the thousands).
-_THOUSANDS: Final = re.compile(r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*")
-_DECIMAL_COMMA: Final = re.compile(r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+\s*")
+_THOUSANDS: Final = re.compile(r"\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*", re.ASCII)
+_DECIMAL_COMMA: Final = re.compile(r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+\s*", re.ASCII)
 
 
-def _comma_hint(cell: Any) -> str:
+def _comma_hint(cell: str) -> str:
     """Why a cell with a comma may not be a number: a hint for the error message."""
-    if not isinstance(cell, str) or "," not in cell:
-        return ""
     if _THOUSANDS.fullmatch(cell):
         return (
             " (a thousands separator or a decimal comma? kldiv reads '.' as the decimal "
@@ -623,14 +934,27 @@ def _csv_table_slow(
     series = {header[i]: frame.iloc[:, i] for i in range(len(header))}
     texts = series.pop(header[text_idx]).tolist()
     numeric, problems = _numeric_columns(series)
+
+    def texts_of(column: str, rows: list[int]) -> list[str]:
+        if column == header[text_idx]:
+            return [texts[row] for row in rows]
+        i = header.index(column)
+        cells = _read_frame(
+            name, data, sep=sep, header=None if no_header else 0, usecols=[i], dtype=str
+        )
+        return [str(cells.iloc[row, 0]) for row in rows]
+
     if label_idx is None:
         first, _ = _numeric_columns({header[0]: pd.Series(texts, dtype=object)})
         if first[header[0]] is not None:  # all numbers: a data column, and no labels
             numeric = {header[0]: first[header[0]], **numeric}
-            return Table(
+            table = Table(
                 name, Labels.by_position(len(texts)), None, numeric, problems, lines.__getitem__
             )
+            table.inexact = _inexact_counts(numeric, texts_of)
+            return table
     table = Table(name, Labels.of(texts), header[text_idx], numeric, problems, lines.__getitem__)
+    table.inexact = _inexact_counts(numeric, texts_of)
     _check_unique(texts, table)
     return table
 
@@ -961,27 +1285,41 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _json_column(
     values: Iterable[tuple[int, Any]], size: int
-) -> tuple[FloatArray | None, tuple[int, str] | None]:
+) -> tuple[FloatArray | None, tuple[int, str] | None, tuple[int, str] | None]:
     """The numbers at their rows (0 elsewhere), or None and the first row that holds
-    something else: a column that is not numeric is an error only when it is used."""
+    something else: a column that is not numeric is an error only when it is used.
+    Third: the first number that float64 does not hold exactly, when its text was
+    kept (see :func:`_json_table`), with that text."""
     out = np.zeros(size)
+    inexact = None
     for row, value in values:
         if not isinstance(value, float):  # parse_int=float: every JSON number is a float
-            return None, (row, f"{json.dumps(value)[:40]} is not a number{_comma_hint(value)}")
+            problem = f"{json.dumps(value)[:40]} is not a number{number_hint(value)}"
+            return None, (row, problem), None
         out[row] = value
-    return out, None
+        if (
+            inexact is None
+            and isinstance(value, _Number)
+            and _EXACT_UP_TO <= abs(value) < math.inf
+            and _is_inexact_integer(value.text, value)
+        ):
+            inexact = (row, value.text)
+    return out, None, inexact
 
 
 def _json_columns_of(
     pairs: Iterable[tuple[str, Iterable[tuple[int, Any]]]], size: int
-) -> tuple[dict[str, FloatArray | None], dict[str, tuple[int, str]]]:
+) -> tuple[dict[str, FloatArray | None], dict[str, tuple[int, str]], dict[str, tuple[int, str]]]:
     columns: dict[str, FloatArray | None] = {}
     problems: dict[str, tuple[int, str]] = {}
+    inexact: dict[str, tuple[int, str]] = {}
     for col, values in pairs:
-        columns[col], problem = _json_column(values, size)
+        columns[col], problem, first_inexact = _json_column(values, size)
         if problem is not None:
             problems[col] = problem
-    return columns, problems
+        if first_inexact is not None:
+            inexact[col] = first_inexact
+    return columns, problems, inexact
 
 
 def _load_json(name: str, data: bytes, number: Callable[[str], float]) -> Any:
@@ -1049,7 +1387,27 @@ def _duplicate_key_line(text: str) -> int | None:
 
 def _json_table(name: str, data: bytes, label: str | None) -> Table:
     # With --label, a number may be a label: keep its text, as written.
-    doc = _load_json(name, data, float if label is None else _Number)
+    table = _json_doc_table(
+        name, _load_json(name, data, float if label is None else _Number), label
+    )
+    if label is None and _has_large_values(table):
+        # Numbers of 2^53 or more: only their texts tell whether float64 holds them
+        # exactly (a count must be), so the document is read again keeping them.
+        table = _json_doc_table(name, _load_json(name, data, _Number), label)
+    return table
+
+
+def _has_large_values(table: Table) -> bool:
+    """Whether a column holds a finite value of magnitude 2^53 or more."""
+    with np.errstate(invalid="ignore"):
+        return any(
+            bool(((np.abs(v) >= _EXACT_UP_TO) & np.isfinite(v)).any())
+            for v in table.columns.values()
+            if v is not None
+        )
+
+
+def _json_doc_table(name: str, doc: Any, label: str | None) -> Table:
     if isinstance(doc, dict):
         if not doc:
             raise InvalidDataError(f"{name}: an empty JSON object holds no distribution")
@@ -1088,18 +1446,22 @@ def _json_columns(name: str, doc: dict[str, Any]) -> Table:
         size = sizes.pop()
         if size == 0:
             raise InvalidDataError(f"{name}: an empty JSON array holds no distribution")
-        columns, problems = _json_columns_of(((c, enumerate(a)) for c, a in doc.items()), size)
-        return Table(name, Labels.by_position(size), None, columns, problems, takes_labels=False)
+        columns, problems, inexact = _json_columns_of(
+            ((c, enumerate(a)) for c, a in doc.items()), size
+        )
+        table = Table(name, Labels.by_position(size), None, columns, problems, takes_labels=False)
+        table.inexact = inexact
+        return table
     union: dict[str, int] = {}
     for obj in doc.values():
         for key in obj:
             union.setdefault(key, len(union))
     if not union:
         raise InvalidDataError(f"{name}: an empty JSON object holds no distribution")
-    columns, problems = _json_columns_of(
+    columns, problems, inexact = _json_columns_of(
         ((col, ((union[k], v) for k, v in obj.items())) for col, obj in doc.items()), len(union)
     )
-    table = Table(name, Labels.of(list(union)), None, columns, problems)
+    table = Table(name, Labels.of(list(union)), None, columns, problems, inexact=inexact)
     table.sizes = {col: len(obj) for col, obj in doc.items()}  # entries read, not the union
     return table
 
@@ -1132,7 +1494,7 @@ def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -
             value = rec[label_key]
             if isinstance(value, str):
                 _check_text(value, f"{name}: record {i + 1}: label")
-            elif isinstance(value, _Number):  # --label names a key of numbers: as written
+            elif label is not None and isinstance(value, _Number):  # as written
                 value = value.text
             else:
                 raise InvalidDataError(
@@ -1140,7 +1502,7 @@ def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -
                     f"is {json.dumps(value)}, not a string"
                 )
             labels.append(value)
-    columns, problems = _json_columns_of(
+    columns, problems, inexact = _json_columns_of(
         (
             (key, ((i, rec[key]) for i, rec in enumerate(records)))
             for key in keys
@@ -1156,6 +1518,7 @@ def _json_records(name: str, records: list[dict[str, Any]], label: str | None) -
         label_key,
         columns,
         problems,
+        inexact=inexact,
     )
     if labels is not None:
         _check_unique(labels, table)
@@ -1343,34 +1706,46 @@ def read_categories(
     assert src.data is not None
     data = src.data[3:] if src.data.startswith(_BOM) else src.data
     fmt = src.format or sniff(data)
+    with _parsing(src):
+        return _categories(src.name, data, fmt, names, no_header, delimiter)
+
+
+def _categories(
+    source: str,
+    data: bytes,
+    fmt: str,
+    names: Sequence[str],
+    no_header: bool,
+    delimiter: str | None,
+) -> tuple[str, list[list[str]]]:
     if fmt == "json":
-        return src.name, _json_categories(src.name, data, names)
+        return source, _json_categories(source, data, names)
     sep = separator(fmt, delimiter)
-    records = _head_records(src.name, data, sep, 1)
+    records = _head_records(source, data, sep, 1)
     if not records:
-        raise InvalidDataError(f"{src.name}: empty input: no header and no rows")
+        raise InvalidDataError(f"{source}: empty input: no header and no rows")
     header = [str(i) for i in range(1, len(records[0]) + 1)] if no_header else records[0]
-    _check_header(src.name, header)
+    _check_header(source, header)
     for name in names:
         if name not in header:
-            raise UsageError(f"{src.name}: no column {quote(name)}; columns: {_names(header)}")
+            raise UsageError(f"{source}: no column {quote(name)}; columns: {_names(header)}")
     wanted = [header.index(n) for n in names]
     if _Grid.scan(data, sep, len(header), no_header) is not None:
         # A plain grid (no quote, no blank line, no bare \r, no ragged row): pandas
         # reads its fields as the csv module would, in less time and memory.
         frame = _read_frame(
-            src.name, data, sep=sep, header=None if no_header else 0, usecols=wanted, dtype=str
+            source, data, sep=sep, header=None if no_header else 0, usecols=wanted, dtype=str
         )
         position = {i: k for k, i in enumerate(sorted(wanted))}  # usecols keeps file order
-        return src.name, [frame.iloc[:, position[i]].tolist() for i in wanted]
+        return source, [frame.iloc[:, position[i]].tolist() for i in wanted]
     # Anything else: the csv module checks every record, as for a table, and its
     # fields are the categories (pandas would read a bare \r otherwise).
-    _, columns = _strict_records(src.name, data, sep, len(header), wanted)
+    _, columns = _strict_records(source, data, sep, len(header), wanted)
     if not no_header:
         columns = [column[1:] for column in columns]
     if not columns[0]:
-        raise InvalidDataError(f"{src.name}: a header and no data rows")
-    return src.name, columns
+        raise InvalidDataError(f"{source}: a header and no data rows")
+    return source, columns
 
 
 def read_joint_counts(

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kldiv_cli.errors import InputMissingError, InvalidDataError, UsageError
-from kldiv_cli.inputs import align, parse_number, read_table, sniff
+from kldiv_cli.inputs import align, parse_number, parse_whole, read_table, sniff
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> str:
@@ -32,9 +32,26 @@ def test_parse_number_accepts_decimal_and_scientific(text: str, value: float) ->
     assert parse_number(text) == value
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1_000", "0x10", "1,5", "--1", "1e"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "abc", "1_000", "0x10", "1,5", "--1", "1e", "\u0663", "\uff11", "1\u0660", "\u00b2",
+     "1e\u0663", "\u0131nf", "1\u00a0", "\u20001", "\x1c1"],
+)  # fmt: skip
 def test_parse_number_rejects_what_is_not_a_plain_number(text: str) -> None:
+    # float() reads most of these (Unicode digits and blanks, '_'); the grammar does not.
     assert parse_number(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("10", 10), ("-3", -3), ("+7", 7), (" 12 ", 12), ("007", 7)]
+)
+def test_parse_whole_reads_a_sign_and_ascii_digits(text: str, value: int) -> None:
+    assert parse_whole(text) == value
+
+
+@pytest.mark.parametrize("text", ["1_0", "\u0663", "1.0", "1e3", "", "0x1", "\uff11"])
+def test_parse_whole_refuses_the_rest(text: str) -> None:
+    assert parse_whole(text) is None
 
 
 def test_parse_number_reads_nan_and_inf_so_they_can_be_rejected_by_name() -> None:
