@@ -43,7 +43,13 @@ from typing import Any, BinaryIO, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from kldiv_cli.errors import InputMissingError, InvalidDataError, KldivError, UsageError
+from kldiv_cli.errors import (
+    InputMissingError,
+    InvalidDataError,
+    KldivError,
+    UsageError,
+    visible,
+)
 
 FloatArray = NDArray[np.float64]
 
@@ -549,14 +555,6 @@ def _read_stream(name: str, stream: BinaryIO) -> bytes:
         raise InputMissingError(
             f"{name}: cannot read ({getattr(e, 'strerror', None) or e})"
         ) from None
-
-
-def visible(text: str) -> str:
-    """``text`` with its control and other unprintable characters escaped (``\\n``,
-    ``\\x1b``): a file name in a message stays on one line and cannot drive a terminal."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _looks_inline(arg: str) -> bool:

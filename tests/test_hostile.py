@@ -1009,7 +1009,7 @@ ODD_NUMBERS = [
     "-0", "0.0", "-0.0", "+4", ".5", "5.", "1E2", "2.5e+1", " 1", "1 ", "1e-300", "1e300",
     "1.7e308", "5e-324", "2.2250738585072014e-308", str(2**53 + 1), str(2**63 - 1),
     str(2**63), str(2**64 + 1), "0.30000000000000004", "1e-17",
-    "\u0661\u0662",  # Arabic-Indic 12: Python's float() reads it, and so does kldiv
+    "\u0661\u0662",  # Arabic-Indic 12: Python's float() reads it; kldiv refuses it (65)
 ]  # fmt: skip
 #: Cells that are not valid values.
 BAD_NUMBERS = [
