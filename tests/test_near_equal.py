@@ -15,8 +15,12 @@ totals that are equal, as they are before that rounding.
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
 from decimal import Context, Decimal, localcontext
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -133,4 +137,37 @@ def test_the_bound_holds_for_any_pair(a: list[float], b: list[float]) -> None:
     if p.sum() == 0 or q.sum() == 0:
         return
     m = measures(p, q, unit="nats")
+    assert m["jsd"] <= (m["kl_pq"] + m["kl_qp"]) / 4
+
+
+def test_the_issues_pair_through_the_real_program(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("label,p\na,0.3\nb,0.7\n")
+    (tmp_path / "q.csv").write_text("label,q\na,0.30000000000000004\nb,0.7\n")  # 0.3 + 1 ulp
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kldiv_cli",
+            "compare",
+            str(tmp_path / "p.csv"),
+            str(tmp_path / "q.csv"),
+            "--unit",
+            "nats",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0
+    assert run.stderr == ""
+    m = json.loads(run.stdout)["measures"]
+    # By hand, with s = 0.6 and d = 2^-54 / 0.6 on the entry that differs: JSD = s d^2 / 4
+    # and each KL = s d^2 (to a relative d^2, far below an ulp).
+    d2 = (2.0**-54 / 0.6) ** 2
+    assert m["jsd"] == pytest.approx(0.15 * d2, rel=1e-12)  # 1.28e-33, was 5.6e-17
+    assert m["js_distance"] == pytest.approx(math.sqrt(0.15 * d2), rel=1e-12)  # 3.6e-17
+    assert m["kl_pq"] == pytest.approx(0.6 * d2, rel=1e-12)
+    assert m["kl_qp"] == pytest.approx(0.6 * d2, rel=1e-12)
     assert m["jsd"] <= (m["kl_pq"] + m["kl_qp"]) / 4
