@@ -43,10 +43,11 @@ whatever its point estimate survives; no bound is NaN.
 
 On the same normalized arrays the results are core's to 1e-12 relative in the tests.
 Near P = Q core sums KL and JSD terms that do not cancel (see ``core._kl_terms`` and
-``core._jsd_entries``); a resample takes the plain sums, whose relative error is about
-1e-16 / |d| with ``|d| = |p - q| / (p + q)``. Resampled counts that differ differ by
-whole counts, so ``|d| >= 1 / (2n)``: far below the spread of the resamples, and not
-worth the time the other forms cost in every resample.
+``core._jsd_entries``); a resample takes the plain sums, whose absolute error is about
+1e-16 times the sum of ``|p - q|``. A resampled divergence is of the order of the
+resampling noise (~K / n), so that error stays far below the spread of the resamples
+wherever the counts are fewer than ~1e14: not worth the time the other forms cost in
+every resample.
 """
 
 from __future__ import annotations
