@@ -9,7 +9,7 @@ the rows of one array over shared bins (the table's numeric columns, or with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
 
@@ -81,19 +81,21 @@ def stack(table: Table, *, rows: bool = False, each_positive: bool = True) -> St
     a row of zeros).
     """
     names = list(table.columns)
-    columns = []
-    for name in names:
-        values = table.columns[name]
-        if values is None:
-            raise InvalidDataError(table.problem(name))
-        columns.append(values)
+    given = list(table.columns.values())
+    if any(values is None for values in given):  # no lookup per column: 10^6 of them
+        bad = next(name for name, values in zip(names, given, strict=True) if values is None)
+        raise InvalidDataError(table.problem(bad))
+    columns = cast(list[FloatArray], given)
     if rows:
         values = np.column_stack(columns) if columns else np.empty((table.labels.size, 0))
         found = Stack(table, table.labels.values, Labels.of(names), values, rows=True)
         if table.labels.positional:
             found.names = [str(i) for i in range(1, table.labels.size + 1)]
     else:
-        found = Stack(table, names, table.labels, np.vstack(columns), rows=False)
+        # One concatenate, not vstack: vstack makes each of a million one-value columns a
+        # 2-D array first (0.9 s of the 1.3 s that stacking such a table took).
+        values = np.concatenate(columns).reshape(len(columns), -1)
+        found = Stack(table, names, table.labels, values, rows=False)
     _validate(found, each_positive)
     return found
 

@@ -290,7 +290,8 @@ def _intervals(
     pseudocount: float,
     unit: str,
 ) -> Intervals:
-    from kldiv_cli.bootstrap import DEFAULT_RESAMPLES, bootstrap_intervals
+    from kldiv_cli.bootstrap import DEFAULT_RESAMPLES, MAX_WORK, bootstrap_intervals
+    from kldiv_cli.progress import progress_bar
     from kldiv_cli.significance import is_counts
 
     resample_p, resample_q = is_counts(p.values), is_counts(q.values)
@@ -299,17 +300,23 @@ def _intervals(
     for dist, resampled in ((p, resample_p), (q, resample_q)):
         if resampled:
             require_counts(dist, "--ci")
-    return bootstrap_intervals(
-        raw.p,
-        raw.q,
-        resample_p=resample_p,
-        resample_q=resample_q,
-        level=level,
-        resamples=DEFAULT_RESAMPLES if resamples is None else resamples,
-        seed=seed,
-        pseudocount=pseudocount,
-        unit=unit,
-    )
+    b = DEFAULT_RESAMPLES if resamples is None else resamples
+    # A bar on a terminal for an interval of seconds or more (not for a bad --resamples,
+    # which bootstrap_intervals refuses before any work).
+    work = b * raw.size if isinstance(b, int) and 0 < b * raw.size <= MAX_WORK else 0
+    with progress_bar("bootstrap resamples", work) as progress:
+        return bootstrap_intervals(
+            raw.p,
+            raw.q,
+            resample_p=resample_p,
+            resample_q=resample_q,
+            level=level,
+            resamples=b,
+            seed=seed,
+            pseudocount=pseudocount,
+            unit=unit,
+            progress=progress,
+        )
 
 
 def some_labels(labels: list[str], positional: bool) -> str:

@@ -521,9 +521,18 @@ class _Posterior:
         Dirichlet-multinomial evidence, zero counts contributing nothing.
         """
         beta = np.exp(t)
-        terms = _neg_log_beta(beta[:, np.newaxis, :], self.values[:, :, np.newaxis])
-        # sum over the classes of multiplicity * term: a batched matrix product.
-        evidence: FloatArray = np.matmul(self.mult[:, np.newaxis, :], terms)[:, 0, :]
+        b = beta[:, np.newaxis, :]
+        classes = self.values.shape[1]
+        # The classes in blocks, so that the (rows, classes, P) temporaries stay near
+        # _BLOCK elements however many distinct counts a row has (10^6 distinct counts
+        # on a coarse grid of 40 points took 4.8 GB at once).
+        width = max(1, _BLOCK // max(1, t.shape[0] * t.shape[1]))
+        evidence: FloatArray = np.zeros(t.shape)
+        for first in range(0, classes, width):
+            part = slice(first, first + width)
+            terms = _neg_log_beta(b, self.values[:, part, np.newaxis])
+            # sum over the classes of multiplicity * term: a batched matrix product.
+            evidence += np.matmul(self.mult[:, np.newaxis, part], terms)[:, 0, :]
         evidence -= _neg_log_beta(self.k * beta, self.n[:, np.newaxis])
         return t + _log_xi_prime(beta, self.k) + evidence
 
