@@ -308,13 +308,14 @@ def matrix_job(
             p, q = p + pseudocount, q + pseudocount
         return MatrixJob(measure, unit, a.names, b.names, p, q, warnings)
     except MemoryError:
-        _check_input_fits(tables, rows, available=0)
+        _check_input_fits(tables, rows, ran_out=True)
         raise  # pragma: no cover - the check above always raises
 
 
-def _check_input_fits(tables: list[Table], rows: bool, available: int | None = None) -> None:
+def _check_input_fits(tables: list[Table], rows: bool, ran_out: bool = False) -> None:
     """InvalidDataError naming the sizes when the tables' values, at
-    :data:`INPUT_BYTES` each, exceed the memory available."""
+    :data:`INPUT_BYTES` each, exceed the memory available (or, ``ran_out``, when an
+    allocation already failed)."""
     from kldiv_cli.stream import available_memory, size_text
 
     shapes = []
@@ -324,14 +325,16 @@ def _check_input_fits(tables: list[Table], rows: bool, available: int | None = N
     bins = max(k for _, k in shapes) if len(shapes) == 1 else sum(k for _, k in shapes)
     values = sum(n for n, _ in shapes) * bins
     need = values * INPUT_BYTES
-    free = available_memory() if available is None else available
-    if free is None or need <= free:
+    free = available_memory()
+    if not ran_out and (free is None or need <= free):
         return
     what = " and ".join(f"{n:,} distributions of {k:,} entries" for n, k in shapes)
     source = ", ".join(t.source for t in tables)
+    room = "" if free is None else f"; {size_text(free)} are available"
+    if ran_out:
+        room = f", more than could be allocated{room}"
     raise InvalidDataError(
-        f"{source}: {what} need about {size_text(need)} of memory to compare; "
-        f"{size_text(free)} are available"
+        f"{source}: {what} need about {size_text(need)} of memory to compare{room}"
     )
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from kldiv_cli.errors import UsageError
+from kldiv_cli.errors import InvalidDataError, UsageError
 
 if TYPE_CHECKING:
     from kldiv_cli.batch import MatrixJob
@@ -269,43 +269,76 @@ def run_matrix(
     CSV/TSV stream, a table computes only the rows it shows, JSON is refused up front
     when it cannot fit. Warnings about the result go to ``warn`` (after a streamed
     output, which they cannot precede). Returns the exit status, 0."""
+    m, n = job.shape
+    streamed = out_format in ("csv", "tsv")
+    meter = Meter(f"the {m:,} x {n:,} matrix", warn, wants_bar(streamed, sys.stdout, sys.stderr))
+    try:
+        return _run(job, out_format, long, write, warn, color, meter)
+    except MemoryError:
+        if out_format == "json":
+            raise json_refusal(job, available_memory()) from None
+        raise block_refusal(job) from None
+    finally:
+        meter.close()
+
+
+def wants_bar(streamed: bool, stdout: Any, stderr: Any) -> bool:
+    """A progress bar goes to stderr when it is a terminal, unless streamed results
+    go to that terminal too (the bar would be torn by them)."""
+    return _isatty(stderr) and not (streamed and _isatty(stdout))
+
+
+def block_refusal(job: MatrixJob) -> InvalidDataError:
+    """The error for a block of rows that cannot be allocated: the system is nearly out
+    of memory (a block takes :data:`kldiv_cli.pairwise.BLOCK_BYTES` or so)."""
+    from kldiv_cli.pairwise import BLOCK_BYTES
+
+    m, n = job.shape
+    free = available_memory()
+    room = f"; {size_text(free)} are available" if free is not None else ""
+    return InvalidDataError(
+        f"out of memory: each block of rows of the {m:,} x {n:,} matrix needs about "
+        f"{size_text(BLOCK_BYTES)}{room}"
+    )
+
+
+def _run(
+    job: MatrixJob,
+    out_format: str,
+    long: bool,
+    write: Callable[[str], None],
+    warn: Callable[[str], None],
+    color: bool,
+    meter: Meter,
+) -> int:
+    """The body of :func:`run_matrix`."""
     from kldiv_cli import render
 
     m, n = job.shape
-    streamed = out_format in ("csv", "tsv")
-    # A bar shares the terminal only with nothing else being written to it.
-    bar = _isatty(sys.stderr) and not (streamed and _isatty(sys.stdout))
-    meter = Meter(f"the {m:,} x {n:,} matrix", warn, bar)
-    try:
-        if streamed:
-            sep = "," if out_format == "csv" else "\t"
-            infinite = write_delimited(job, sep, long, write, meter)
-            for line in job.infinite_warning(infinite):
-                warn(line)
-            return 0
-        if out_format == "table":
-            result = job.head(TABLE_ROWS)
-            for line in result.warnings[len(job.warnings) :]:
-                warn(line)
-            write(render.matrix_table(result, color=color, most_rows=TABLE_ROWS))
-            return 0
-        free = available_memory()
-        if free is not None and m * n * JSON_ENTRY_BYTES > free:
-            raise json_refusal(job, free)
-        try:
-            values = job.full(meter)
-            meter.close()
-            result = job.result(values, int(np.count_nonzero(np.isinf(values))))
-            for line in result.warnings[len(job.warnings) :]:
-                warn(line)
-            text = render.matrix_json(result)
-            del values, result
-        except MemoryError:
-            raise json_refusal(job, available_memory()) from None
-        write(text)
+    if out_format in ("csv", "tsv"):
+        sep = "," if out_format == "csv" else "\t"
+        infinite = write_delimited(job, sep, long, write, meter)
+        for line in job.infinite_warning(infinite):
+            warn(line)
         return 0
-    finally:
-        meter.close()
+    if out_format == "table":
+        result = job.head(TABLE_ROWS)
+        for line in result.warnings[len(job.warnings) :]:
+            warn(line)
+        write(render.matrix_table(result, color=color, most_rows=TABLE_ROWS))
+        return 0
+    free = available_memory()
+    if free is not None and m * n * JSON_ENTRY_BYTES > free:
+        raise json_refusal(job, free)
+    values = job.full(meter)
+    meter.close()
+    result = job.result(values, int(np.count_nonzero(np.isinf(values))))
+    for line in result.warnings[len(job.warnings) :]:
+        warn(line)
+    text = render.matrix_json(result)
+    del values, result
+    write(text)
+    return 0
 
 
 def _isatty(stream: Any) -> bool:

@@ -238,7 +238,46 @@ def test_a_memory_error_while_stacking_is_the_same_refusal(
 
     monkeypatch.setattr(batch_module, "stack", no_memory)
     run = kldiv("matrix", path, "--rows")
-    assert_error(run, 65, "10 distributions of 4 entries need about 1.9 KiB", "0 bytes")
+    assert_error(
+        run, 65, "10 distributions of 4 entries need about 1.9 KiB of memory to compare, "
+        "more than could be allocated",
+    )  # fmt: skip
+
+
+def test_a_memory_error_in_a_streamed_block_is_a_clean_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = counts_table(tmp_path, "a.csv", 10, 4, 10)
+
+    def no_memory(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryError
+
+    monkeypatch.setattr(pairwise_module, "pairwise_blocks", no_memory)
+    monkeypatch.setattr(stream, "available_memory", lambda: 50 << 20)
+    for fmt in ("csv", "table"):
+        run = kldiv("matrix", path, "--rows", "--format", fmt)
+        assert run.status == 65, run.err
+        lines = run.err.splitlines()
+        assert lines == [
+            "kldiv: error: out of memory: each block of rows of the 10 x 10 matrix needs "
+            "about 64.0 MiB; 50.0 MiB are available"
+        ]
+
+
+def test_the_bar_is_for_a_terminal_that_results_do_not_share() -> None:
+    class Tty:
+        def __init__(self, tty: bool) -> None:
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    yes, no = Tty(True), Tty(False)
+    assert stream.wants_bar(True, no, yes)  # csv > file, stderr on the terminal
+    assert stream.wants_bar(False, yes, yes)  # a table or JSON comes after the bar
+    assert not stream.wants_bar(True, yes, yes)  # csv on the terminal: no bar
+    assert not stream.wants_bar(True, no, no)  # a pipe or a CI log
+    assert not stream.wants_bar(False, yes, None)  # no stderr at all
 
 
 def test_available_memory_is_the_least_of_what_limits_it(monkeypatch: pytest.MonkeyPatch) -> None:
