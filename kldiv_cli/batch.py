@@ -224,9 +224,14 @@ class MatrixJob:
     def shape(self) -> tuple[int, int]:
         return len(self.rows), len(self.columns)
 
+    # The names as pairwise's Literal types: matrix_job checked both.
     @property
-    def bins(self) -> int:
-        return int(self.p.shape[1])
+    def _measure(self) -> Any:
+        return self.measure
+
+    @property
+    def _unit(self) -> Any:
+        return self.unit
 
     def blocks(
         self, stop: int | None = None, progress: Any = None
@@ -234,17 +239,15 @@ class MatrixJob:
         """``(r0, rows)`` blocks of the matrix from its first row to ``stop``."""
         from kldiv_cli.pairwise import pairwise_blocks
 
-        measure: Any = self.measure  # both checked by matrix_job
-        unit: Any = self.unit
         return pairwise_blocks(
-            self.p, self.q, measure=measure, unit=unit, stop=stop, progress=progress
+            self.p, self.q, measure=self._measure, unit=self._unit, stop=stop, progress=progress
         )
 
     def full(self, progress: Any = None) -> FloatArray:
         """The whole ``(m, n)`` matrix (MemoryError if it cannot be allocated)."""
         from kldiv_cli.pairwise import pairwise
 
-        return pairwise(self.p, self.q, measure=self.measure, unit=self.unit, progress=progress)  # type: ignore[arg-type]
+        return pairwise(self.p, self.q, measure=self._measure, unit=self._unit, progress=progress)
 
     def head(self, rows: int) -> MatrixResult:
         """The first ``rows`` rows, and the warning counting the infinite entries of the
@@ -259,10 +262,8 @@ class MatrixJob:
     def result(self, values: FloatArray, infinite: int) -> MatrixResult:
         """A :class:`MatrixResult` of ``values``, its warnings ending with the count of
         ``infinite`` entries."""
-        return MatrixResult(
-            self.measure, self.unit, self.rows, self.columns, values,
-            [*self.warnings, *self.infinite_warning(infinite)],
-        )  # fmt: skip
+        warnings = [*self.warnings, *self.infinite_warning(infinite)]
+        return MatrixResult(self.measure, self.unit, self.rows, self.columns, values, warnings)
 
     def infinite_warning(self, infinite: int) -> list[str]:
         if not infinite:

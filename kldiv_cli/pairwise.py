@@ -14,6 +14,11 @@ pairs that is ``m * n * K`` logs and divisions. Here the work is rearranged:
 * The Jensen-Shannon divergence needs one ``x ln x`` per pair and entry (of the mixture),
   done over cache-sized tiles of row pairs, on every core.
 
+:func:`pairwise_blocks` yields the same matrix a block of rows at a time, for a
+caller that writes each block out and drops it: ``kldiv matrix`` streams a matrix of
+any size in about :data:`BLOCK_BYTES` of memory. :func:`pairwise` is those blocks put
+together.
+
 Both fast forms subtract nearly equal numbers when two rows are close. So the pairs
 whose result is small next to the rounding error of that subtraction are recomputed
 with the term-by-term kernels of :mod:`kldiv_cli.core` (and get what it gives them);
