@@ -8,6 +8,7 @@ the rows of one array over shared bins (the table's numeric columns, or with
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -198,8 +199,148 @@ class MatrixResult:
     unit: str
     rows: list[str]
     columns: list[str]
+    #: The matrix; for a table on a terminal, only its first rows (see ``MatrixJob.head``).
     matrix: FloatArray
     warnings: list[str] = field(default_factory=list)
+
+
+#: Bytes of working memory per value of the input tables while a matrix is computed:
+#: the stacked values, a smoothed copy, the normalized rows, their logs and two
+#: temporaries of the row sums, each 8 bytes.
+INPUT_BYTES: Final = 48
+
+
+@dataclass
+class MatrixJob:
+    """A matrix ready to be computed: the rows of ``p`` against those of ``q`` (None:
+    against themselves), whole (:meth:`full`) or a block of rows at a time
+    (:meth:`blocks`), so that the CSV/TSV output of a large matrix streams."""
+
+    measure: str
+    unit: str
+    rows: list[str]
+    columns: list[str]
+    p: FloatArray
+    q: FloatArray | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.rows), len(self.columns)
+
+    # The names as pairwise's Literal types: matrix_job checked both.
+    @property
+    def _measure(self) -> Any:
+        return self.measure
+
+    @property
+    def _unit(self) -> Any:
+        return self.unit
+
+    def blocks(
+        self, stop: int | None = None, progress: Any = None
+    ) -> Iterator[tuple[int, FloatArray]]:
+        """``(r0, rows)`` blocks of the matrix from its first row to ``stop``."""
+        from kldiv_cli.pairwise import pairwise_blocks
+
+        return pairwise_blocks(
+            self.p, self.q, measure=self._measure, unit=self._unit, stop=stop, progress=progress
+        )
+
+    def full(self, progress: Any = None) -> FloatArray:
+        """The whole ``(m, n)`` matrix (MemoryError if it cannot be allocated)."""
+        from kldiv_cli.pairwise import pairwise
+
+        return pairwise(self.p, self.q, measure=self._measure, unit=self._unit, progress=progress)
+
+    def head(self, rows: int) -> MatrixResult:
+        """The first ``rows`` rows, and the warning counting the infinite entries of the
+        whole matrix (found without computing it): what a table on a terminal shows."""
+        from kldiv_cli.pairwise import count_infinite
+
+        parts = [block for _, block in self.blocks(stop=rows)]
+        first = np.vstack(parts) if parts else np.empty((0, self.shape[1]))
+        infinite = count_infinite(self.p, self.q) if self.measure in ("kl", "cross_entropy") else 0
+        return self.result(first, infinite)
+
+    def result(self, values: FloatArray, infinite: int) -> MatrixResult:
+        """A :class:`MatrixResult` of ``values``, its warnings ending with the count of
+        ``infinite`` entries."""
+        warnings = [*self.warnings, *self.infinite_warning(infinite)]
+        return MatrixResult(self.measure, self.unit, self.rows, self.columns, values, warnings)
+
+    def infinite_warning(self, infinite: int) -> list[str]:
+        if not infinite:
+            return []
+        m, n = self.shape
+        return [
+            f"{infinite} of {m * n} entries are infinite: the column's distribution is 0 "
+            "where the row's is not (--pseudocount A smooths)"
+        ]
+
+
+def matrix_job(
+    tables: list[Table],
+    *,
+    measure: str = "jsd",
+    rows: bool = False,
+    unit: str = "bits",
+    pseudocount: float = 0.0,
+) -> MatrixJob:
+    """The distributions of one table against themselves, or of the first of two tables
+    against those of the second over the union of their labels, validated and
+    aligned, before any pair is computed.
+
+    Raises InvalidDataError, naming the size, when the tables are too large for the
+    memory available to compute with them (a matrix of any size may stream).
+    """
+    if measure not in MATRIX_MEASURES:
+        raise UsageError(f"unknown measure {measure!r}; choose {', '.join(MATRIX_MEASURES)}")
+    core.unit_scale(unit)
+    _check_input_fits(tables, rows)
+    try:
+        stacks = [stack(t, rows=rows) for t in tables]
+        warnings = [w for s in stacks for w in probability_warnings(s)]
+        if len(stacks) == 1:
+            (a,) = stacks
+            p = a.values + pseudocount if pseudocount else a.values
+            return MatrixJob(measure, unit, a.names, a.names, p, None, warnings)
+        a, b = stacks
+        _, p, q = align_stacks(a, b)
+        if not rows:  # rows against rows: every pair is shown, none is matched
+            warnings += _position_warning(stacks, rows)
+        if pseudocount:
+            p, q = p + pseudocount, q + pseudocount
+        return MatrixJob(measure, unit, a.names, b.names, p, q, warnings)
+    except MemoryError:
+        _check_input_fits(tables, rows, ran_out=True)
+        raise  # pragma: no cover - the check above always raises
+
+
+def _check_input_fits(tables: list[Table], rows: bool, ran_out: bool = False) -> None:
+    """InvalidDataError naming the sizes when the tables' values, at
+    :data:`INPUT_BYTES` each, exceed the memory available (or, ``ran_out``, when an
+    allocation already failed)."""
+    from kldiv_cli.stream import available_memory, size_text
+
+    shapes = []
+    for t in tables:
+        k, n = t.labels.size, len(t.columns)
+        shapes.append((n, k) if not rows else (k, n))
+    bins = max(k for _, k in shapes) if len(shapes) == 1 else sum(k for _, k in shapes)
+    values = sum(n for n, _ in shapes) * bins
+    need = values * INPUT_BYTES
+    free = available_memory()
+    if not ran_out and (free is None or need <= free):
+        return
+    what = " and ".join(f"{n:,} distributions of {k:,} entries" for n, k in shapes)
+    source = ", ".join(t.source for t in tables)
+    room = "" if free is None else f"; {size_text(free)} are available"
+    if ran_out:
+        room = f", more than could be allocated{room}"
+    raise InvalidDataError(
+        f"{source}: {what} need about {size_text(need)} of memory to compare{room}"
+    )
 
 
 def matrix(
@@ -214,37 +355,12 @@ def matrix(
 
     With one table, its distributions against themselves; with two, every
     distribution of the first against every one of the second, over the union of
-    their labels.
+    their labels. The whole matrix, in memory: ``kldiv matrix`` streams CSV and TSV
+    with :meth:`MatrixJob.blocks` instead.
     """
-    from kldiv_cli.pairwise import pairwise
-
-    if measure not in MATRIX_MEASURES:
-        raise UsageError(f"unknown measure {measure!r}; choose {', '.join(MATRIX_MEASURES)}")
-    core.unit_scale(unit)
-    stacks = [stack(t, rows=rows) for t in tables]
-    warnings = [w for s in stacks for w in probability_warnings(s)]
-    if len(stacks) == 1:
-        (a,) = stacks
-        p = a.values + pseudocount if pseudocount else a.values
-        result = pairwise(p, None, measure=measure, unit=unit)  # type: ignore[arg-type]
-        names = a.names
-        columns = a.names
-    else:
-        a, b = stacks
-        _, p, q = align_stacks(a, b)
-        if not rows:  # rows against rows: every pair is shown, none is matched
-            warnings += _position_warning(stacks, rows)
-        if pseudocount:
-            p, q = p + pseudocount, q + pseudocount
-        result = pairwise(p, q, measure=measure, unit=unit)  # type: ignore[arg-type]
-        names, columns = a.names, b.names
-    infinite = int(np.isinf(result).sum())
-    if infinite:
-        warnings.append(
-            f"{infinite} of {result.size} entries are infinite: the column's distribution is 0 "
-            "where the row's is not (--pseudocount A smooths)"
-        )
-    return MatrixResult(measure, unit, names, columns, result, warnings)
+    job = matrix_job(tables, measure=measure, rows=rows, unit=unit, pseudocount=pseudocount)
+    values = job.full()
+    return job.result(values, int(np.isinf(values).sum()))
 
 
 # --------------------------------------------------------------------------- pairs

@@ -837,18 +837,26 @@ def matrix(
     no_header: NoHeaderOption = False,
     delimiter: DelimiterOption = None,
 ) -> int:
-    from kldiv_cli import render
-    from kldiv_cli.batch import matrix as run_matrix
+    from kldiv_cli.batch import matrix_job
+    from kldiv_cli.stream import run_matrix
 
     _check_pseudocount(pseudocount)
     out_format = _out_format(fmt)
     tables = _read_tables([table, table2], input_format, no_header, label, delimiter)
-    result = run_matrix(
+    job = matrix_job(
         tables, measure=measure.value, rows=rows, unit=unit.value, pseudocount=pseudocount
     )
-    _warn_all(result.warnings, quiet)
-    _emit(_render(render, "matrix", result, out_format, long=long), out_format == "table")
-    return 0
+    _warn_all(job.warnings, quiet)
+    # CSV/TSV are written block by block, each flushed by _emit (kldiv_cli.stream).
+    return run_matrix(
+        job,
+        out_format,
+        long=long,
+        # A table is for people (the output's encoding); CSV/TSV/JSON are UTF-8.
+        write=lambda text: _emit(text, out_format == "table"),
+        warn=lambda line: _warn_all([line], quiet),
+        color=_color(),
+    )
 
 
 # --------------------------------------------------------------------------- pairs

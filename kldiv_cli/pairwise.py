@@ -14,6 +14,11 @@ pairs that is ``m * n * K`` logs and divisions. Here the work is rearranged:
 * The Jensen-Shannon divergence needs one ``x ln x`` per pair and entry (of the mixture),
   done over cache-sized tiles of row pairs, on every core.
 
+:func:`pairwise_blocks` yields the same matrix a block of rows at a time, for a
+caller that writes each block out and drops it: ``kldiv matrix`` streams a matrix of
+any size in about :data:`BLOCK_BYTES` of memory. :func:`pairwise` is those blocks put
+together.
+
 Both fast forms subtract nearly equal numbers when two rows are close. So the pairs
 whose result is small next to the rounding error of that subtraction are recomputed
 with the term-by-term kernels of :mod:`kldiv_cli.core` (and get what it gives them);
@@ -25,7 +30,7 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final, Literal, TypeAlias
 
@@ -82,6 +87,18 @@ _MAX_THREADS: Final = 8
 _TINY: Final = float(np.nextafter(0.0, 1.0))
 
 
+#: One block of rows of the matrix, as :func:`pairwise_blocks` yields it, may take this
+#: much memory: its floats and, when the caller writes it out, its text (CSV/TSV or
+#: ``--long`` hold ~20 characters an entry in a few copies while a block is spelled).
+BLOCK_BYTES: Final = 64 << 20
+#: Bytes an entry of a block may cost, floats and text together (measured: ~130 for
+#: CSV, ~170 for ``--long``).
+ENTRY_BYTES: Final = 192
+#: JSD terms (pair x entry) in one block, ~0.5 s of logs: a block with many bins is cut
+#: into fewer rows, so that progress moves and Ctrl-C is felt.
+_BLOCK_TERMS: Final = 1 << 27
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -92,6 +109,7 @@ def pairwise(
     measure: Measure = "jsd",
     unit: Unit = "bits",
     normalize: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FloatArray:
     r"""One measure between every row of P and every row of Q.
 
@@ -113,6 +131,10 @@ def pairwise(
     ``p log(p / 0) = inf`` for ``p > 0``. The JS distance is the square root of the JSD
     in ``unit``, as :func:`scipy.spatial.distance.jensenshannon` with ``base`` 2, e or 10.
 
+    The matrix is the blocks of :func:`pairwise_blocks` put together (each entry has
+    the same bits either way); a table compared with itself computes the JSD of each
+    pair once, above the diagonal, and mirrors it.
+
     Parameters
     ----------
     P : array_like, shape (m, K)
@@ -129,6 +151,8 @@ def pairwise(
     normalize : bool
         Divide each row by its total first (default). With ``False`` the values are used
         as given.
+    progress : callable, optional
+        Called as ``progress(done, m)`` after each block of rows, ``done`` rising to m.
 
     Returns
     -------
@@ -144,6 +168,8 @@ def pairwise(
     InvalidDataError
         If P or Q is not a 2-D table, is empty, has a negative, NaN or infinite value
         or a row without a positive value, or if their rows differ in length.
+    MemoryError
+        If the ``(m, n)`` matrix cannot be allocated.
 
     Examples
     --------
@@ -152,30 +178,272 @@ def pairwise(
     >>> pairwise([[1, 1]], [[1, 3], [0, 1]], measure="kl").round(6).tolist()
     [[0.207519, inf]]
     """
-    if measure not in _MEASURES:
-        raise UsageError(
-            f"unknown measure {measure!r}; choose jsd, js_distance, kl or cross_entropy"
-        )
-    scale = unit_scale(unit)
-    p = _table(P, "P", normalize)
-    q = p if Q is None else _table(Q, "Q", normalize)
-    if q.p.shape[1] != p.p.shape[1]:
-        raise InvalidDataError(
-            f"P has {p.p.shape[1]} entries per row and Q has {q.p.shape[1]}; they must match"
-        )
-    same = Q is None
-    # Only huge values with normalize=False overflow: the KL and JSD entries concerned
-    # come out non-finite and are recomputed by core's kernels, which handle them.
-    with np.errstate(over="ignore", invalid="ignore"):
-        if measure in ("kl", "cross_entropy"):
-            out = _kl_or_cross_entropy_nats(p, q, same, cross=measure == "cross_entropy")
+    plan = _Plan(P, Q, measure, unit, normalize)
+    m, n = plan.m, plan.n
+    out = np.empty((m, n))
+    # A table against itself: each block computes its rows from the diagonal on, and
+    # the part right of its square is mirrored below it, for the later blocks' rows.
+    mirror = plan.same and not plan.kl
+    for r0, r1 in plan.spans(0, m):
+        if mirror:
+            block = plan.block(r0, r1, r0)
+            out[r0:r1, r0:] = block
+            out[r1:, r0:r1] = block[:, r1 - r0 :].T
         else:
-            out = _jsd_nats_matrix(p, q, same)
-    if scale != 1.0:
-        out /= scale  # ln 2 / ln 2 is exactly 1: disjoint supports give exactly 1 bit
-    if measure == "js_distance":
-        np.sqrt(out, out=out)
+            out[r0:r1] = plan.block(r0, r1, 0)
+        if progress is not None:
+            progress(r1, m)
     return out
+
+
+def pairwise_blocks(
+    P: ArrayLike,
+    Q: ArrayLike | None = None,
+    *,
+    measure: Measure = "jsd",
+    unit: Unit = "bits",
+    normalize: bool = True,
+    start: int = 0,
+    stop: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[tuple[int, FloatArray]]:
+    """The matrix of :func:`pairwise`, a block of whole rows at a time.
+
+    Yields ``(r0, block)`` with ``block`` the rows ``r0 .. r0 + len(block) - 1`` of the
+    ``(m, n)`` matrix (all n columns), from row ``start`` to ``stop`` (default m), in
+    order. A block holds about :data:`BLOCK_BYTES` / :data:`ENTRY_BYTES` entries, so
+    that a caller that writes each block out and drops it runs in bounded memory,
+    however large m is. Entries have the bits :func:`pairwise` gives them: a table
+    compared with itself is exactly symmetric, JSD(P_i, P_j) being computed from the
+    same sums as JSD(P_j, P_i). Arguments are checked before the first block.
+
+    ``progress(done, total)`` is called after each block, ``done`` the rows yielded so
+    far (from ``start``) and ``total`` = ``stop - start``.
+    """
+    plan = _Plan(P, Q, measure, unit, normalize)
+    stop = plan.m if stop is None else min(stop, plan.m)
+    start = max(0, min(start, stop))
+    return plan.blocks(start, stop, progress)
+
+
+def block_rows(n: int, k: int, measure: str) -> int:
+    """The rows of each block of an ``(m, n)`` matrix over K entries (at least 1)."""
+    rows = BLOCK_BYTES // (max(n, 1) * ENTRY_BYTES)
+    if measure in ("jsd", "js_distance"):
+        rows = min(rows, _BLOCK_TERMS // (max(n, 1) * max(k, 1)))
+    return max(1, rows)
+
+
+def count_infinite(P: ArrayLike, Q: ArrayLike | None = None, *, normalize: bool = True) -> int:
+    """How many entries of the ``kl`` (or ``cross_entropy``) matrix are ``inf``: the
+    pairs where some k has ``P_ik > 0 = Q_jk``, counted block by block without the
+    logs (as :func:`pairwise` places them)."""
+    plan = _Plan(P, Q, "kl", "nats", normalize)
+    if not plan.rows_q.size:
+        return 0
+    zero_q = plan.zero_rows_q
+    pos_p = plan.p.pos
+    step = max(1, BLOCK_BYTES // (8 * max(plan.rows_q.size, 1)))
+    return sum(
+        int(np.count_nonzero(_shares(pos_p[r0 : r0 + step], zero_q)))
+        for r0 in range(0, plan.m, step)
+    )
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+class _Plan:
+    """Both tables validated once, with what every block needs of Q (its logs, its
+    row sums, its rows with a zero); :meth:`block` computes any rectangle of rows."""
+
+    def __init__(
+        self, P: ArrayLike, Q: ArrayLike | None, measure: str, unit: str, normalize: bool
+    ) -> None:
+        if measure not in _MEASURES:
+            raise UsageError(
+                f"unknown measure {measure!r}; choose jsd, js_distance, kl or cross_entropy"
+            )
+        self.scale = unit_scale(unit)
+        self.measure = measure
+        self.p = _table(P, "P", normalize)
+        self.q = self.p if Q is None else _table(Q, "Q", normalize)
+        if self.q.p.shape[1] != self.p.p.shape[1]:
+            raise InvalidDataError(
+                f"P has {self.p.p.shape[1]} entries per row and Q has "
+                f"{self.q.p.shape[1]}; they must match"
+            )
+        self.same = Q is None
+        self.kl = measure in ("kl", "cross_entropy")
+        self.m, self.k = self.p.p.shape
+        self.n = self.q.p.shape[0]
+        self.rows = block_rows(self.n, self.k, measure)
+        qd = self.q
+        # Only huge values with normalize=False overflow: the KL and JSD entries
+        # concerned come out non-finite and are recomputed by core's kernels.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.kl:
+                self.log_q = qd.log()
+                zero_q = ~qd.pos
+                self.rows_q = np.flatnonzero(zero_q.any(axis=1))
+                self.zero_rows_q = zero_q[self.rows_q]
+                self.big_q = bool((qd.p > 1).any())
+            else:
+                e_q, b_q, s_q = _row_sums(qd)
+                self.c_q = 0.5 * (e_q + _LN2 * s_q)
+                self.scale_q = _JSD_RECHECK * (b_q + _LN2 * s_q)
+                self.rows_q = np.flatnonzero(~qd.pos.all(axis=1))
+                self.pos_rows_q = qd.pos[self.rows_q]
+
+    def spans(self, start: int, stop: int) -> Iterator[tuple[int, int]]:
+        for r0 in range(start, stop, self.rows):
+            yield r0, min(r0 + self.rows, stop)
+
+    def blocks(
+        self, start: int, stop: int, progress: Callable[[int, int], None] | None
+    ) -> Iterator[tuple[int, FloatArray]]:
+        for r0, r1 in self.spans(start, stop):
+            yield r0, self.block(r0, r1, 0)
+            if progress is not None:
+                progress(r1 - start, stop - start)
+
+    def block(self, r0: int, r1: int, c0: int) -> FloatArray:
+        """Rows ``r0:r1``, columns ``c0:n`` of the matrix; with ``c0 = r0`` (a table
+        against itself) the square ``r0:r1`` is computed above its diagonal and
+        mirrored, for :func:`pairwise`."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self._kl_block(r0, r1, c0) if self.kl else self._jsd_block(r0, r1, c0)
+        if self.scale != 1.0:
+            out /= self.scale  # ln 2 / ln 2 is exactly 1: disjoint supports give 1 bit
+        if self.measure == "js_distance":
+            np.sqrt(out, out=out)
+        return out
+
+    def _pairs(
+        self, kernel: _PairKernel, r0: int, c0: int, i: NDArray[np.intp], j: NDArray[np.intp]
+    ) -> FloatArray:
+        """``kernel`` on the pairs at block positions ``(i, j)``; a table against itself
+        passes the lower row first, so that JSD(P_i, P_j) and JSD(P_j, P_i) are one sum."""
+        gi, gj = i + r0, j + c0
+        if self.same:
+            gi, gj = np.minimum(gi, gj), np.maximum(gi, gj)
+        return _by_pairs(kernel, self.p, self.q, gi, gj)
+
+    # ----------------------------------------------------------------------- KL, H(P, Q)
+
+    def _kl_block(self, r0: int, r1: int, c0: int) -> FloatArray:
+        """D(P_i || Q_j) (or H(P_i, Q_j)) for the rows r0:r1, in nats, from one GEMM.
+
+        ``H(P_i, Q_j) = -(P @ ln(Q).T)[i, j]`` with ``ln 0`` taken as 0 (so ``0 ln 0 =
+        0``); the pairs with some ``p > 0 = q`` are then set to ``inf``.
+        ``D = H(P_i, Q_j) - H(P_i)``.
+        """
+        cross = self.measure == "cross_entropy"
+        pd = _slice(self.p, r0, r1)
+        p = pd.p
+        log_q = self.log_q[c0:]
+        n = log_q.shape[0]
+        e_p, b_p, _ = _row_sums(pd)
+        out = p @ log_q.T
+        np.negative(out, out=out)
+        if not cross:
+            # -sum p ln q adds terms of one sign (ln q <= 0 for probabilities), so the
+            # GEMM is good to a few ulps; but D = H(P, Q) - H(P) loses digits when D is
+            # small next to H(P, Q) + H(P). Those pairs, D < t (H(P, Q) + sum p |ln p|),
+            # are recomputed as sum p ln(p / q), the ratio inside the log.
+            t = _KL_RECHECK
+            if self.big_q:  # normalize=False: ln q > 0 too, so bound by sum p |ln q|
+                bound = p @ np.abs(log_q).T
+                bound += b_p[:, None]
+                bound *= t
+                out += e_p[:, None]
+                low = ~(out >= bound)  # NaN (an overflow) too
+            else:
+                # With D = H(P, Q) + e (e = sum p ln p), D < t (H(P, Q) + b) is
+                # H(P, Q) < (t b - e) / (1 - t): one comparison per row.
+                low = ~(out >= ((t * b_p - e_p) / (1.0 - t))[:, None])
+                out += e_p[:, None]
+            i, j = np.nonzero(low)
+        cols = self.rows_q[self.rows_q >= c0]
+        infinite = np.zeros(out.shape, dtype=np.bool_)
+        if cols.size:
+            # Infinite where some k has p > 0 = q: only the rows of Q with a zero can be.
+            zero = self.zero_rows_q[self.rows_q >= c0]
+            infinite[:, cols - c0] = _shares(pd.pos, zero)
+        if not cross:
+            keep = ~infinite[i, j]
+            if self.same:
+                keep &= i + r0 != j + c0
+            i, j = i[keep], j[keep]
+            out[i, j] = _by_pairs(_kl_nats, self.p, self.q, i + r0, j + c0)
+        np.maximum(out, 0.0, out=out)
+        out += 0.0  # -0.0 + 0.0 = 0.0
+        if cols.size:
+            np.copyto(out, np.inf, where=infinite)
+        if self.same:
+            # D(P_i || P_i) = 0 and H(P_i, P_i) = H(P_i), exactly (as core.entropy).
+            d = np.arange(max(r0, c0), min(r1, c0 + n))
+            out[d - r0, d - c0] = _floor0(-e_p[d - r0]) if cross else 0.0
+        return out
+
+    # ----------------------------------------------------------------------- JSD
+
+    def _jsd_block(self, r0: int, r1: int, c0: int) -> FloatArray:
+        r"""JSD(P_i, Q_j) for the rows r0:r1 and columns c0:n, in nats, in [0, ln 2].
+
+        With :math:`s = p + q`, :math:`e_P = \sum p \ln p = -H(P)` and
+        :math:`\sigma_P = \sum p` (1 once normalized):
+
+        .. math:: \mathrm{JSD} = H(M) - \tfrac12 (H(P) + H(Q))
+                  = c_P + c_Q - \tfrac12 \textstyle\sum_k s_k \ln s_k,
+                  \qquad c_P = \tfrac12 (e_P + \sigma_P \ln 2)
+
+        so the only work per pair is :math:`\sum_k s_k \ln s_k`: one log per entry.
+        """
+        pd = _slice(self.p, r0, r1)
+        if self.same:
+            c_p = self.c_q[r0:r1]
+            scale_p = self.scale_q[r0:r1]
+        else:
+            e_p, b_p, s_p = _row_sums(pd)
+            c_p = 0.5 * (e_p + _LN2 * s_p)
+            scale_p = _JSD_RECHECK * (b_p + _LN2 * s_p)
+        square = self.same and c0 == r0
+        jsd = _jsd_tiles(pd.p, self.q.p[c0:], c_p, self.c_q[c0:], square)
+        scale_q = self.scale_q[c0:]
+        # The entropy form subtracts sums as large as H(P) + H(Q) + 2 ln 2 (all the
+        # terms in magnitude): pairs whose JSD is small next to that, such as
+        # near-identical rows, are recomputed with the terms p ln(2p / (p + q)) +
+        # q ln(2q / (p + q)), as core.js_divergence sums them. One pass against a
+        # per-row threshold at least as high as every one in its row finds the
+        # candidates (and NaN, from an overflow); the exact test runs on those.
+        i, j = np.nonzero(~(jsd >= (scale_p + scale_q.max())[:, None]))
+        keep = ~(jsd[i, j] >= scale_p[i] + scale_q[j])
+        if self.same:
+            keep &= i + r0 != j + c0  # the diagonal is 0
+        if square:  # the square's upper part only, mirrored below
+            keep &= (j >= r1 - r0) | (i < j)
+        i, j = i[keep], j[keep]
+        jsd[i, j] = value = self._pairs(_jsd_nats, r0, c0, i, j)
+        if square:
+            low = j < r1 - r0
+            jsd[j[low], i[low]] = value[low]
+        if self.same:
+            d = np.arange(max(r0, c0), min(r1, self.n))
+            jsd[d - r0, d - c0] = 0.0
+        np.clip(jsd, 0.0, _LN2, out=jsd)
+        jsd += 0.0  # -0.0 + 0.0 = 0.0
+        # Disjoint supports give exactly ln 2 (the sums above can round an ulp below
+        # it). Only two rows that both have a zero can be disjoint.
+        pos_p = pd.pos
+        rows_p = np.flatnonzero(~pos_p.all(axis=1))
+        in_q = self.rows_q >= c0
+        rows_q = self.rows_q[in_q]
+        if rows_p.size and rows_q.size:
+            block = np.ix_(rows_p, rows_q - c0)
+            shared = _shares(pos_p[rows_p], self.pos_rows_q[in_q])
+            jsd[block] = np.where(shared, jsd[block], _LN2)
+        return jsd
 
 
 # --------------------------------------------------------------------------- inputs
@@ -197,6 +465,15 @@ def _table(x: ArrayLike, name: str, normalize: bool) -> _Dist:
     d = _dist(np.ascontiguousarray(a), name, -1, normalize=normalize)
     p = np.ascontiguousarray(d.p)
     return _Dist.of(p) if d.raw is d.p else _Dist(p, d.raw, d.total, d.shift)
+
+
+def _slice(d: _Dist, r0: int, r1: int) -> _Dist:
+    """The rows ``r0:r1`` of a table, as views."""
+    if d.raw is d.p:
+        return _Dist.of(d.p[r0:r1])
+    total = d.total[r0:r1] if isinstance(d.total, np.ndarray) else d.total
+    shift = d.shift[r0:r1] if isinstance(d.shift, np.ndarray) else d.shift
+    return _Dist(d.p[r0:r1], d.raw[r0:r1], total, shift)
 
 
 def _rows(d: _Dist, i: NDArray[np.intp]) -> _Dist:
@@ -229,127 +506,28 @@ def _by_pairs(
     return out
 
 
-# --------------------------------------------------------------------------- KL, H(P, Q)
-
-
-def _kl_or_cross_entropy_nats(pd: _Dist, qd: _Dist, same: bool, cross: bool) -> FloatArray:
-    """D(P_i || Q_j) (or H(P_i, Q_j)) for every pair, in nats, from one GEMM.
-
-    ``H(P_i, Q_j) = -(P @ ln(Q).T)[i, j]`` with ``ln 0`` taken as 0 (so ``0 ln 0 = 0``);
-    the pairs with some ``p > 0 = q`` are then set to ``inf``. ``D = H(P_i, Q_j) - H(P_i)``.
-    """
-    p, q = pd.p, qd.p
-    m, n = p.shape[0], q.shape[0]
-    e_p, b_p, _ = _row_sums(pd)
-    log_q = qd.log()
-    out = p @ log_q.T
-    np.negative(out, out=out)
-    if not cross:
-        # -sum p ln q adds terms of one sign (ln q <= 0 for probabilities), so the GEMM
-        # is good to a few ulps; but D = H(P, Q) - H(P) loses digits when D is small
-        # next to H(P, Q) + H(P). Those pairs, D < t (H(P, Q) + sum p |ln p|), are
-        # recomputed as sum p ln(p / q), the ratio inside the log.
-        t = _KL_RECHECK
-        if (q > 1).any():  # normalize=False: ln q > 0 too, so bound by sum p |ln q|
-            bound = p @ np.abs(log_q).T
-            bound += b_p[:, None]
-            bound *= t
-            out += e_p[:, None]
-            low = ~(out >= bound)  # NaN (an overflow) too
-        else:
-            # With D = H(P, Q) + e (e = sum p ln p), D < t (H(P, Q) + b) is
-            # H(P, Q) < (t b - e) / (1 - t): one comparison with a per-row threshold.
-            low = ~(out >= ((t * b_p - e_p) / (1.0 - t))[:, None])
-            out += e_p[:, None]
-        i, j = np.nonzero(low)
-    zero_q = ~qd.pos
-    rows_q = np.flatnonzero(zero_q.any(axis=1))
-    infinite = np.zeros((m, n), dtype=np.bool_)
-    if rows_q.size:
-        # Infinite where some k has p > 0 = q: only the rows of Q with a zero can be.
-        infinite[:, rows_q] = _shares(pd.pos, zero_q[rows_q])
-    if not cross:
-        keep = ~infinite[i, j]
-        if same:
-            keep &= i != j
-        i, j = i[keep], j[keep]
-        out[i, j] = _by_pairs(_kl_nats, pd, qd, i, j)
-    np.maximum(out, 0.0, out=out)
-    out += 0.0  # -0.0 + 0.0 = 0.0
-    if rows_q.size:
-        np.copyto(out, np.inf, where=infinite)
-    if same:
-        # D(P_i || P_i) = 0 and H(P_i, P_i) = H(P_i), exactly (as core.entropy gives it).
-        np.fill_diagonal(out, _floor0(-e_p) if cross else 0.0)
-    return out
-
-
-# --------------------------------------------------------------------------- JSD
-
-
-def _jsd_nats_matrix(pd: _Dist, qd: _Dist, same: bool) -> FloatArray:
-    r"""JSD(P_i, Q_j) for every pair, in nats, in [0, ln 2].
-
-    With :math:`s = p + q`, :math:`e_P = \sum p \ln p = -H(P)` and :math:`\sigma_P = \sum p`
-    (1 once normalized):
-
-    .. math:: \mathrm{JSD} = H(M) - \tfrac12 (H(P) + H(Q))
-              = c_P + c_Q - \tfrac12 \textstyle\sum_k s_k \ln s_k,
-              \qquad c_P = \tfrac12 (e_P + \sigma_P \ln 2)
-
-    so the only work per pair is :math:`\sum_k s_k \ln s_k`: one log per entry.
-    """
-    p, q = pd.p, qd.p
-    e_p, b_p, s_p = _row_sums(pd)
-    e_q, b_q, s_q = (e_p, b_p, s_p) if same else _row_sums(qd)
-    jsd = _jsd_tiles(p, q, 0.5 * (e_p + _LN2 * s_p), 0.5 * (e_q + _LN2 * s_q), same)
-    # The entropy form subtracts sums as large as H(P) + H(Q) + 2 ln 2 (all the terms in
-    # magnitude): pairs whose JSD is small next to that, such as near-identical rows,
-    # are recomputed with the terms p ln(2p / (p + q)) + q ln(2q / (p + q)), as
-    # core.js_divergence sums them.
-    scale_p = _JSD_RECHECK * (b_p + _LN2 * s_p)
-    scale_q = scale_p if same else _JSD_RECHECK * (b_q + _LN2 * s_q)
-    # One pass against a per-row threshold at least as high as every one in its row
-    # finds the candidates (and NaN, from an overflow); the exact test runs on those.
-    i, j = np.nonzero(~(jsd >= (scale_p + scale_q.max())[:, None]))
-    keep = ~(jsd[i, j] >= scale_p[i] + scale_q[j])
-    if same:  # the upper triangle only, mirrored below; the diagonal is 0
-        keep &= i < j
-    i, j = i[keep], j[keep]
-    jsd[i, j] = value = _by_pairs(_jsd_nats, pd, qd, i, j)
-    if same:
-        jsd[j, i] = value
-        np.fill_diagonal(jsd, 0.0)
-    np.clip(jsd, 0.0, _LN2, out=jsd)
-    jsd += 0.0  # -0.0 + 0.0 = 0.0
-    # Disjoint supports give exactly ln 2 (the sums above can round an ulp below it).
-    # Only two rows that both have a zero can be disjoint.
-    pos_p = pd.pos
-    pos_q = pos_p if same else qd.pos
-    rows_p = np.flatnonzero(~pos_p.all(axis=1))
-    rows_q = rows_p if same else np.flatnonzero(~pos_q.all(axis=1))
-    if rows_p.size and rows_q.size:
-        block = np.ix_(rows_p, rows_q)
-        jsd[block] = np.where(_shares(pos_p[rows_p], pos_q[rows_q]), jsd[block], _LN2)
-    return jsd
+# --------------------------------------------------------------------------- JSD tiles
 
 
 def _jsd_tiles(
-    p: FloatArray, q: FloatArray, c_p: FloatArray, c_q: FloatArray, same: bool
+    p: FloatArray, q: FloatArray, c_p: FloatArray, c_q: FloatArray, square: bool
 ) -> FloatArray:
     """``c_p[i] + c_q[j] - sum_k s ln s / 2`` with ``s = P_i + Q_j``, for every pair.
 
     Tiles of ``bi`` rows of P against ``bj`` rows of Q make ``(bi, bj, K)`` temporaries
-    that stay in cache, reused by every tile of a thread. With ``same``, only the tiles
-    on and above the diagonal are computed, and each is mirrored below it, so the
-    result is exactly symmetric.
+    that stay in cache, reused by every tile of a thread. With ``square`` (P's rows are
+    Q's first rows), the tiles of that square below its diagonal are not computed but
+    mirrored from those above, so that the square is exactly symmetric.
     """
     m, k = p.shape
     n = q.shape[0]
     pairs = max(1, _TILE // k)
-    bj = min(n, max(1, math.isqrt(pairs)))
-    bi = bj if same else min(m, max(1, pairs // bj))
-    tiles = [(i0, j0) for i0 in range(0, m, bi) for j0 in range(i0 if same else 0, n, bj)]
+    if square:
+        bi = bj = min(n, max(1, math.isqrt(pairs)))
+    else:  # a block of few rows gets wider tiles: fewer NumPy calls for the same work
+        bi = min(m, max(1, math.isqrt(pairs)))
+        bj = min(n, max(1, pairs // bi))
+    tiles = [(i0, j0) for i0 in range(0, m, bi) for j0 in range(i0 if square else 0, n, bj)]
     # s = 0 where both rows have a 0, and 0 * ln 0 must give 0, not NaN. Only the tiles
     # whose two blocks of rows both have a 0 in some column pay for that fix.
     zero_p = np.logical_or.reduceat(p == 0, np.arange(0, m, bi), axis=0)
@@ -357,7 +535,7 @@ def _jsd_tiles(
     fix = _shares(zero_p, zero_q)
     above = np.triu(np.ones((bi, bi), dtype=np.bool_), 1)
     out = np.empty((m, n))
-    work = (m * n // 2 if same else m * n) * k
+    work = len(tiles) * bi * bj * k
     next_tile = _Counter(len(tiles))
 
     def run() -> None:
@@ -383,10 +561,15 @@ def _jsd_tiles(
                 d *= -0.5
                 # c_p + c_q first: a sum that commutes, so JSD(Q_j, P_i) has the same bits.
                 d += c_p[i0:i1, None] + c_q[None, j0:j1]
-                if same and i0 == j0:  # a diagonal tile: copy its upper part below
-                    np.copyto(d.T, d, where=above[: shape[0], : shape[0]])
-                elif same:
-                    out[j0:j1, i0:i1] = d.T
+                if not square or j0 >= m:
+                    continue
+                if i0 == j0:  # a diagonal tile: copy the upper part of its square below
+                    h = i1 - i0
+                    sq = d[:, :h]
+                    np.copyto(sq.T, sq, where=above[:h, :h])
+                else:  # the part of the tile inside the square, mirrored below
+                    w = min(j1, m) - j0
+                    out[j0 : j0 + w, i0:i1] = d[:, :w].T
 
     _run_threads(run, _threads(len(tiles), work), next_tile)
     return out

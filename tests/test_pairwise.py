@@ -422,3 +422,105 @@ def test_inputs_are_not_modified() -> None:
             pairwise(p, measure=measure, normalize=normalize)  # type: ignore[arg-type]
     np.testing.assert_array_equal(p, before_p)
     np.testing.assert_array_equal(q, before_q)
+
+
+# --------------------------------------------------------------------------- 8. blocks of rows
+
+
+def blocks_of(rows: int) -> object:
+    """A block_rows that cuts every matrix into blocks of ``rows`` rows."""
+    return lambda n, k, measure: rows
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5, 13])
+@pytest.mark.parametrize(("m", "n", "k"), [(1, 1, 1), (17, 11, 3), (30, 30, 6), (9, 40, 200)])
+def test_blocks_put_together_are_the_matrix_bit_for_bit(
+    monkeypatch: pytest.MonkeyPatch, m: int, n: int, k: int, rows: int
+) -> None:
+    rng = np.random.default_rng([m, n, k, rows])
+    p, q = random_table(rng, m, k, 0.3), random_table(rng, n, k, 0.3)
+    p[-1] = p[0]  # a repeated row: an exact zero off the diagonal
+    monkeypatch.setattr(pairwise_module, "block_rows", blocks_of(rows))
+    for measure in MEASURES:
+        for other in (q, None):
+            whole = pairwise(p, other, measure=measure)  # type: ignore[arg-type]
+            blocks = list(pairwise_module.pairwise_blocks(p, other, measure=measure))  # type: ignore[arg-type]
+            assert [r0 for r0, _ in blocks] == list(range(0, m, rows))
+            assert all(b.shape == (min(rows, m - r0), whole.shape[1]) for r0, b in blocks)
+            # The same blocks either way: the same bits (pairwise mirrors the JSD of a
+            # table against itself; the blocks compute both halves from the same sums).
+            streamed = np.vstack([b for _, b in blocks])
+            np.testing.assert_array_equal(streamed, whole)
+            assert_clean(streamed)
+            if other is None and measure != "cross_entropy":
+                np.testing.assert_array_equal(np.diag(streamed), 0.0)
+            if other is None and measure in ("jsd", "js_distance"):
+                np.testing.assert_array_equal(streamed, streamed.T)
+
+
+@pytest.mark.parametrize("rows", [1, 3, 8])
+def test_blocks_agree_with_one_block_within_rounding(
+    monkeypatch: pytest.MonkeyPatch, rows: int
+) -> None:
+    rng = np.random.default_rng(rows)
+    p, q = random_table(rng, 24, 5, 0.3), random_table(rng, 19, 5, 0.3)
+    for measure in MEASURES:
+        for other in (q, None):
+            one = pairwise(p, other, measure=measure)  # type: ignore[arg-type]
+            monkeypatch.setattr(pairwise_module, "block_rows", blocks_of(rows))
+            many = pairwise(p, other, measure=measure)  # type: ignore[arg-type]
+            monkeypatch.undo()
+            # A GEMM of another number of rows may sum in another order (BLAS picks its
+            # kernel by shape): KL and cross-entropy agree to rounding, not to the bit.
+            assert_matches(many, one, rtol=1e-13)
+            assert_matches(many, scipy_oracle(p, p if other is None else q, measure, "bits"), 1e-12)
+
+
+def test_blocks_from_start_to_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(8)
+    p = random_table(rng, 20, 4, 0.2)
+    monkeypatch.setattr(pairwise_module, "block_rows", blocks_of(3))
+    for measure in ("jsd", "kl"):
+        whole = pairwise(p, measure=measure)  # type: ignore[arg-type]
+        part = list(pairwise_module.pairwise_blocks(p, measure=measure, start=4, stop=11))  # type: ignore[arg-type]
+        assert [r0 for r0, _ in part] == [4, 7, 10]
+        # Other blocks than pairwise's (4-6, not 3-5): the JSD has the same bits, a
+        # GEMM of other rows may round otherwise (see above).
+        assert_matches(np.vstack([b for _, b in part]), whole[4:11], rtol=1e-13)
+    assert list(pairwise_module.pairwise_blocks(p, measure="kl", start=25)) == []
+
+
+def test_blocks_check_their_arguments_before_the_first_block() -> None:
+    with pytest.raises(UsageError, match="unknown measure"):
+        pairwise_module.pairwise_blocks(GOOD, measure="euclid")  # type: ignore[arg-type]
+    with pytest.raises(InvalidDataError, match="negative"):
+        pairwise_module.pairwise_blocks([[0.5, -0.5]])
+
+
+def test_progress_rises_to_the_total(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(9)
+    p = random_table(rng, 23, 4, 0.2)
+    monkeypatch.setattr(pairwise_module, "block_rows", blocks_of(5))
+    for measure in ("jsd", "kl"):
+        calls: list[tuple[int, int]] = []
+        pairwise(p, measure=measure, progress=lambda d, t: calls.append((d, t)))  # type: ignore[arg-type]
+        assert calls == [(5, 23), (10, 23), (15, 23), (20, 23), (23, 23)]
+        calls.clear()
+        blocks = pairwise_module.pairwise_blocks(
+            p, measure=measure, start=3, stop=14, progress=lambda d, t: calls.append((d, t))
+        )  # type: ignore[arg-type]
+        for _ in blocks:
+            pass
+        assert calls == [(5, 11), (10, 11), (11, 11)]
+
+
+def test_count_infinite_is_where_the_kl_matrix_is_inf(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(10)
+    p, q = random_table(rng, 31, 6, 0.4), random_table(rng, 17, 6, 0.4)
+    monkeypatch.setattr(pairwise_module, "BLOCK_BYTES", 7 * 8 * 17)  # blocks of 7 rows
+    for other in (q, None):
+        kl = pairwise(p, other, measure="kl")
+        want = int(np.isinf(kl).sum())
+        assert want > 0
+        assert pairwise_module.count_infinite(p, other) == want
+    assert pairwise_module.count_infinite([[1.0, 2.0]], [[3.0, 4.0]]) == 0
