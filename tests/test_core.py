@@ -525,7 +525,9 @@ def test_normalize_sums_to_one(pq: tuple) -> None:
     assert (x >= 0).all()
     assert math.fsum(x) == pytest.approx(1.0, rel=1e-12)
     assert (x[p == 0] == 0).all()
-    assert x.argmax() == p.argmax()
+    # Division by one total keeps the order, but two values an ulp apart may round to
+    # the same quotient (1e6 and its neighbour): the largest value stays the largest.
+    assert x[p.argmax()] == x.max()
 
 
 # --------------------------------------------------------------------------- 6. robustness
