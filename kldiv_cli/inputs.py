@@ -308,17 +308,35 @@ def _inexact_counts(
     rounded, and is taken as the float it reads as.
     """
     found: dict[str, tuple[int, str]] = {}
-    for name, values in columns.items():
-        if values is None:
-            continue
+    for name, values in _with_large_values(columns):
         with np.errstate(invalid="ignore"):
             rows = np.flatnonzero((np.abs(values) >= _EXACT_UP_TO) & np.isfinite(values))
-        if rows.size == 0:
-            continue
         for row, text in zip(rows.tolist(), texts(name, rows.tolist()), strict=True):
             if _is_inexact_integer(text, float(values[row])):
                 found[name] = (row, text.strip())
                 break
+    return found
+
+
+def _with_large_values(columns: dict[str, FloatArray | None]) -> list[tuple[str, FloatArray]]:
+    """The columns that hold a finite value of magnitude 2^53 or more (few, if any).
+
+    The columns of a table are all as long as it has rows: they are screened in
+    blocks of about ``_FIELDS`` values, not one by one (a million columns of one
+    row took a million small passes)."""
+    present = [(name, v) for name, v in columns.items() if v is not None]
+    if not present:
+        return []
+    step = max(1, _FIELDS // max(1, present[0][1].size))
+    found = []
+    for first in range(0, len(present), step):
+        block = present[first : first + step]
+        values = np.concatenate([v for _, v in block])
+        with np.errstate(invalid="ignore"):
+            large = np.flatnonzero((np.abs(values) >= _EXACT_UP_TO) & np.isfinite(values))
+        if large.size:
+            ends = np.cumsum([v.size for _, v in block])
+            found += [block[k] for k in np.unique(np.searchsorted(ends, large, side="right"))]
     return found
 
 
@@ -791,9 +809,7 @@ def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | N
             raise _decode_error(name, data, e) from None
     if counts is None:
         frame = _read_frame(name, data, sep=sep, header=None if no_header else 0, usecols=data_idx)
-        numeric, problems = _numeric_columns(
-            {header[i]: frame.iloc[:, k] for k, i in enumerate(data_idx)}
-        )
+        numeric, problems = _frame_columns(frame, [header[i] for i in data_idx])
     if label_idx is None and numeric[header[0]] is None:
         label_idx = 0  # the first column is not all numbers: it holds the labels
         del numeric[header[0]], problems[header[0]]
@@ -851,6 +867,28 @@ def _read_frame(name: str, data: bytes, **options: Any) -> Any:
     except (pd.errors.ParserError, ValueError, OverflowError) as e:
         message = str(e).strip().split("C error: ")[-1].rstrip(".")
         raise InvalidDataError(f"{name}: {message[:1].lower()}{message[1:]}") from None
+
+
+def _frame_columns(
+    frame: Any, names: list[str]
+) -> tuple[dict[str, FloatArray | None], dict[str, tuple[int, str]]]:
+    """The columns of ``frame``, named ``names``, as :func:`_numeric_columns` gives
+    them: those pandas read as numbers taken out together, as one float64 block (a
+    million columns of one row took a million ``iloc`` calls, a minute); only the
+    others are looked at one by one."""
+    kinds = [dtype.kind for dtype in frame.dtypes.tolist()]
+    numeric_at = [k for k, kind in enumerate(kinds) if kind in "iuf"]
+    columns: dict[str, FloatArray | None] = dict.fromkeys(names)
+    # A frame of some columns costs seconds to make for 10^5 of them: all, when all
+    # are numbers (the common case). Transposed and copied: each column a contiguous
+    # row of the block, as a view.
+    some = frame if len(numeric_at) == len(kinds) else frame.iloc[:, numeric_at]
+    block = np.ascontiguousarray(some.to_numpy(np.float64).T)
+    columns.update(zip([names[k] for k in numeric_at], block, strict=True))
+    others = {names[k]: frame.iloc[:, k] for k, kind in enumerate(kinds) if kind not in "iuf"}
+    parsed, problems = _numeric_columns(others)
+    columns.update(parsed)
+    return columns, problems
 
 
 def _numeric_columns(

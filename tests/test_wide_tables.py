@@ -323,3 +323,51 @@ def test_a_wide_table_through_the_program(tmp_path: Path) -> None:
     assert lines[1:] == [
         f"{d['name']}\t{d['n']!r}\t2\t{d['entropy']!r}" for d in doc["distributions"]
     ]
+
+
+# --------------------------------------------------------------------------- through pandas
+
+
+def test_columns_pandas_reads_as_numbers_are_taken_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Decimals go through pandas; only a column it did not read as numbers is looked
+    # at cell by cell (each one was: 10^6 iloc calls for a million columns).
+    seen: list[list[str]] = []
+    numeric_columns = inputs._numeric_columns
+
+    def recorded(columns: dict[str, Any]) -> Any:
+        seen.append(list(columns))
+        return numeric_columns(columns)
+
+    monkeypatch.setattr(inputs, "_numeric_columns", recorded)
+    header = [f"c{i}" for i in range(2000)]
+    row1 = [f"{i}.5" for i in range(2000)]
+    row2 = [str(i) for i in range(2000)]
+    row2[1500] = "x"
+    text = "\n".join(map(",".join, [header, row1, row2])) + "\n"
+    table = read_table("-", stdin=io.BytesIO(text.encode()))
+    assert seen == [["c1500"]]
+    assert table.columns["c1500"] is None
+    assert (
+        table.problem("c1500") == "<stdin>: line 3, column 'c1500', position 2: 'x' is not a number"
+    )
+    assert table.columns["c1999"] is not None
+    assert table.columns["c1999"].tolist() == [1999.5, 1999.0]
+
+
+@pytest.mark.parametrize("fields", [1, 7, 1 << 20])
+def test_a_count_float64_cannot_hold_is_found_in_a_wide_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fields: int
+) -> None:
+    # 2^53 + 1 reads as 2^53: found in whichever block of columns it lies.
+    monkeypatch.setattr(inputs, "_FIELDS", fields)
+    path = wide_file(tmp_path, {(1, 2345): "9007199254740993"})
+    result = runner.invoke(app, ["entropy", str(path), "--estimator", "miller-madow"])
+    assert result.exit_code == 65, result.stderr
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(
+        f"kldiv: error: {path}: line 3, column 'c2345', label 'b': --estimator miller-madow "
+        "needs counts, and 9007199254740993 is not exactly representable"
+    ), line
