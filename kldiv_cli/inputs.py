@@ -1124,51 +1124,55 @@ class _Grid:
         return self._spans[column]
 
     def _find_spans(self, data: bytes, column: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        starts, ends = self._block_spans(data, np.array([column], dtype=np.intp))
+        starts, ends = self._block_spans(data, column, column + 1)
         return starts[0], ends[0]
 
     def whole_numbers(self, data: bytes, columns: Sequence[int]) -> FloatArray | None:
-        """Fields ``columns`` of every data row as float64, one row of the result per
-        column, when each field is 1 to 15 ASCII digits (so exact in float64, as
-        pandas reads it), else None.
+        """Fields ``columns`` (increasing) of every data row as float64, one row of
+        the result per column, when each field is 1 to 15 ASCII digits (so exact in
+        float64, as pandas reads it), else None.
 
-        The fields are read in blocks of whole columns of about ``_FIELDS`` fields
+        The fields are read in blocks of adjacent columns of about ``_FIELDS`` fields
         each: a table of one row and a million columns in one pass, a tall one a
         column at a time, so temporaries stay a few block sizes however the table is
         shaped.
         """
         out = np.empty((len(columns), self.rows))
-        wanted = np.asarray(columns, dtype=np.intp)
         step = max(1, _FIELDS // self.rows)
-        for first in range(0, wanted.size, step):
-            block = wanted[first : first + step]
-            starts, ends = self._block_spans(data, block)
-            if not _read_whole(data, starts, ends, out[first : first + step]):
-                return None
+        # Blocks of columns that lie side by side in the grid (the label column, left
+        # out, is the only gap), at most ``step`` of them.
+        wanted = np.asarray(columns, dtype=np.intp)
+        runs = np.flatnonzero(np.diff(wanted) != 1) + 1
+        for run_start, run_stop in zip(
+            [0, *runs.tolist()], [*runs.tolist(), wanted.size], strict=True
+        ):
+            for first in range(run_start, run_stop, step):
+                stop = min(first + step, run_stop)
+                lo = int(wanted[first])
+                starts, ends = self._block_spans(data, lo, lo + stop - first)
+                if not _read_whole(data, starts, ends, out[first:stop]):
+                    return None
         return out
 
     def _block_spans(
-        self, data: bytes, columns: NDArray[np.intp]
+        self, data: bytes, lo: int, hi: int
     ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        """Start and end offsets of fields ``columns`` of each data row, shaped
-        (columns, rows): what :meth:`spans` gives for each column, stacked."""
+        """Start and end offsets of fields ``lo`` to ``hi - 1`` of each data row,
+        shaped (columns, rows): what :meth:`spans` gives for each column, stacked."""
         marks = self.marks[self.header_rows :]
-        last = self.marks.shape[1] - 1
-        ends = marks[:, columns].T.copy()
+        ends = marks[:, lo:hi].T  # a view: the marks are not copied
         # A field starts after the mark before it: the previous field's separator or,
-        # for column 0, the previous row's end (index -1 of the previous row).
-        starts = marks[:, columns - 1].T + 1
-        at_zero = np.flatnonzero(columns == 0)
-        if at_zero.size:
-            row_starts = np.empty(self.rows, dtype=np.intp)
-            row_starts[0] = self.marks[self.header_rows - 1, -1] + 1 if self.header_rows else 0
-            row_starts[1:] = marks[:-1, -1] + 1
-            starts[at_zero] = row_starts
-        at_last = np.flatnonzero(columns == last)
-        if at_last.size:  # the last field may end in the \r of a \r\n
+        # for column 0, the previous row's end.
+        starts = np.empty(ends.shape, dtype=np.intp)
+        np.add(marks[:, max(lo, 1) - 1 : hi - 1].T, 1, out=starts[1 if lo == 0 else 0 :])
+        if lo == 0:
+            starts[0, 0] = self.marks[self.header_rows - 1, -1] + 1 if self.header_rows else 0
+            np.add(marks[:-1, -1], 1, out=starts[0, 1:])
+        if hi == self.marks.shape[1]:  # the last field may end in the \r of a \r\n
             b = np.frombuffer(data, np.uint8)
-            e, s = ends[at_last], starts[at_last]
-            ends[at_last] = e - ((e > s) & (b[np.maximum(e - 1, 0)] == 13))
+            e, s = ends[-1], starts[-1]
+            ends = ends.copy()
+            ends[-1] = e - ((e > s) & (b[np.maximum(e - 1, 0)] == 13))
         return starts, ends
 
     def labels(self, data: bytes, column: int, rows: Sequence[int] | None = None) -> list[str]:
