@@ -308,17 +308,35 @@ def _inexact_counts(
     rounded, and is taken as the float it reads as.
     """
     found: dict[str, tuple[int, str]] = {}
-    for name, values in columns.items():
-        if values is None:
-            continue
+    for name, values in _with_large_values(columns):
         with np.errstate(invalid="ignore"):
             rows = np.flatnonzero((np.abs(values) >= _EXACT_UP_TO) & np.isfinite(values))
-        if rows.size == 0:
-            continue
         for row, text in zip(rows.tolist(), texts(name, rows.tolist()), strict=True):
             if _is_inexact_integer(text, float(values[row])):
                 found[name] = (row, text.strip())
                 break
+    return found
+
+
+def _with_large_values(columns: dict[str, FloatArray | None]) -> list[tuple[str, FloatArray]]:
+    """The columns that hold a finite value of magnitude 2^53 or more (few, if any).
+
+    The columns of a table are all as long as it has rows: they are screened in
+    blocks of about ``_FIELDS`` values, not one by one (a million columns of one
+    row took a million small passes)."""
+    present = [(name, v) for name, v in columns.items() if v is not None]
+    if not present:
+        return []
+    step = max(1, _FIELDS // max(1, present[0][1].size))
+    found = []
+    for first in range(0, len(present), step):
+        block = present[first : first + step]
+        values = np.concatenate([v for _, v in block])
+        with np.errstate(invalid="ignore"):
+            large = np.flatnonzero((np.abs(values) >= _EXACT_UP_TO) & np.isfinite(values))
+        if large.size:
+            ends = np.cumsum([v.size for _, v in block])
+            found += [block[k] for k in np.unique(np.searchsorted(ends, large, side="right"))]
     return found
 
 
@@ -774,6 +792,7 @@ def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | N
         label_idx = 0
     else:
         label_idx = None  # decided below: the first column, if not all numeric
+    del records, first_row  # a wide table's first row: a million strings
 
     grid = _Grid.scan(data, sep, len(header), no_header)
     if grid is None:
@@ -790,9 +809,7 @@ def _csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | N
             raise _decode_error(name, data, e) from None
     if counts is None:
         frame = _read_frame(name, data, sep=sep, header=None if no_header else 0, usecols=data_idx)
-        numeric, problems = _numeric_columns(
-            {header[i]: frame.iloc[:, k] for k, i in enumerate(data_idx)}
-        )
+        numeric, problems = _frame_columns(frame, [header[i] for i in data_idx])
     if label_idx is None and numeric[header[0]] is None:
         label_idx = 0  # the first column is not all numbers: it holds the labels
         del numeric[header[0]], problems[header[0]]
@@ -820,15 +837,15 @@ def _whole_number_columns(
     (counts, the common case), else None: pandas then reads them all.
 
     Importing pandas alone costs ~0.35 s, longer than reading a million counts, so a
-    table of counts is read without it.
+    table of counts is read without it. All the columns are read in a few vectorised
+    passes (:meth:`_Grid.whole_numbers`), not one column at a time: a table of one row
+    and a million columns took 31 s that way, in a million small passes.
     """
-    numeric: dict[str, FloatArray] = {}
-    for i in data_idx:
-        values = grid.whole_numbers(data, i)
-        if values is None:
-            return None
-        numeric[header[i]] = values
-    return numeric
+    values = grid.whole_numbers(data, data_idx)
+    if values is None:
+        return None
+    # Iterating a 2-D array gives its rows as views in C: one per column, no copy.
+    return dict(zip([header[i] for i in data_idx], values, strict=True))
 
 
 def _read_frame(name: str, data: bytes, **options: Any) -> Any:
@@ -850,6 +867,28 @@ def _read_frame(name: str, data: bytes, **options: Any) -> Any:
     except (pd.errors.ParserError, ValueError, OverflowError) as e:
         message = str(e).strip().split("C error: ")[-1].rstrip(".")
         raise InvalidDataError(f"{name}: {message[:1].lower()}{message[1:]}") from None
+
+
+def _frame_columns(
+    frame: Any, names: list[str]
+) -> tuple[dict[str, FloatArray | None], dict[str, tuple[int, str]]]:
+    """The columns of ``frame``, named ``names``, as :func:`_numeric_columns` gives
+    them: those pandas read as numbers taken out together, as one float64 block (a
+    million columns of one row took a million ``iloc`` calls, a minute); only the
+    others are looked at one by one."""
+    kinds = [dtype.kind for dtype in frame.dtypes.tolist()]
+    numeric_at = [k for k, kind in enumerate(kinds) if kind in "iuf"]
+    columns: dict[str, FloatArray | None] = dict.fromkeys(names)
+    # A frame of some columns costs seconds to make for 10^5 of them: all, when all
+    # are numbers (the common case). Transposed and copied: each column a contiguous
+    # row of the block, as a view.
+    some = frame if len(numeric_at) == len(kinds) else frame.iloc[:, numeric_at]
+    block = np.ascontiguousarray(some.to_numpy(np.float64).T)
+    columns.update(zip([names[k] for k in numeric_at], block, strict=True))
+    others = {names[k]: frame.iloc[:, k] for k, kind in enumerate(kinds) if kind not in "iuf"}
+    parsed, problems = _numeric_columns(others)
+    columns.update(parsed)
+    return columns, problems
 
 
 def _numeric_columns(
@@ -1003,6 +1042,8 @@ def _strict_records(
 
 def _check_header(name: str, header: list[str]) -> None:
     """A column name twice is an error: which column would a name pick?"""
+    if len(set(header)) == len(header):  # the common case, in C: 10^6 names in 0.05 s
+        return
     seen: set[str] = set()
     for col in header:
         if col in seen:
@@ -1083,46 +1124,56 @@ class _Grid:
         return self._spans[column]
 
     def _find_spans(self, data: bytes, column: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        marks = self.marks[self.header_rows :]
-        if column == 0:
-            starts = np.empty(self.rows, dtype=np.intp)
-            starts[0] = self.marks[self.header_rows - 1, -1] + 1 if self.header_rows else 0
-            starts[1:] = marks[:-1, -1] + 1
-        else:
-            starts = marks[:, column - 1] + 1
-        ends = marks[:, column].copy()
-        if column == self.marks.shape[1] - 1:  # the last field may end in \r of a \r\n
-            b = np.frombuffer(data, np.uint8)
-            cr = (ends > starts) & (b[np.maximum(ends - 1, 0)] == 13)
-            ends -= cr
-        return starts, ends
+        starts, ends = self._block_spans(data, column, column + 1)
+        return starts[0], ends[0]
 
-    def whole_numbers(self, data: bytes, column: int) -> FloatArray | None:
-        """Field ``column`` of every row as float64 when each field is 1 to 15 ASCII
-        digits (so exact in float64, as pandas reads it), else None."""
-        starts, ends = self.spans(data, column)
-        lengths = ends - starts
-        if lengths.size == 0 or lengths.min() < 1 or lengths.max() > _MAX_DIGITS:
-            return None
-        b = np.frombuffer(data, np.uint8)
-        longest = int(lengths.max())
-        # Right-aligned: digit j of a field of the longest length sits at end - longest + j;
-        # a shorter field has leading zeros there, masked to 0 instead of read.
-        pos = ends - longest
-        value = np.zeros(lengths.size, dtype=np.int64)
-        digit = np.empty(lengths.size, dtype=np.uint8)
-        inside = np.empty(lengths.size, dtype=np.bool_)
-        for j in range(longest):
-            np.take(b, pos, out=digit, mode="clip")
-            digit -= np.uint8(48)  # '0'..'9' -> 0..9; any other byte wraps above 9
-            np.greater_equal(lengths, longest - j, out=inside)
-            digit *= inside
-            if digit.max() > 9:
-                return None
-            value *= 10
-            value += digit
-            pos += 1
-        return value.astype(np.float64)
+    def whole_numbers(self, data: bytes, columns: Sequence[int]) -> FloatArray | None:
+        """Fields ``columns`` (increasing) of every data row as float64, one row of
+        the result per column, when each field is 1 to 15 ASCII digits (so exact in
+        float64, as pandas reads it), else None.
+
+        The fields are read in blocks of adjacent columns of about ``_FIELDS`` fields
+        each: a table of one row and a million columns in one pass, a tall one a
+        column at a time, so temporaries stay a few block sizes however the table is
+        shaped.
+        """
+        out = np.empty((len(columns), self.rows))
+        step = max(1, _FIELDS // self.rows)
+        # Blocks of columns that lie side by side in the grid (the label column, left
+        # out, is the only gap), at most ``step`` of them.
+        wanted = np.asarray(columns, dtype=np.intp)
+        runs = np.flatnonzero(np.diff(wanted) != 1) + 1
+        for run_start, run_stop in zip(
+            [0, *runs.tolist()], [*runs.tolist(), wanted.size], strict=True
+        ):
+            for first in range(run_start, run_stop, step):
+                stop = min(first + step, run_stop)
+                lo = int(wanted[first])
+                starts, ends = self._block_spans(data, lo, lo + stop - first)
+                if not _read_whole(data, starts, ends, out[first:stop]):
+                    return None
+        return out
+
+    def _block_spans(
+        self, data: bytes, lo: int, hi: int
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Start and end offsets of fields ``lo`` to ``hi - 1`` of each data row,
+        shaped (columns, rows): what :meth:`spans` gives for each column, stacked."""
+        marks = self.marks[self.header_rows :]
+        ends = marks[:, lo:hi].T  # a view: the marks are not copied
+        # A field starts after the mark before it: the previous field's separator or,
+        # for column 0, the previous row's end.
+        starts = np.empty(ends.shape, dtype=np.intp)
+        np.add(marks[:, max(lo, 1) - 1 : hi - 1].T, 1, out=starts[1 if lo == 0 else 0 :])
+        if lo == 0:
+            starts[0, 0] = self.marks[self.header_rows - 1, -1] + 1 if self.header_rows else 0
+            np.add(marks[:-1, -1], 1, out=starts[0, 1:])
+        if hi == self.marks.shape[1]:  # the last field may end in the \r of a \r\n
+            b = np.frombuffer(data, np.uint8)
+            e, s = ends[-1], starts[-1]
+            ends = ends.copy()
+            ends[-1] = e - ((e > s) & (b[np.maximum(e - 1, 0)] == 13))
+        return starts, ends
 
     def labels(self, data: bytes, column: int, rows: Sequence[int] | None = None) -> list[str]:
         """The labels of ``rows`` (default: all), decoded from their bytes."""
@@ -1174,6 +1225,43 @@ class _Grid:
         h.sort()  # faster than a hash table for a million unique keys
         if (h[1:] == h[:-1]).any():
             _check_unique(table.labels.values, table)
+
+
+#: Fields per block when whole numbers are read in place: ~8 MB per temporary.
+_FIELDS: Final = 1 << 20
+
+
+def _read_whole(
+    data: bytes, starts: NDArray[np.intp], ends: NDArray[np.intp], out: FloatArray
+) -> bool:
+    """Write into ``out`` the whole numbers that the fields from ``starts`` to
+    ``ends`` of ``data`` spell, when each is 1 to 15 ASCII digits; else False.
+
+    Digit by digit, right-aligned: digit j of a field of the longest length sits at
+    ``end - longest + j``; a shorter field has leading zeros there, masked to 0
+    instead of read.
+    """
+    lengths = ends - starts
+    if lengths.min() < 1 or lengths.max() > _MAX_DIGITS:
+        return False
+    b = np.frombuffer(data, np.uint8)
+    longest = int(lengths.max())
+    pos = ends - longest
+    value = np.zeros(lengths.shape, dtype=np.int64)
+    digit = np.empty(lengths.shape, dtype=np.uint8)
+    inside = np.empty(lengths.shape, dtype=np.bool_)
+    for j in range(longest):
+        np.take(b, pos, out=digit, mode="clip")
+        digit -= np.uint8(48)  # '0'..'9' -> 0..9; any other byte wraps above 9
+        np.greater_equal(lengths, longest - j, out=inside)
+        digit *= inside
+        if digit.max() > 9:
+            return False
+        value *= 10
+        value += digit
+        pos += 1
+    out[...] = value
+    return True
 
 
 def _low_bits(bits: NDArray[np.uint64], out: NDArray[np.uint64]) -> NDArray[np.uint64]:
