@@ -8,7 +8,6 @@ row has: 10^6 distinct counts took 4.8 GB on the coarse grid that brackets the p
 from __future__ import annotations
 
 import math
-import time
 import tracemalloc
 
 import numpy as np
@@ -43,9 +42,9 @@ def test_nsb_temporaries_stay_within_the_block(monkeypatch: pytest.MonkeyPatch) 
 def test_nsb_costs_the_distinct_counts_not_the_labels() -> None:
     # 10^6 labels with 19 distinct counts: 19 classes, as cheap as a small table.
     counts = np.random.default_rng(2).integers(1, 20, 1_000_000).astype(float)
-    start = time.monotonic()
+    # (Its speed, about 1 s where a per-label quadrature took minutes, is a benchmark's
+    # matter, not a unit test's.)
     got = estimate_entropy(counts[np.newaxis, :], "nsb")
-    assert time.monotonic() - start < 10.0  # ~1 s here; minutes if it went by label
     # Every bin seen, ~10 times each (n = 10^7, K = 10^6): the posterior mean is the
     # plug-in estimate with its bias (K - 1) / (2n) = 0.05 nats added back (Miller and
     # Madow), to within 1e-3, and below ln K.
@@ -56,7 +55,7 @@ def test_nsb_costs_the_distinct_counts_not_the_labels() -> None:
     assert got.entropy[0] <= math.log(k)
 
 
-def test_a_million_one_value_columns_stack_in_one_pass() -> None:
+def test_a_million_one_value_columns_give_a_million_entropies() -> None:
     # entropy of a table of one row and 10^6 columns: 10^6 distributions of one bin,
     # each of entropy 0, n its value, support 1. Stacking them took 1.3 s (vstack
     # made each a 2-D array first).
@@ -64,11 +63,8 @@ def test_a_million_one_value_columns_stack_in_one_pass() -> None:
     values = np.arange(1.0, k + 1.0)
     columns: dict[str, np.ndarray | None] = {f"c{i}": values[i : i + 1] for i in range(k)}
     table = Table("wide.csv", Labels.by_position(1), None, columns)  # type: ignore[arg-type]
-    start = time.monotonic()
     result = batch.entropies(table)
-    elapsed = time.monotonic() - start
     assert result.entropy.shape == (k,)
     assert not result.entropy.any()
     assert np.array_equal(result.n, values)
     assert (result.support == 1).all()
-    assert elapsed < 1.0  # 0.5 s here (0.36 s of it the one concatenate), 1.3 s before
