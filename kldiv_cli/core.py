@@ -422,7 +422,8 @@ def _normal(d: _Dist) -> bool:
     p = d.p
     if not p.max() <= 1.0:
         return False
-    return bool(p.min() >= _NORMAL) or not bool((d.pos & (p < _NORMAL)).any())
+    # The normal entries are among the positive ones: all of them when they count alike.
+    return bool(p.min() >= _NORMAL) or np.count_nonzero(p >= _NORMAL) == np.count_nonzero(d.pos)
 
 
 def _dist_ratio(p: _Dist, q: _Dist, mask: NDArray[np.bool_], safe: bool = False) -> FloatArray:
@@ -803,8 +804,6 @@ def _fast_sums(
         d.put(zeros, 0.0)
     np.multiply(m, r, out=m)
     d_max = max(float(d.max()), -float(d.min()))  # the largest |d|
-    far = np.flatnonzero((d > _JS_FAR) | (d < -_JS_FAR)) if jsd and d_max > _JS_FAR else None
-    r_far = None if far is None else r.take(far)
     free: FloatArray | None = None  # r's memory, once r is spent
 
     kl_pq = kl_qp = None
@@ -844,19 +843,26 @@ def _fast_sums(
     jsd_nats = None
     if jsd:
         w = np.multiply(d, d, out=free if free is not None else np.empty_like(p))
+        far = np.flatnonzero(w > _JS_FAR * _JS_FAR) if d_max > _JS_FAR else None
         np.negative(w, out=w)
         with np.errstate(divide="ignore"):  # log1p(-1) = -inf where d^2 rounds to 1: far
             np.log1p(w, out=w)
         w *= s
         w += m
-        if far is not None and r_far is not None:
+        if far is not None:
+            # s, |d| and |r| again from p and q (the same operations, so the same
+            # bits): fewer passes over the large arrays.
             p_at, q_at = p.take(far), q.take(far)
-            s_at = s.take(far)
-            t = np.abs(d.take(far))
+            s_at = p_at + q_at
+            t = np.subtract(p_at, q_at)
+            np.abs(t, out=t)
+            np.minimum(p_at, q_at, out=p_at)
+            r_at = t / p_at
+            np.log1p(r_at, out=r_at)  # |ln(p/q)|
+            t /= s_at  # |d|
             np.log1p(t, out=t)
             t *= s_at
-            np.minimum(p_at, q_at, out=p_at)
-            p_at *= r_far
+            p_at *= r_at
             t -= p_at
             t *= 2.0
             w.put(far, t)
