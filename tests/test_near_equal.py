@@ -171,3 +171,128 @@ def test_the_issues_pair_through_the_real_program(tmp_path: Path) -> None:
     assert m["kl_pq"] == pytest.approx(0.6 * d2, rel=1e-12)
     assert m["kl_qp"] == pytest.approx(0.6 * d2, rel=1e-12)
     assert m["jsd"] <= (m["kl_pq"] + m["kl_qp"]) / 4
+
+
+# --------------------------------------------------------------------------- the fast kernel
+# core._fast_sums takes each KL in a cheap form when its error bound allows, else from a
+# series (every |d| < 1/8) or per direction (some far entries), and the JSD from
+# ln(1 - d^2) but where |d| > 7/8. Each path against the 50-digit references.
+
+
+def _check_rows(p: np.ndarray, q: np.ndarray) -> None:
+    """measures() on a stack of rows, each row against its own 50-digit references."""
+    m = measures(p, q, unit="nats")
+    for i in range(p.shape[0]):
+        pn, qn = normalize(p[i]), normalize(q[i])
+        kl_pq, kl_qp, jsd = _refs(pn, qn)
+        # The refs sum p ln(p/q) - p + q where both are > 0; the rest of - p + q is the
+        # mass of the other side where one is 0 (exact sums of a few values here).
+        kl_pq += float(np.sum(qn[pn == 0]))
+        kl_qp += float(np.sum(pn[qn == 0]))
+        assert m["jsd"][i] == pytest.approx(jsd, rel=REL, abs=0.0)
+        for key, want in (("kl_pq", kl_pq), ("kl_qp", kl_qp)):
+            if math.isinf(m[key][i]):
+                continue  # some q = 0 < p
+            assert m[key][i] == pytest.approx(want, rel=REL, abs=0.0), (key, i)
+        assert m["jsd"][i] <= (m["kl_pq"][i] + m["kl_qp"][i]) / 4
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(0.3, id="cheap: well apart"),
+        pytest.param(1e-7, id="series: every |d| small"),
+        pytest.param(0.02, id="series: |d| near 1/8"),
+    ],
+)
+def test_each_path_of_the_kernel_keeps_its_digits(change: float) -> None:
+    rng = np.random.default_rng(5)
+    p = rng.random((4, 40)) + 0.01
+    q = p * (1.0 + change * rng.uniform(-1.0, 1.0, p.shape))
+    _check_rows(p, q)
+
+
+def test_rows_with_near_and_far_entries_and_zeros() -> None:
+    # Most entries a few ulps apart, a few far (ratios 20 to 1e250, beyond |d| = 7/8 and
+    # 1/8), and zeros on either side: the per-direction path, the far JSD form and the
+    # terms of the zeros.
+    rng = np.random.default_rng(6)
+    p = rng.random((3, 30)) + 0.1
+    q = p.copy()
+    q[:, :10] = np.nextafter(q[:, :10], 2.0)
+    q[:, 10] *= 20.0
+    q[:, 11] *= 1e-250
+    q[:, 12] *= 3.0
+    q[0, 13] = 0.0  # q = 0 < p: D(P||Q) = inf
+    p[1, 14] = 0.0  # p = 0 < q: D(Q||P) = inf
+    p[2, 15] = q[2, 15] = 0.0  # both 0
+    _check_rows(p, q)
+
+
+def test_the_series_is_not_run_where_the_cheap_form_is_exact_enough(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The cost of the precision near P = Q is paid only near P = Q.
+    from kldiv_cli import core
+
+    def no_series(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the series ran")
+
+    monkeypatch.setattr(core, "_atanh_minus", no_series)
+    rng = np.random.default_rng(7)
+    p, q = rng.random(10_000) + 0.01, rng.random(10_000) + 0.01
+    m = measures(p, q, unit="nats")
+    pn, qn = normalize(p), normalize(q)
+    # Oracle: SciPy's rel_entr sums (no cancellation to speak of at this distance).
+    from scipy.special import rel_entr
+
+    assert m["kl_pq"] == pytest.approx(float(np.sum(rel_entr(pn, qn))), rel=1e-12)
+    assert m["kl_qp"] == pytest.approx(float(np.sum(rel_entr(qn, pn))), rel=1e-12)
+    with pytest.raises(AssertionError, match="the series ran"):
+        measures(p, np.nextafter(p, 2.0), unit="nats")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1, 3),
+    st.lists(st.floats(min_value=1e-300, max_value=1.0), min_size=2, max_size=6),
+    st.lists(st.sampled_from([0.0, 1e-12, 1e-3, 0.1, 0.9, 10.0, 1e200]), min_size=6, max_size=6),
+)
+def test_the_jsd_of_rows_is_symmetric_to_the_last_bit(
+    rows: int, values: list[float], factors: list[float]
+) -> None:
+    p = np.tile(np.array(values), (rows, 1))
+    q = p * (1.0 + np.array(factors[: len(values)]))
+    q[q > 1.0] = 1.0
+    if not (q.sum(axis=1) > 0).all():
+        return
+    a = js_divergence(p, q, unit="nats")
+    b = js_divergence(q, p, unit="nats")
+    assert np.array_equal(a, b)
+    kl = measures(p, q, unit="nats")
+    swapped = measures(q, p, unit="nats")
+    assert np.array_equal(kl["kl_pq"], swapped["kl_qp"])
+    assert np.array_equal(kl["jsd"], swapped["jsd"])
+
+
+def test_a_stack_along_axis_0_and_a_broadcast_side() -> None:
+    # Moved to the last axis and laid out in C order for the kernel; each column against
+    # its references, taken of the columns as measures() normalizes them (along axis 0:
+    # another summation order than a row's, so other last bits of p, which matter here).
+    rng = np.random.default_rng(8)
+    p = rng.random((25, 3)) + 0.01
+    q = p * (1.0 + 1e-9 * rng.uniform(-1.0, 1.0, p.shape))
+    m = measures(p, q, unit="nats", axis=0)
+    pn, qn = normalize(p, axis=0), normalize(q, axis=0)
+    for i in range(3):
+        kl_pq, kl_qp, jsd = _refs(pn[:, i], qn[:, i])
+        assert m["kl_pq"][i] == pytest.approx(kl_pq, rel=REL, abs=0.0)
+        assert m["kl_qp"][i] == pytest.approx(kl_qp, rel=REL, abs=0.0)
+        assert m["jsd"][i] == pytest.approx(jsd, rel=REL, abs=0.0)
+    one = p[:, 0].copy()
+    stacked = measures(one, q.T.copy(), unit="nats")  # P broadcast against 3 rows of Q
+    for i in range(3):
+        kl_pq, kl_qp, jsd = _refs(normalize(one), normalize(q[:, i]))
+        assert stacked["kl_pq"][i] == pytest.approx(kl_pq, rel=REL, abs=0.0)
+        assert stacked["kl_qp"][i] == pytest.approx(kl_qp, rel=REL, abs=0.0)
+        assert stacked["jsd"][i] == pytest.approx(jsd, rel=REL, abs=0.0)
