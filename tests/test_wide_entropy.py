@@ -138,3 +138,21 @@ def test_nsb_on_many_classes_makes_a_bounded_number_of_passes(
     assert got.entropy[0] == pytest.approx(miller_madow, abs=1e-4)
     # ~15 Newton steps, 17 nodes for the density, 17 for the moments, 2 at the peak.
     assert points[0] <= 60
+
+
+def test_nsb_on_many_classes_with_a_broad_posterior_takes_the_general_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 3,000 nearly equal counts (10^6 to 10^6 + 2999): every beta above ~10^8 fits
+    # them as well, so the posterior in ln beta is ~1 wide, too broad for the
+    # narrow-posterior grid. It must decline, and the answer be the general one.
+    counts = (1e6 + np.arange(3000.0))[np.newaxis, :]
+    values, mult = est._count_classes(counts)
+    assert values.shape[1] > est._WIDE_FROM
+    assert est._nsb_wide(values, mult, counts.sum(axis=1), counts.shape[1]) is None
+    got = estimate_entropy(counts, "nsb")
+    monkeypatch.setattr(est, "_WIDE_FROM", 10**12)
+    full = estimate_entropy(counts, "nsb")
+    assert got.entropy[0] == full.entropy[0]  # the same code path: the same numbers
+    # Nearly uniform: the entropy is ln K less ~ (variance of p) / (2 mean^2) ~ 1.5e-7.
+    assert got.entropy[0] == pytest.approx(math.log(3000), abs=1e-6)
