@@ -113,3 +113,17 @@ def cached_file(path: Path, params: str, text: Callable[[], str]) -> str:
     tmp.replace(path)
     stamp.write_text(params)
     return "built"
+
+
+def peak_mb(command: Sequence[str]) -> float:
+    """The peak resident memory of one run of ``command``, in MB (``ru_maxrss`` of
+    a fresh Python parent, whose only child it is)."""
+    probe = (
+        "import resource, subprocess, sys; "
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *command], capture_output=True, cwd=REPO, check=True
+    )
+    return int(out.stdout) / 1024

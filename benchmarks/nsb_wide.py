@@ -36,11 +36,18 @@ import argparse
 import math
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from _bench import REPO, cached_file, interleaved, kldiv_command, median_ms, verdict
+from _bench import (
+    REPO,
+    cached_file,
+    interleaved,
+    kldiv_command,
+    median_ms,
+    peak_mb,
+    verdict,
+)
 
 HERE = Path(__file__).resolve().parent
 SIZES = (100_000, 1_000_000)
@@ -76,21 +83,6 @@ def gammaln_pass_ms(m: int, runs: int) -> float:
         gammaln(x)
         times.append(time.perf_counter() - start)
     return median_ms(times)
-
-
-def peak_mb(command: Sequence[str]) -> float:
-    """The peak resident memory of one run of ``command``, in MB."""
-    import subprocess
-
-    probe = (
-        "import resource, subprocess, sys; "
-        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, *command], capture_output=True, cwd=REPO, check=True
-    )
-    return int(out.stdout) / 1024
 
 
 def main() -> int:

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +34,7 @@ from _bench import (
     kldiv_command,
     median_ms,
     path_kldiv_note,
+    peak_mb,
     verdict,
 )
 
@@ -55,20 +54,6 @@ def table_text(columns: int) -> str:
     counts = np.random.default_rng(SEED).integers(1, 1000, columns)
     header = ",".join(f"c{i:07d}" for i in range(columns))
     return header + "\n" + ",".join(map(str, counts.tolist())) + "\n"
-
-
-def peak_mb(command: Sequence[str]) -> float:
-    """The peak resident memory of one run of ``command``, in MB (``ru_maxrss`` of
-    a fresh Python parent, whose only child it is)."""
-    probe = (
-        "import resource, subprocess, sys; "
-        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe, *command], capture_output=True, cwd=REPO, check=True
-    )
-    return int(out.stdout) / 1024
 
 
 def main() -> int:
