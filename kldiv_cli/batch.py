@@ -321,7 +321,8 @@ def _check_input_fits(tables: list[Table], rows: bool, ran_out: bool = False) ->
     """InvalidDataError naming the sizes when the tables' values, at
     :data:`INPUT_BYTES` each, exceed the memory available (or, ``ran_out``, when an
     allocation already failed)."""
-    from kldiv_cli.stream import available_memory, size_text
+    from kldiv_cli import resources
+    from kldiv_cli.resources import size_text
 
     shapes = []
     for t in tables:
@@ -330,7 +331,7 @@ def _check_input_fits(tables: list[Table], rows: bool, ran_out: bool = False) ->
     bins = max(k for _, k in shapes) if len(shapes) == 1 else sum(k for _, k in shapes)
     values = sum(n for n, _ in shapes) * bins
     need = values * INPUT_BYTES
-    free = available_memory()
+    free = resources.available_memory()
     if not ran_out and (free is None or need <= free):
         return
     what = " and ".join(f"{n:,} distributions of {k:,} entries" for n, k in shapes)

@@ -43,6 +43,7 @@ from typing import Any, BinaryIO, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from kldiv_cli import resources
 from kldiv_cli.errors import (
     InputMissingError,
     InvalidDataError,
@@ -50,6 +51,7 @@ from kldiv_cli.errors import (
     UsageError,
     visible,
 )
+from kldiv_cli.resources import size_text
 
 FloatArray = NDArray[np.float64]
 
@@ -453,51 +455,11 @@ _CHUNK: Final = 1 << 20
 
 
 def memory_available() -> int:
-    """Bytes of memory this process may still take: the least of the system's
-    available memory (``MemAvailable``), the room left under the address-space limit
-    (``ulimit -v``) and under a cgroup v2 limit (a container's ``memory.max``)."""
-    room = []
-    try:
-        with open("/proc/meminfo", "rb") as f:
-            for line in f:
-                if line.startswith(b"MemAvailable:"):
-                    room.append(int(line.split()[1]) * 1024)
-                    break
-    except (OSError, ValueError):
-        pass
-    if not room:
-        try:
-            room.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-        except (OSError, ValueError, AttributeError):
-            room.append(1 << 62)  # unknown: the reader's MemoryError is the bound
-    try:
-        import resource
-
-        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-        if soft != resource.RLIM_INFINITY:
-            with open("/proc/self/statm", "rb") as f:
-                used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-            room.append(soft - used)
-    except (ImportError, OSError, ValueError):
-        pass
-    try:
-        with open("/sys/fs/cgroup/memory.max", "rb") as f:
-            top = f.read().strip()
-        if top != b"max":
-            with open("/sys/fs/cgroup/memory.current", "rb") as f:
-                room.append(int(top) - int(f.read()))
-    except (OSError, ValueError):
-        pass
-    return max(0, min(room))
-
-
-def _human(size: float) -> str:
-    """``1.5 GiB``: a size in bytes, for messages."""
-    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} PiB"  # pragma: no cover - the loop returns
+    """Bytes of memory this process may still take
+    (:func:`kldiv_cli.resources.available_memory`); when nothing says, a figure so
+    large that the reader's MemoryError is the bound."""
+    room = resources.available_memory()
+    return 1 << 62 if room is None else room
 
 
 def _too_large(
@@ -507,10 +469,10 @@ def _too_large(
     hold while it is read."""
     if available is None:
         available = memory_available()
-    held = f"more than {_human(size)} and still going" if more else _human(size)
+    held = f"more than {size_text(size)} and still going" if more else size_text(size)
     return InputTooLargeError(
         f"{name}: too large to read ({held}): reading it needs at least "
-        f"{_human(READ_FACTOR * size)} of memory, and {_human(available)} is available"
+        f"{size_text(READ_FACTOR * size)} of memory, and {size_text(available)} is available"
     )
 
 

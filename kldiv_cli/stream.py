@@ -6,7 +6,8 @@ block of rows at a time (:func:`write_delimited`), each block computed, spelled,
 written, flushed and dropped, so memory stays near
 :data:`kldiv_cli.pairwise.BLOCK_BYTES` whatever m is. JSON is one document, which its
 reader must hold whole anyway: it is built in memory, and refused up front, with the
-size it would need, when that exceeds the memory available (:func:`available_memory`).
+size it would need, when that exceeds the memory available
+(:func:`kldiv_cli.resources.available_memory`).
 A table on a terminal shows its first rows only, and computes no more.
 
 Work that will take long is announced (:class:`Meter`): after half a second the pace
@@ -16,8 +17,6 @@ stderr is a terminal, a progress bar (rich, imported only then) runs on stderr.
 
 from __future__ import annotations
 
-import os
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -25,7 +24,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
+from kldiv_cli import resources
 from kldiv_cli.errors import InvalidDataError, UsageError
+from kldiv_cli.resources import size_text
 
 if TYPE_CHECKING:
     from kldiv_cli.batch import MatrixJob
@@ -46,80 +47,6 @@ _clock: Callable[[], float] = time.monotonic
 
 
 # --------------------------------------------------------------------------- memory
-
-
-def available_memory() -> int | None:
-    """Bytes this process can still allocate, or None when nothing says.
-
-    The least of: the kernel's ``MemAvailable`` (free memory plus what caches can give
-    back; ``sysconf`` free pages where there is no ``/proc``), the limit of the memory
-    cgroup (a container's) less its usage, and the address-space limit (``ulimit -v``)
-    less the address space in use.
-    """
-    found = [x for x in (_meminfo(), _cgroup_room(), _address_space_room()) if x is not None]
-    return max(0, min(found)) if found else None
-
-
-def _meminfo() -> int | None:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not on this system
-        return None
-
-
-def _read_int(path: str) -> int | None:
-    try:
-        with open(path, encoding="ascii") as f:
-            text = f.read().strip()
-        return int(text)
-    except (OSError, ValueError):  # absent, or "max": no limit
-        return None
-
-
-def _cgroup_room() -> int | None:
-    """The memory cgroup's limit less its usage (cgroup v2, else v1), if limited."""
-    for limit_file, usage_file in (
-        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-        (
-            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
-        ),
-    ):
-        limit = _read_int(limit_file)
-        # v1 spells "no limit" as a number near 2**63.
-        if limit is not None and limit < 1 << 60:
-            usage = _read_int(usage_file)
-            return limit - (usage or 0)
-    return None
-
-
-def _address_space_room() -> int | None:
-    """``ulimit -v`` less the address space in use (``/proc/self/statm``)."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY:
-        return None
-    try:
-        with open("/proc/self/statm", encoding="ascii") as f:
-            used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        used = 0
-    return int(soft) - used
-
-
-def size_text(nbytes: float) -> str:
-    """``18.6 GiB``, ``512 MiB``, ``900 KiB``, ``12 bytes``: powers of 1024."""
-    for unit, power in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
-        if nbytes >= 1 << power:
-            value = nbytes / (1 << power)
-            return f"{value:.1f} {unit}" if value < 100 else f"{value:,.0f} {unit}"
-    return f"{int(nbytes)} bytes"
 
 
 def json_refusal(job: MatrixJob, free: int | None) -> UsageError:
@@ -276,7 +203,7 @@ def run_matrix(
         return _run(job, out_format, long, write, warn, color, meter)
     except MemoryError:
         if out_format == "json":
-            raise json_refusal(job, available_memory()) from None
+            raise json_refusal(job, resources.available_memory()) from None
         raise block_refusal(job) from None
     finally:
         meter.close()
@@ -294,7 +221,7 @@ def block_refusal(job: MatrixJob) -> InvalidDataError:
     from kldiv_cli.pairwise import BLOCK_BYTES
 
     m, n = job.shape
-    free = available_memory()
+    free = resources.available_memory()
     room = f"; {size_text(free)} are available" if free is not None else ""
     return InvalidDataError(
         f"out of memory: each block of rows of the {m:,} x {n:,} matrix needs about "
@@ -327,7 +254,7 @@ def _run(
             warn(line)
         write(render.matrix_table(result, color=color, most_rows=TABLE_ROWS))
         return 0
-    free = available_memory()
+    free = resources.available_memory()
     if free is not None and m * n * JSON_ENTRY_BYTES > free:
         raise json_refusal(job, free)
     values = job.full(meter)

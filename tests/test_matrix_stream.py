@@ -20,6 +20,7 @@ import pytest
 
 import kldiv_cli.batch as batch_module
 import kldiv_cli.pairwise as pairwise_module
+import kldiv_cli.resources as resources
 import kldiv_cli.stream as stream
 from kldiv_cli import render
 from kldiv_cli.inputs import read_table
@@ -165,7 +166,7 @@ def test_json_that_cannot_fit_is_refused_with_the_size_it_needs(
 ) -> None:
     path = counts_table(tmp_path, "a.csv", 300, 3, 6)
     # 300 x 3 values need ~43 KB to compare; the JSON matrix, 90,000 x 112 B = 9.6 MiB.
-    monkeypatch.setattr(stream, "available_memory", lambda: 1 << 20)
+    monkeypatch.setattr(resources, "available_memory", lambda: 1 << 20)
     run = kldiv("matrix", path, "--rows", "--format", "json")
     assert_error(
         run, 2, "a 300 x 300 matrix in JSON needs about 9.6 MiB of memory",
@@ -185,7 +186,7 @@ def test_a_json_matrix_whose_allocation_fails_is_the_same_refusal(
         raise MemoryError
 
     # Nothing says how much memory there is, and then the allocation fails anyway.
-    monkeypatch.setattr(stream, "available_memory", lambda: None)
+    monkeypatch.setattr(resources, "available_memory", lambda: None)
     monkeypatch.setattr(pairwise_module, "pairwise", no_memory)
     run = kldiv("matrix", path, "--rows", "--format", "json")
     assert_error(run, 2, "a 30 x 30 matrix in JSON needs about 98.4 KiB of memory:")
@@ -220,7 +221,7 @@ def test_input_too_large_to_compare_is_refused_with_its_size(
 ) -> None:
     path = counts_table(tmp_path, "a.csv", 1000, 4, 9)
     # 1,000 distributions of 4 entries at 48 B a value: 192,000 B = 187.5 KiB, said as 188 KiB.
-    monkeypatch.setattr(stream, "available_memory", lambda: 100_000)
+    monkeypatch.setattr(resources, "available_memory", lambda: 100_000)
     run = kldiv("matrix", path, "--rows", "--format", "csv")
     assert_error(
         run, 65, f"{path}: 1,000 distributions of 4 entries need about 188 KiB of memory",
@@ -253,7 +254,7 @@ def test_a_memory_error_in_a_streamed_block_is_a_clean_error(
         raise MemoryError
 
     monkeypatch.setattr(pairwise_module, "pairwise_blocks", no_memory)
-    monkeypatch.setattr(stream, "available_memory", lambda: 50 << 20)
+    monkeypatch.setattr(resources, "available_memory", lambda: 50 << 20)
     for fmt in ("csv", "table"):
         run = kldiv("matrix", path, "--rows", "--format", fmt)
         assert run.status == 65, run.err
@@ -281,15 +282,15 @@ def test_the_bar_is_for_a_terminal_that_results_do_not_share() -> None:
 
 
 def test_available_memory_is_the_least_of_what_limits_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stream, "_meminfo", lambda: 8 << 30)
-    monkeypatch.setattr(stream, "_cgroup_room", lambda: 3 << 30)
-    monkeypatch.setattr(stream, "_address_space_room", lambda: None)
-    assert stream.available_memory() == 3 << 30
-    monkeypatch.setattr(stream, "_address_space_room", lambda: -5)  # over the limit already
-    assert stream.available_memory() == 0
+    monkeypatch.setattr(resources, "_meminfo", lambda: 8 << 30)
+    monkeypatch.setattr(resources, "_cgroup_room", lambda: 3 << 30)
+    monkeypatch.setattr(resources, "_address_space_room", lambda: None)
+    assert resources.available_memory() == 3 << 30
+    monkeypatch.setattr(resources, "_address_space_room", lambda: -5)  # over the limit already
+    assert resources.available_memory() == 0
     for name in ("_meminfo", "_cgroup_room", "_address_space_room"):
-        monkeypatch.setattr(stream, name, lambda: None)
-    assert stream.available_memory() is None
+        monkeypatch.setattr(resources, name, lambda: None)
+    assert resources.available_memory() is None
 
 
 @pytest.mark.skipif(not Path("/proc/meminfo").exists(), reason="Linux's /proc")
@@ -298,7 +299,7 @@ def test_available_memory_reads_meminfo() -> None:
     kib = next(
         int(line.split()[1]) for line in text.splitlines() if line.startswith("MemAvailable")
     )
-    free = stream._meminfo()
+    free = resources._meminfo()
     assert free is not None
     # MemAvailable moves as other processes run: within 10% of the value read just now.
     assert abs(free - kib * 1024) < 0.1 * kib * 1024
