@@ -41,38 +41,20 @@ import numpy as np
 import pytest
 import scipy.spatial.distance
 import scipy.stats
+from cli_run import Run, kldiv
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
 from kldiv_cli import core, render
-from kldiv_cli.cli import app
 from kldiv_cli.compare import Comparison, compare, parse_check
 from kldiv_cli.errors import InputMissingError, InvalidDataError, KldivError, UsageError
 from kldiv_cli.inputs import STDIN_NAME, read_table
 
-runner = CliRunner()
 JSON_TEST_SUITE = Path(__file__).resolve().parents[2] / "shared/testdata/JSONTestSuite/test_parsing"
 LN2 = math.log(2.0)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@dataclass
-class Run:
-    status: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        assert self.status == 0, (self.status, self.err)
-        return json.loads(self.out)
-
-
-def kldiv(*args: str, stdin: str | bytes | None = None) -> Run:
-    result = runner.invoke(app, list(args), input=stdin)
-    return Run(result.exit_code, result.stdout, result.stderr)
 
 
 def assert_one_error(run: Run, status: int, fragments: tuple[str, ...]) -> None:

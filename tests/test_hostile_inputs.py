@@ -15,34 +15,13 @@ import resource
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from cli_run import Run, kldiv
 
 from kldiv_cli import inputs
-from kldiv_cli.cli import app
-
-runner = CliRunner()
-
-
-@dataclass
-class Run:
-    status: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        assert self.status == 0, (self.status, self.err)
-        return json.loads(self.out)
-
-
-def kldiv(*args: str, stdin: str | bytes | None = None) -> Run:
-    """The program in this process (Typer's runner): fast, for most cases."""
-    result = runner.invoke(app, list(args), input=stdin)
-    return Run(result.exit_code, result.stdout, result.stderr)
 
 
 def process(
