@@ -1,4 +1,4 @@
-"""How fast are the ``compare --ci`` bootstrap intervals (kldiv_cli.bootstrap)?
+"""How fast are the ``compare --ci`` bootstrap intervals (kldiv_cli.maths.bootstrap)?
 
 In-process, on a seeded pair of count columns over 1,000 labels (Poisson counts with
 log-normal means, totals near 66,000 each, one zero each), both sides resampled:
@@ -26,8 +26,8 @@ import time
 import numpy as np
 from _bench import verdict
 
-from kldiv_cli import bootstrap
-from kldiv_cli.bootstrap import bootstrap_intervals
+from kldiv_cli.maths import bootstrap
+from kldiv_cli.maths.bootstrap import bootstrap_intervals
 
 LABELS = 1000
 SEED = 20240521

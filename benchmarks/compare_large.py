@@ -37,7 +37,7 @@ from _bench import (
     verdict,
 )
 
-from kldiv_cli.core import MEASURES
+from kldiv_cli.maths.core import MEASURES
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "large.csv"

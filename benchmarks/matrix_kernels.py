@@ -1,4 +1,4 @@
-"""How fast are the ``kldiv matrix`` kernels (kldiv_cli.pairwise) against SciPy?
+"""How fast are the ``kldiv matrix`` kernels (kldiv_cli.maths.pairwise) against SciPy?
 
 In-process, on 2,000 seeded distributions of 256 bins, interleaved runs, medians of
 
@@ -43,7 +43,7 @@ import scipy.stats
 from _bench import verdict
 from scipy.spatial.distance import pdist
 
-from kldiv_cli.pairwise import pairwise
+from kldiv_cli.maths.pairwise import pairwise
 
 ROWS, BINS = 2000, 256
 SEED = 20261121
@@ -124,7 +124,7 @@ def main() -> int:
             times[name].append(time.perf_counter() - start)
     med = {name: statistics.median(t) for name, t in times.items()}
 
-    print(f"kldiv_cli.pairwise on {args.rows:,} distributions x {BINS} bins (seed {SEED})")
+    print(f"kldiv_cli.maths.pairwise on {args.rows:,} distributions x {BINS} bins (seed {SEED})")
     print(
         f"{args.runs} interleaved runs each after 1 warm-up, medians; "
         f"{len(os.sched_getaffinity(0))} cores, load average {load_before:.2f} before, "

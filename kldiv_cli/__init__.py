@@ -10,7 +10,8 @@ as the command line aligns tables; a Series with a plain array is refused.
 1.0
 """
 
-from kldiv_cli.core import (
+from kldiv_cli.errors import InputMissingError, InvalidDataError, KldivError, UsageError
+from kldiv_cli.maths.core import (
     MEASURES,
     UNITS,
     contributions,
@@ -22,7 +23,6 @@ from kldiv_cli.core import (
     measures,
     normalize,
 )
-from kldiv_cli.errors import InputMissingError, InvalidDataError, KldivError, UsageError
 
 __version__ = "0.1.0"
 

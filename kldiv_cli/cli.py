@@ -83,7 +83,7 @@ class MatrixMeasure(StrEnum):
 
 
 class Estimator(StrEnum):
-    # The names of kldiv_cli.estimators.ESTIMATORS, which is not imported at start-up.
+    # The names of kldiv_cli.maths.estimators.ESTIMATORS, which is not imported at start-up.
     plugin = "plugin"
     miller_madow = "miller-madow"
     chao_shen = "chao-shen"
@@ -103,7 +103,7 @@ class _Number(FloatParamType):
     ``1_0`` and Unicode digits)."""
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from kldiv_cli.inputs import NUMBER_FORMS, number_hint, parse_number
+        from kldiv_cli.readers.tables import NUMBER_FORMS, number_hint, parse_number
 
         number = value if isinstance(value, float) else parse_number(str(value))
         if number is None:
@@ -116,7 +116,7 @@ class _Whole(IntParamType):
     """A whole-number option: a sign and ASCII digits (click's int() takes ``1_0``)."""
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from kldiv_cli.inputs import parse_whole
+        from kldiv_cli.readers.tables import parse_whole
 
         number = value if isinstance(value, int) else parse_whole(str(value))
         if number is None:
@@ -666,8 +666,8 @@ def compare(
     ] = None,
 ) -> int:
     from kldiv_cli import render
-    from kldiv_cli.compare import compare as run_compare
-    from kldiv_cli.compare import parse_check
+    from kldiv_cli.commands.compare import compare as run_compare
+    from kldiv_cli.commands.compare import parse_check
 
     _check_pseudocount(pseudocount)
     _check_at_least("--top", top, 0)
@@ -765,7 +765,7 @@ def _read_tables(
     delimiter: str | None = None,
 ) -> list[Any]:
     """Read each given SOURCE (None: not given) into a table; at most one may be -."""
-    from kldiv_cli.inputs import read_table
+    from kldiv_cli.readers.tables import read_table
 
     given = [s for s in sources if s is not None]
     if given.count("-") > 1:
@@ -837,8 +837,8 @@ def matrix(
     no_header: NoHeaderOption = False,
     delimiter: DelimiterOption = None,
 ) -> int:
-    from kldiv_cli.batch import matrix_job
-    from kldiv_cli.stream import run_matrix
+    from kldiv_cli.commands.batch import matrix_job
+    from kldiv_cli.commands.stream import run_matrix
 
     _check_pseudocount(pseudocount)
     out_format = _out_format(fmt)
@@ -847,7 +847,7 @@ def matrix(
         tables, measure=measure.value, rows=rows, unit=unit.value, pseudocount=pseudocount
     )
     _warn_all(job.warnings, quiet)
-    # CSV/TSV are written block by block, each flushed by _emit (kldiv_cli.stream).
+    # CSV/TSV are written block by block, each flushed by _emit (kldiv_cli.commands.stream).
     return run_matrix(
         job,
         out_format,
@@ -890,8 +890,8 @@ def pairs(
     delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
-    from kldiv_cli.batch import pairs as run_pairs
-    from kldiv_cli.compare import parse_check
+    from kldiv_cli.commands.batch import pairs as run_pairs
+    from kldiv_cli.commands.compare import parse_check
 
     _check_pseudocount(pseudocount)
     checks = [parse_check(text) for text in max_ or []]
@@ -952,7 +952,7 @@ def entropy(
     delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
-    from kldiv_cli.batch import entropies
+    from kldiv_cli.commands.batch import entropies
 
     _check_at_least("--bins", bins, 1)
     out_format = _out_format(fmt)
@@ -999,7 +999,7 @@ def mi(
     delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
-    from kldiv_cli.batch import mi_of_counts, mi_of_table
+    from kldiv_cli.commands.batch import mi_of_counts, mi_of_table
 
     out_format = _out_format(fmt)
     if (x is None) != (y is None):
@@ -1007,7 +1007,7 @@ def mi(
     if x is not None and y is not None:
         if label is not None:
             raise UsageError("--label is for a contingency table; raw data takes --x and --y")
-        from kldiv_cli.inputs import read_joint_counts
+        from kldiv_cli.readers.tables import read_joint_counts
 
         counts = read_joint_counts(
             table,

@@ -399,8 +399,9 @@ def test_matrix_pseudocount_smooths_the_infinities(tmp_path: Path) -> None:
 
 
 def test_matrix_table_is_cut_with_a_note() -> None:
-    from kldiv_cli import batch, render
-    from kldiv_cli.inputs import read_table
+    from kldiv_cli import render
+    from kldiv_cli.commands import batch
+    from kldiv_cli.readers.tables import read_table
 
     result = batch.matrix([read_table(LETTERS)])
     text = render.matrix_table(result, width=60, color=False)

@@ -1,4 +1,4 @@
-"""Tests of kldiv_cli.bootstrap: against a plain re-implementation with SciPy, and
+"""Tests of kldiv_cli.maths.bootstrap: against a plain re-implementation with SciPy, and
 the properties an interval must have.
 
 The reference redraws every resample by the procedure that ``bootstrap_intervals``
@@ -18,10 +18,10 @@ import pytest
 import scipy.stats
 from scipy.spatial.distance import jensenshannon
 
-from kldiv_cli import bootstrap as bs
-from kldiv_cli import core
-from kldiv_cli.bootstrap import Intervals, bootstrap_intervals
 from kldiv_cli.errors import InvalidDataError, UsageError
+from kldiv_cli.maths import bootstrap as bs
+from kldiv_cli.maths import core
+from kldiv_cli.maths.bootstrap import Intervals, bootstrap_intervals
 
 BASES = {"bits": 2.0, "nats": math.e, "bans": 10.0}
 REL = 1e-9

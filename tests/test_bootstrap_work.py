@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kldiv_cli import bootstrap as bs
-from kldiv_cli.bootstrap import MAX_WORK, bootstrap_intervals
 from kldiv_cli.errors import UsageError
+from kldiv_cli.maths import bootstrap as bs
+from kldiv_cli.maths.bootstrap import MAX_WORK, bootstrap_intervals
 from kldiv_cli.progress import BAR_FROM, progress_bar
 
 

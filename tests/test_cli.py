@@ -430,7 +430,7 @@ def test_an_internal_error_is_70_with_a_hint(monkeypatch: pytest.MonkeyPatch) ->
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("kldiv_cli.core.measures", broken)
+    monkeypatch.setattr("kldiv_cli.maths.core.measures", broken)
     run = kldiv("compare", "1,2", "2,1")
     assert_error(run, 70, "internal error: RuntimeError: boom", "report")
     debug = kldiv("compare", "1,2", "2,1", env={"KLDIV_DEBUG": "1"})
@@ -448,7 +448,7 @@ def test_ctrl_c_exits_130_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("kldiv_cli.core.measures", interrupted)
+    monkeypatch.setattr("kldiv_cli.maths.core.measures", interrupted)
     assert_error(kldiv("compare", "1,2", "2,1"), 130, "interrupted")
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kldiv_cli.core import MEASURES
-from kldiv_cli.estimators import ESTIMATORS, estimate_entropy
+from kldiv_cli.maths.core import MEASURES
+from kldiv_cli.maths.estimators import ESTIMATORS, estimate_entropy
 from tests.test_cli import assert_error, kldiv
 
 TALE = "samples/tale-letters.csv"

@@ -1,4 +1,4 @@
-"""Tests of kldiv_cli.estimators: hand-derived values, second implementations, oracles.
+"""Tests of kldiv_cli.maths.estimators: hand-derived values, second implementations, oracles.
 
 No expected value here is copied from the module's output. Each comes from arithmetic
 written out in a comment, from a plain re-implementation of the R package ``entropy``
@@ -21,9 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, optimize, special
 
-from kldiv_cli import estimators
 from kldiv_cli.errors import InvalidDataError, UsageError
-from kldiv_cli.estimators import ESTIMATORS, Estimate, estimate_entropy
+from kldiv_cli.maths import estimators
+from kldiv_cli.maths.estimators import ESTIMATORS, Estimate, estimate_entropy
 
 #: The counts of the R package's examples (?entropy, ?entropy.shrink, ...).
 R_EXAMPLE = [4, 2, 3, 0, 2, 4, 0, 0, 2, 1, 1]

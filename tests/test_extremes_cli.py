@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kldiv_cli.core import MEASURES
+from kldiv_cli.maths.core import MEASURES
 from tests.test_cli import assert_error, kldiv
 
 _D = Context(prec=50)

@@ -45,10 +45,11 @@ from cli_run import Run, kldiv
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from kldiv_cli import core, render
-from kldiv_cli.compare import Comparison, compare, parse_check
+from kldiv_cli import render
+from kldiv_cli.commands.compare import Comparison, compare, parse_check
 from kldiv_cli.errors import InputMissingError, InvalidDataError, KldivError, UsageError
-from kldiv_cli.inputs import STDIN_NAME, read_table
+from kldiv_cli.maths import core
+from kldiv_cli.readers.tables import STDIN_NAME, read_table
 
 JSON_TEST_SUITE = Path(__file__).resolve().parents[2] / "shared/testdata/JSONTestSuite/test_parsing"
 LN2 = math.log(2.0)
@@ -1291,7 +1292,7 @@ def test_fuzz_raw_rows_are_exact_or_one_error(
     """Rows written by the csv module read back cell for cell, on either path (in
     place, or through the csv module); mutated, they read as the csv module parses
     them or are refused as invalid data, never anything else."""
-    from kldiv_cli.inputs import read_categories
+    from kldiv_cli.readers.tables import read_categories
 
     lines = []
     for row in [("x", "y"), *rows]:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from cli_run import Run, kldiv
 
-from kldiv_cli import inputs
+from kldiv_cli.readers import tables as inputs
 
 
 def process(

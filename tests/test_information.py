@@ -1,4 +1,4 @@
-"""Tests of kldiv_cli.information: hand-derived values, identities, and oracles.
+"""Tests of kldiv_cli.maths.information: hand-derived values, identities, and oracles.
 
 No expected value here is copied from the module's own output: each is derived by hand
 (with ``math``), follows from an identity, comes from :func:`scipy.stats.entropy`, or
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from kldiv_cli.errors import InvalidDataError, UsageError
-from kldiv_cli.information import MI_MEASURES, mutual_information
+from kldiv_cli.maths.information import MI_MEASURES, mutual_information
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)

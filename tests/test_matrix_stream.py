@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-import kldiv_cli.batch as batch_module
-import kldiv_cli.pairwise as pairwise_module
-import kldiv_cli.resources as resources
-import kldiv_cli.stream as stream
+import kldiv_cli.commands.batch as batch_module
+import kldiv_cli.commands.stream as stream
+import kldiv_cli.maths.pairwise as pairwise_module
+import kldiv_cli.readers.resources as resources
 from kldiv_cli import render
-from kldiv_cli.inputs import read_table
-from kldiv_cli.stream import Meter, size_text
+from kldiv_cli.commands.stream import Meter, size_text
+from kldiv_cli.readers.tables import read_table
 from tests.test_cli import SAMPLES, assert_error, kldiv, write
 
 LETTERS = str(SAMPLES / "letters-europe.csv")

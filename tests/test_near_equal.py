@@ -27,7 +27,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kldiv_cli.core import js_distance, js_divergence, kl_divergence, measures, normalize
+from kldiv_cli.maths.core import js_distance, js_divergence, kl_divergence, measures, normalize
 
 _D50 = Context(prec=50)
 # A log1p or log that differs in its last bit from CPU to CPU (SIMD paths), summed over a
@@ -233,7 +233,7 @@ def test_the_series_is_not_run_where_the_cheap_form_is_exact_enough(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The cost of the precision near P = Q is paid only near P = Q.
-    from kldiv_cli import core
+    from kldiv_cli.maths import core
 
     def no_series(*args: object, **kwargs: object) -> None:
         raise AssertionError("the series ran")

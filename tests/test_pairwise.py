@@ -1,8 +1,8 @@
-"""Tests of kldiv_cli.pairwise: SciPy as the oracle, hand values, core's term form, laws.
+"""Tests of kldiv_cli.maths.pairwise: SciPy as the oracle, hand values, core's term form, laws.
 
 No expected value here is copied from the module's own output: each is derived by hand
 (with ``math``), comes from :mod:`scipy.stats` / :mod:`scipy.spatial.distance`, or from
-the per-pair kernels of :mod:`kldiv_cli.core` (which sum the terms directly, with the
+the per-pair kernels of :mod:`kldiv_cli.maths.core` (which sum the terms directly, with the
 ratio inside the log) broadcast over every pair.
 """
 
@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.spatial.distance import cdist, jensenshannon
 
-import kldiv_cli.pairwise as pairwise_module
-from kldiv_cli import core
+import kldiv_cli.maths.pairwise as pairwise_module
 from kldiv_cli.errors import InvalidDataError, UsageError
-from kldiv_cli.pairwise import pairwise
+from kldiv_cli.maths import core
+from kldiv_cli.maths.pairwise import pairwise
 
 LN2 = math.log(2.0)
 #: Each unit and the log base SciPy needs for it.

@@ -11,7 +11,7 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kldiv_cli.significance import (
+from kldiv_cli.maths.significance import (
     chi2_upper_tail,
     g_goodness_of_fit,
     g_homogeneity,
@@ -235,7 +235,7 @@ def test_mi_test_of_rates_is_65_naming_the_cell(tmp_path: object) -> None:
 
 
 def test_count_total_is_exact_where_the_float_sum_rounds_to_the_limit() -> None:
-    from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
+    from kldiv_cli.maths.significance import MAX_COUNT_TOTAL, count_total
 
     # 2^53 + 1 has no float: the float sum is 2^53, the recount the int 2^53 + 1.
     assert float(np.sum([2.0**53, 1.0])) == 2.0**53

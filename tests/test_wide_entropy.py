@@ -13,10 +13,10 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from kldiv_cli import batch
-from kldiv_cli import estimators as est
-from kldiv_cli.estimators import estimate_entropy
-from kldiv_cli.inputs import Labels, Table
+from kldiv_cli.commands import batch
+from kldiv_cli.maths import estimators as est
+from kldiv_cli.maths.estimators import estimate_entropy
+from kldiv_cli.readers.tables import Labels, Table
 
 
 def test_nsb_temporaries_stay_within_the_block(monkeypatch: pytest.MonkeyPatch) -> None:

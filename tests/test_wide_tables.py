@@ -26,10 +26,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from kldiv_cli import inputs, render
-from kldiv_cli.batch import EntropyResult
+from kldiv_cli import render
 from kldiv_cli.cli import app
-from kldiv_cli.inputs import _Grid, read_table
+from kldiv_cli.commands.batch import EntropyResult
+from kldiv_cli.readers import tables as inputs
+from kldiv_cli.readers.tables import _Grid, read_table
 
 runner = CliRunner()
 

@@ -3,10 +3,10 @@
 :func:`pairwise` gives the ``(m, n)`` matrix of one measure between every row of P
 (``m`` distributions of ``K`` entries) and every row of Q (``n`` distributions), in
 nats inside and converted to the requested unit once, at the end. The zero conventions
-are those of :mod:`kldiv_cli.core`: ``0 log 0 = 0``, ``0 log(0 / q) = 0`` and
+are those of :mod:`kldiv_cli.maths.core`: ``0 log 0 = 0``, ``0 log(0 / q) = 0`` and
 ``p log(p / 0) = +inf`` for ``p > 0``. No entry is NaN or below 0.
 
-The per-pair kernels of :mod:`kldiv_cli.core` sum one term per entry; for ``m * n``
+The per-pair kernels of :mod:`kldiv_cli.maths.core` sum one term per entry; for ``m * n``
 pairs that is ``m * n * K`` logs and divisions. Here the work is rearranged:
 
 * KL divergence and cross-entropy take the logs once per row and get every pair from
@@ -21,7 +21,7 @@ together.
 
 Both fast forms subtract nearly equal numbers when two rows are close. So the pairs
 whose result is small next to the rounding error of that subtraction are recomputed
-with the term-by-term kernels of :mod:`kldiv_cli.core` (and get what it gives them);
+with the term-by-term kernels of :mod:`kldiv_cli.maths.core` (and get what it gives them);
 every other entry is within about 1e-12, relative, of its formula's exact value.
 """
 
@@ -37,7 +37,8 @@ from typing import Final, Literal, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from kldiv_cli.core import (
+from kldiv_cli.errors import InvalidDataError, UsageError
+from kldiv_cli.maths.core import (
     _LN2,
     FloatArray,
     Unit,
@@ -49,7 +50,6 @@ from kldiv_cli.core import (
     _kl_nats,
     unit_scale,
 )
-from kldiv_cli.errors import InvalidDataError, UsageError
 
 Measure: TypeAlias = Literal["jsd", "js_distance", "kl", "cross_entropy"]
 _MEASURES: Final[tuple[str, ...]] = ("jsd", "js_distance", "kl", "cross_entropy")

@@ -40,8 +40,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from kldiv_cli.core import FloatArray, _dot, _floor0, _log
 from kldiv_cli.errors import InvalidDataError, UsageError
+from kldiv_cli.maths.core import FloatArray, _dot, _floor0, _log
 
 #: The estimator names :func:`estimate_entropy` accepts, in the order the CLI lists them.
 ESTIMATORS: Final = (

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from kldiv_cli.batch import EntropyResult, MatrixResult, MiResult, PairsResult
-from kldiv_cli.compare import Check, Comparison
-from kldiv_cli.core import MEASURES
+from kldiv_cli.commands.batch import EntropyResult, MatrixResult, MiResult, PairsResult
+from kldiv_cli.commands.compare import Check, Comparison
 from kldiv_cli.errors import visible
-from kldiv_cli.significance import GTest
+from kldiv_cli.maths.core import MEASURES
+from kldiv_cli.maths.significance import GTest
 
 #: What each measure is, for the table.
 DESCRIPTIONS: Final[dict[str, tuple[str, str]]] = {

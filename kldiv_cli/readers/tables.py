@@ -43,7 +43,6 @@ from typing import Any, BinaryIO, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from kldiv_cli import resources
 from kldiv_cli.errors import (
     InputMissingError,
     InvalidDataError,
@@ -51,7 +50,8 @@ from kldiv_cli.errors import (
     UsageError,
     visible,
 )
-from kldiv_cli.resources import size_text
+from kldiv_cli.readers import resources
+from kldiv_cli.readers.resources import size_text
 
 FloatArray = NDArray[np.float64]
 
@@ -456,7 +456,7 @@ _CHUNK: Final = 1 << 20
 
 def memory_available() -> int:
     """Bytes of memory this process may still take
-    (:func:`kldiv_cli.resources.available_memory`); when nothing says, a figure so
+    (:func:`kldiv_cli.readers.resources.available_memory`); when nothing says, a figure so
     large that the reader's MemoryError is the bound."""
     room = resources.available_memory()
     return 1 << 62 if room is None else room

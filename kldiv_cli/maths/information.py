@@ -3,7 +3,7 @@ r"""The information measures of a contingency table (``kldiv mi``), in pure NumP
 A table of counts ``n(x, y)`` (rows: the values of X, columns: the values of Y) is
 divided by its total into a joint distribution ``p(x, y)`` with marginals
 ``p(x) = sum_y p(x, y)`` and ``p(y) = sum_x p(x, y)``. Every measure is computed in
-nats and converted to the requested unit once, at the end, as in :mod:`kldiv_cli.core`;
+nats and converted to the requested unit once, at the end, as in :mod:`kldiv_cli.maths.core`;
 the normalized mutual information is a ratio and has no unit.
 
 Each quantity is a sum of terms that all have the same sign, so no result comes from
@@ -28,8 +28,16 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kldiv_cli.core import FloatArray, _checked, _dot, _floor0, _log, _log_ratio, unit_scale
 from kldiv_cli.errors import InvalidDataError
+from kldiv_cli.maths.core import (
+    FloatArray,
+    _checked,
+    _dot,
+    _floor0,
+    _log,
+    _log_ratio,
+    unit_scale,
+)
 
 #: The measures of a contingency table, in the order the CLI reports them.
 MI_MEASURES: Final[tuple[str, ...]] = (

@@ -1,6 +1,6 @@
 """Many distributions at once: ``matrix``, ``pairs``, ``entropy`` and ``mi``.
 
-Like :mod:`kldiv_cli.compare`, this module ties the readers to the core and neither
+Like :mod:`kldiv_cli.commands.compare`, this module ties the readers to the core and neither
 reads arguments nor prints. A table becomes a :class:`Stack`: its distributions as
 the rows of one array over shared bins (the table's numeric columns, or with
 ``rows=True`` its rows), validated once, so that the core works on whole arrays.
@@ -14,10 +14,17 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
 
-from kldiv_cli import core
-from kldiv_cli.compare import MAX_NAMED, Check, check_count_total, require_whole, some_labels
+from kldiv_cli.commands.compare import (
+    MAX_NAMED,
+    Check,
+    check_count_total,
+    require_whole,
+    some_labels,
+)
 from kldiv_cli.errors import InvalidDataError, UsageError
-from kldiv_cli.inputs import (
+from kldiv_cli.maths import core
+from kldiv_cli.maths.significance import MAX_COUNT_TOTAL, count_total
+from kldiv_cli.readers.tables import (
     FloatArray,
     Labels,
     Table,
@@ -27,10 +34,9 @@ from kldiv_cli.inputs import (
     require_exact_counts,
     union_of,
 )
-from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
 
 if TYPE_CHECKING:
-    from kldiv_cli.significance import GTest
+    from kldiv_cli.maths.significance import GTest
 
 #: The measures of ``kldiv matrix``.
 MATRIX_MEASURES: Final = ("jsd", "js_distance", "kl", "cross_entropy")
@@ -241,7 +247,7 @@ class MatrixJob:
         self, stop: int | None = None, progress: Any = None
     ) -> Iterator[tuple[int, FloatArray]]:
         """``(r0, rows)`` blocks of the matrix from its first row to ``stop``."""
-        from kldiv_cli.pairwise import pairwise_blocks
+        from kldiv_cli.maths.pairwise import pairwise_blocks
 
         return pairwise_blocks(
             self.p, self.q, measure=self._measure, unit=self._unit, stop=stop, progress=progress
@@ -249,14 +255,14 @@ class MatrixJob:
 
     def full(self, progress: Any = None) -> FloatArray:
         """The whole ``(m, n)`` matrix (MemoryError if it cannot be allocated)."""
-        from kldiv_cli.pairwise import pairwise
+        from kldiv_cli.maths.pairwise import pairwise
 
         return pairwise(self.p, self.q, measure=self._measure, unit=self._unit, progress=progress)
 
     def head(self, rows: int) -> MatrixResult:
         """The first ``rows`` rows, and the warning counting the infinite entries of the
         whole matrix (found without computing it): what a table on a terminal shows."""
-        from kldiv_cli.pairwise import count_infinite
+        from kldiv_cli.maths.pairwise import count_infinite
 
         parts = [block for _, block in self.blocks(stop=rows)]
         first = np.vstack(parts) if parts else np.empty((0, self.shape[1]))
@@ -321,8 +327,8 @@ def _check_input_fits(tables: list[Table], rows: bool, ran_out: bool = False) ->
     """InvalidDataError naming the sizes when the tables' values, at
     :data:`INPUT_BYTES` each, exceed the memory available (or, ``ran_out``, when an
     allocation already failed)."""
-    from kldiv_cli import resources
-    from kldiv_cli.resources import size_text
+    from kldiv_cli.readers import resources
+    from kldiv_cli.readers.resources import size_text
 
     shapes = []
     for t in tables:
@@ -472,9 +478,9 @@ def entropies(
     bins: int | None = None,
 ) -> EntropyResult:
     """Per distribution: its total ``n``, its support (non-zero entries), its entropy
-    by ``estimator`` (see :mod:`kldiv_cli.estimators`; every one but ``plugin`` needs
+    by ``estimator`` (see :mod:`kldiv_cli.maths.estimators`; every one but ``plugin`` needs
     counts). ``bins`` declares an alphabet larger than the table's bins."""
-    from kldiv_cli.estimators import ESTIMATORS, estimate_entropy
+    from kldiv_cli.maths.estimators import ESTIMATORS, estimate_entropy
 
     scale = core.unit_scale(unit)
     if estimator not in ESTIMATORS:
@@ -543,13 +549,13 @@ def mi_of_counts(
     test: bool = False,
 ) -> MiResult:
     """Mutual information of a validated joint count table (rows X, columns Y)."""
-    from kldiv_cli.information import mutual_information
+    from kldiv_cli.maths.information import mutual_information
 
     values = mutual_information(counts, unit=unit)
     rows, cols = counts.shape
     result = MiResult(unit, float(counts.sum()), values, (rows, cols), x, y)
     if test:
-        from kldiv_cli.significance import g_independence
+        from kldiv_cli.maths.significance import g_independence
 
         result.test = g_independence(counts)
     return result

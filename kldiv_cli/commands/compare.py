@@ -1,6 +1,6 @@
 """``kldiv compare``: from two distributions to every measure, its checks and warnings.
 
-This module ties :mod:`kldiv_cli.inputs` to :mod:`kldiv_cli.core`; it neither reads
+This module ties :mod:`kldiv_cli.readers.tables` to :mod:`kldiv_cli.maths.core`; it neither reads
 arguments nor prints. :mod:`kldiv_cli.render` turns a :class:`Comparison` into text.
 """
 
@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kldiv_cli import core
 from kldiv_cli.errors import InvalidDataError, UsageError
-from kldiv_cli.inputs import (
+from kldiv_cli.maths import core
+from kldiv_cli.maths.significance import MAX_COUNT_TOTAL, count_total
+from kldiv_cli.readers.tables import (
     Aligned,
     Distribution,
     FloatArray,
@@ -29,11 +30,10 @@ from kldiv_cli.inputs import (
     quote,
     require_exact_counts,
 )
-from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
 
 if TYPE_CHECKING:
-    from kldiv_cli.bootstrap import Intervals
-    from kldiv_cli.significance import GTest
+    from kldiv_cli.maths.bootstrap import Intervals
+    from kldiv_cli.maths.significance import GTest
 
 #: How many labels a warning names before it says "and N more".
 MAX_NAMED = 5
@@ -179,7 +179,7 @@ def compare(
     With ``test``, add the G-test of P's counts: of homogeneity with Q's counts, or of
     goodness of fit to Q as a model when Q is not counts. With ``ci`` (a level such as
     0.95), add percentile bootstrap intervals from ``resamples`` (None: the default of
-    :func:`~kldiv_cli.bootstrap.bootstrap_intervals`) multinomial resamples of each
+    :func:`~kldiv_cli.maths.bootstrap.bootstrap_intervals`) multinomial resamples of each
     side that is counts (a side that is not stays fixed), drawn from ``seed``.
     """
     core.unit_scale(unit)  # an unknown unit fails before any work
@@ -271,7 +271,7 @@ def check_count_total(total: float | int, name: str, option: str) -> None:
 
 
 def _g_test(p: Distribution, q: Distribution, raw: Aligned) -> GTest:
-    from kldiv_cli.significance import g_goodness_of_fit, g_homogeneity, is_counts
+    from kldiv_cli.maths.significance import g_goodness_of_fit, g_homogeneity, is_counts
 
     require_counts(p, "--test")
     if is_counts(q.values):
@@ -290,9 +290,9 @@ def _intervals(
     pseudocount: float,
     unit: str,
 ) -> Intervals:
-    from kldiv_cli.bootstrap import DEFAULT_RESAMPLES, MAX_WORK, bootstrap_intervals
+    from kldiv_cli.maths.bootstrap import DEFAULT_RESAMPLES, MAX_WORK, bootstrap_intervals
+    from kldiv_cli.maths.significance import is_counts
     from kldiv_cli.progress import progress_bar
-    from kldiv_cli.significance import is_counts
 
     resample_p, resample_q = is_counts(p.values), is_counts(q.values)
     if not (resample_p or resample_q):

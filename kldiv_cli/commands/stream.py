@@ -4,10 +4,10 @@
 2.5e9, 18.6 GiB of floats and ~50 GB of CSV. CSV, TSV and ``--long`` are written a
 block of rows at a time (:func:`write_delimited`), each block computed, spelled,
 written, flushed and dropped, so memory stays near
-:data:`kldiv_cli.pairwise.BLOCK_BYTES` whatever m is. JSON is one document, which its
+:data:`kldiv_cli.maths.pairwise.BLOCK_BYTES` whatever m is. JSON is one document, which its
 reader must hold whole anyway: it is built in memory, and refused up front, with the
 size it would need, when that exceeds the memory available
-(:func:`kldiv_cli.resources.available_memory`).
+(:func:`kldiv_cli.readers.resources.available_memory`).
 A table on a terminal shows its first rows only, and computes no more.
 
 Work that will take long is announced (:class:`Meter`): after half a second the pace
@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from kldiv_cli import resources
 from kldiv_cli.errors import InvalidDataError, UsageError
-from kldiv_cli.resources import size_text
+from kldiv_cli.readers import resources
+from kldiv_cli.readers.resources import size_text
 
 if TYPE_CHECKING:
-    from kldiv_cli.batch import MatrixJob
+    from kldiv_cli.commands.batch import MatrixJob
 
 #: The rows a table on a terminal shows (render.matrix_table cuts to as many).
 TABLE_ROWS: Final = 40
@@ -217,8 +217,8 @@ def wants_bar(streamed: bool, stdout: Any, stderr: Any) -> bool:
 
 def block_refusal(job: MatrixJob) -> InvalidDataError:
     """The error for a block of rows that cannot be allocated: the system is nearly out
-    of memory (a block takes :data:`kldiv_cli.pairwise.BLOCK_BYTES` or so)."""
-    from kldiv_cli.pairwise import BLOCK_BYTES
+    of memory (a block takes :data:`kldiv_cli.maths.pairwise.BLOCK_BYTES` or so)."""
+    from kldiv_cli.maths.pairwise import BLOCK_BYTES
 
     m, n = job.shape
     free = resources.available_memory()

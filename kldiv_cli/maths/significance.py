@@ -27,8 +27,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kldiv_cli import core
-from kldiv_cli.information import mutual_information
+from kldiv_cli.maths import core
+from kldiv_cli.maths.information import mutual_information
 
 #: The kinds of G-test, by what they ask of the counts.
 KINDS: Final = ("homogeneity", "goodness-of-fit", "independence")

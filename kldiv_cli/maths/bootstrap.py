@@ -28,7 +28,7 @@ The exact procedure, which fixes every resample for a given seed, is in the note
 
 Measuring
 ---------
-The measures are those of :func:`kldiv_cli.core.measures`, by the formulas of core's
+The measures are those of :func:`kldiv_cli.maths.core.measures`, by the formulas of core's
 kernels, ``_pair_nats`` (two log1p per entry: ``ln(p/q)`` and the JSD's ``ln(2 max(p,
 q) / (p + q))``, to full relative precision), with its two logs per entry saved:
 
@@ -65,9 +65,9 @@ from typing import Any, Final, NamedTuple, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from kldiv_cli import core
 from kldiv_cli.errors import InvalidDataError, UsageError
-from kldiv_cli.significance import MAX_COUNT_TOTAL, count_total
+from kldiv_cli.maths import core
+from kldiv_cli.maths.significance import MAX_COUNT_TOTAL, count_total
 
 FloatArray: TypeAlias = NDArray[np.float64]
 BoolArray: TypeAlias = NDArray[np.bool_]
@@ -134,7 +134,7 @@ class Intervals:
     seed : int
         The seed of the resamples: the same seed gives the same intervals.
     bounds : dict of str to (float, float)
-        ``(lo, hi)`` of every key of :data:`kldiv_cli.core.MEASURES`, in the unit asked
+        ``(lo, hi)`` of every key of :data:`kldiv_cli.maths.core.MEASURES`, in the unit asked
         for; either may be ``inf`` (a KL divergence or cross-entropy), none is NaN.
     """
 
@@ -157,7 +157,7 @@ def bootstrap_intervals(
     unit: str = "bits",
     progress: Callable[[int, int], None] | None = None,
 ) -> Intervals:
-    r"""Percentile bootstrap intervals of every measure of :func:`kldiv_cli.core.measures`.
+    r"""Percentile bootstrap intervals of every measure of :func:`kldiv_cli.maths.core.measures`.
 
     Each resample redraws each side of counts from its own multinomial, adds
     ``pseudocount`` to every entry of both sides (as ``compare --pseudocount`` adds it
