@@ -103,7 +103,7 @@ class _Number(FloatParamType):
     ``1_0`` and Unicode digits)."""
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from kldiv_cli.readers.tables import NUMBER_FORMS, number_hint, parse_number
+        from kldiv_cli.readers import NUMBER_FORMS, number_hint, parse_number
 
         number = value if isinstance(value, float) else parse_number(str(value))
         if number is None:
@@ -116,7 +116,7 @@ class _Whole(IntParamType):
     """A whole-number option: a sign and ASCII digits (click's int() takes ``1_0``)."""
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from kldiv_cli.readers.tables import parse_whole
+        from kldiv_cli.readers import parse_whole
 
         number = value if isinstance(value, int) else parse_whole(str(value))
         if number is None:
@@ -765,7 +765,7 @@ def _read_tables(
     delimiter: str | None = None,
 ) -> list[Any]:
     """Read each given SOURCE (None: not given) into a table; at most one may be -."""
-    from kldiv_cli.readers.tables import read_table
+    from kldiv_cli.readers import read_table
 
     given = [s for s in sources if s is not None]
     if given.count("-") > 1:
@@ -1007,7 +1007,7 @@ def mi(
     if x is not None and y is not None:
         if label is not None:
             raise UsageError("--label is for a contingency table; raw data takes --x and --y")
-        from kldiv_cli.readers.tables import read_joint_counts
+        from kldiv_cli.readers import read_joint_counts
 
         counts = read_joint_counts(
             table,

@@ -24,7 +24,7 @@ from kldiv_cli.commands.compare import (
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths import core
 from kldiv_cli.maths.significance import MAX_COUNT_TOTAL, count_total
-from kldiv_cli.readers.tables import (
+from kldiv_cli.readers import (
     FloatArray,
     Labels,
     Table,
@@ -327,8 +327,7 @@ def _check_input_fits(tables: list[Table], rows: bool, ran_out: bool = False) ->
     """InvalidDataError naming the sizes when the tables' values, at
     :data:`INPUT_BYTES` each, exceed the memory available (or, ``ran_out``, when an
     allocation already failed)."""
-    from kldiv_cli.readers import resources
-    from kldiv_cli.readers.resources import size_text
+    from kldiv_cli.readers import resources, size_text
 
     shapes = []
     for t in tables:

@@ -16,7 +16,7 @@ import numpy as np
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths import core
 from kldiv_cli.maths.significance import MAX_COUNT_TOTAL, count_total
-from kldiv_cli.readers.tables import (
+from kldiv_cli.readers import (
     Aligned,
     Distribution,
     FloatArray,

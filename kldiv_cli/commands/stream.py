@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from kldiv_cli.errors import InvalidDataError, UsageError
-from kldiv_cli.readers import resources
-from kldiv_cli.readers.resources import size_text
+from kldiv_cli.readers import resources, size_text
 
 if TYPE_CHECKING:
     from kldiv_cli.commands.batch import MatrixJob
