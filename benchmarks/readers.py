@@ -12,7 +12,7 @@ baseline_numpy.py), which are checked against the baseline's (rel. 1e-9, inf = i
 The reference is ``baseline_numpy.py`` itself (pandas ``usecols=[ref, cur]`` float64).
 
 Runs are interleaved (a, b, c, a, b, c, ...) after a warm-up round; the report gives the
-median wall time, the median peak RSS of the process (``os.wait4``'s ``ru_maxrss``),
+median wall time, the median peak RSS of the process (GNU time's %M, its ru_maxrss),
 bytes per label of that peak, and the time ratio to the baseline. Targets: at 10M labels
 time <= 1.0x the baseline and peak <= 80 B/label; at 1M labels time <= 0.8x.
 
@@ -285,12 +285,69 @@ def read_duckdb(path: str) -> Read:
     return cp, cq, con, int(n), dup, bad  # the labels stay in the connection's table
 
 
+def read_pyarrow_sorted(path: str) -> Read:
+    """pyarrow.csv, but labels in strictly increasing order (as a sorted export has them)
+    are proven unique by one vectorised comparison of neighbours, with no hash table;
+    other orders fall back to ``count_distinct``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    types = {"label": pa.string(), "ref": pa.float64(), "cur": pa.float64()}
+    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
+    labels = table["label"]
+    ref, cur = table["ref"], table["cur"]
+    bad = None
+    if ref.null_count or cur.null_count:
+        nulls = pc.or_(pc.is_null(ref), pc.is_null(cur)).to_numpy(zero_copy_only=False)
+        bad = line_of(first_true(nulls))
+    cp = ref.to_numpy()
+    cq = cur.to_numpy()
+    n = table.num_rows
+    del table, ref, cur
+    # One contiguous array: comparing two chunked slices that are offset by one row
+    # makes pyarrow realign (copy) every chunk, which costs more than one join.
+    labels = labels.combine_chunks()
+    dup = None
+    increasing = n < 2 or pc.all(pc.greater(labels[1:], labels[:-1])).as_py()
+    if not increasing and pc.count_distinct(labels).as_py() != n:
+        codes = labels.dictionary_encode().indices.to_numpy()
+        row = first_repeat(codes)
+        dup = (labels[row].as_py(), row + 2)
+    return cp, cq, labels, n, dup, bad
+
+
+def read_polars_hash(path: str) -> Read:
+    """polars, but uniqueness is checked on 64-bit hashes of the labels first: distinct
+    hashes prove distinct labels; only a repeated hash needs the exact string check."""
+    import polars as pl
+
+    schema = {"label": pl.String, "ref": pl.Float64, "cur": pl.Float64}
+    frame = pl.read_csv(path, schema=schema)
+    labels = frame["label"]
+    ref, cur = frame["ref"], frame["cur"]
+    bad = None
+    if ref.null_count() or cur.null_count():
+        bad = line_of(first_true((ref.is_null() | cur.is_null()).to_numpy()))
+    cp = np.ascontiguousarray(ref.to_numpy())
+    cq = np.ascontiguousarray(cur.to_numpy())
+    dup = None
+    hashes = np.sort(labels.hash(seed=0).to_numpy())
+    if bool((hashes[1:] == hashes[:-1]).any()) and labels.n_unique() != frame.height:
+        row = first_true((~labels.is_first_distinct()).to_numpy())
+        assert row is not None
+        dup = (str(labels[row]), row + 2)
+    return cp, cq, labels, frame.height, dup, bad
+
+
 CANDIDATES: dict[str, Callable[[str], Read]] = {
     "pandas-c-object": read_pandas_object,
     "pandas-c-str": read_pandas_str,
     "pandas-arrow": read_pandas_arrow,
     "pyarrow.csv": read_pyarrow,
+    "pyarrow-sorted": read_pyarrow_sorted,
     "polars": read_polars,
+    "polars-hash": read_polars_hash,
     "duckdb": read_duckdb,
 }
 NEEDS = {
@@ -298,7 +355,9 @@ NEEDS = {
     "pandas-c-str": "pandas",
     "pandas-arrow": "pyarrow",
     "pyarrow.csv": "pyarrow",
+    "pyarrow-sorted": "pyarrow",
     "polars": "polars",
+    "polars-hash": "polars",
     "duckdb": "duckdb",
 }
 BASELINE = "baseline"
@@ -318,23 +377,28 @@ def worker(name: str, path: str) -> int:
 # --------------------------------------------------------------------------- timing
 
 
+#: GNU time, a small C program, runs each command so the peak RSS is the command's own:
+#: a child's ru_maxrss also counts the pages of the parent it was forked from (Linux
+#: keeps the pre-exec high-water mark), and this parent has pandas, pyarrow... loaded.
+GNU_TIME = "/usr/bin/time"
+
+
 def time_and_peak(command: Sequence[str]) -> tuple[float, float, bytes]:
     """Wall seconds and peak RSS (MB) of one whole process, and its stdout."""
-    with tempfile.TemporaryFile() as out:
+    with tempfile.NamedTemporaryFile("r") as mem:
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            list(command), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE, cwd=REPO
+        done = subprocess.run(
+            [GNU_TIME, "-f", "%M", "-o", mem.name, *command],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            cwd=REPO,
+            check=False,
         )
-        assert proc.stderr is not None
-        err = proc.stderr.read()
-        _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        stdout = out.read()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{command} failed ({proc.returncode}): {err.decode()[-1500:]}")
-    return elapsed, usage.ru_maxrss / 1024, stdout
+        peak_kb = mem.read().strip().splitlines()[-1]
+    if done.returncode != 0:
+        raise RuntimeError(f"{command} failed ({done.returncode}): {done.stderr.decode()[-1500:]}")
+    return elapsed, int(peak_kb) / 1024, done.stdout
 
 
 def command_for(name: str, path: Path) -> list[str]:
@@ -507,8 +571,12 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1M-label tables only")
     parser.add_argument("--runs", type=int, default=MIN_RUNS, help=f"timed runs (>= {MIN_RUNS})")
     parser.add_argument("--only", default="", help="comma-separated candidates to run")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="int,dec or one of them")
+    parser.add_argument("--no-extras", action="store_true", help="skip import and strictness")
     parser.add_argument("--sizes", default="", help="comma-separated label counts, e.g. 10000000")
     args = parser.parse_args()
+    if not Path(GNU_TIME).exists():
+        parser.error(f"needs GNU time at {GNU_TIME} (apt-get install time) for the peak RSS")
     if args.runs < MIN_RUNS:
         parser.error(f"--runs must be at least {MIN_RUNS}")
     names = list(CANDIDATES)
@@ -522,10 +590,11 @@ def main() -> int:
     if args.quick:
         sizes = [SIZES[0]]
 
-    bench_imports(max(args.runs, 9))
-    strictness(names)
+    if not args.no_extras:
+        bench_imports(max(args.runs, 9))
+        strictness(names)
     for rows in sizes:
-        for kind in KINDS:
+        for kind in args.kinds.split(","):
             bench_table(rows, kind, names, args.runs)
     return 0
 
