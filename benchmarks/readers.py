@@ -10,6 +10,11 @@ that does what kldiv must do with a count table:
 then prints the eight measures of ``kldiv compare --format json`` (the NumPy code of
 baseline_numpy.py), which are checked against the baseline's (rel. 1e-9, inf = inf).
 The reference is ``baseline_numpy.py`` itself (pandas ``usecols=[ref, cur]`` float64).
+Candidates: pandas' C engine (labels as object or pandas 3's "str"), pandas' pyarrow
+engine with Arrow dtypes, pyarrow.csv, polars and duckdb, each checking uniqueness with a
+hash table of the strings; plus "pyarrow-sorted" (labels in strictly increasing order are
+unique without a hash table) and "polars-hash" (distinct 64-bit hashes prove distinct
+labels), because that hash table dominated time and memory at 10M labels.
 
 Runs are interleaved (a, b, c, a, b, c, ...) after a warm-up round; the report gives the
 median wall time, the median peak RSS of the process (GNU time's %M, its ru_maxrss),
