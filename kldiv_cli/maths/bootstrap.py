@@ -67,7 +67,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths import core
-from kldiv_cli.maths.significance import MAX_COUNT_TOTAL, count_total
+from kldiv_cli.maths.counts import MAX_COUNT_TOTAL, count_total, first_not_whole
 
 FloatArray: TypeAlias = NDArray[np.float64]
 BoolArray: TypeAlias = NDArray[np.bool_]
@@ -337,9 +337,9 @@ def _values(x: ArrayLike, name: str, counts: bool) -> FloatArray:
     if a.min() < 0.0:
         raise InvalidDataError(f"{name} has a negative value ({float(a.min())!r})")
     if counts:
-        whole = a == np.round(a)
-        if not whole.all():
-            bad = float(a[np.flatnonzero(~whole)[0]])
+        index = first_not_whole(a)
+        if index is not None:
+            bad = float(a[index])
             raise InvalidDataError(f"{name} is resampled, so must be counts; {bad!r} is not one")
         if not 0.0 < count_total(a) <= MAX_COUNT_TOTAL:
             raise InvalidDataError(f"{name} must have a total count between 1 and 2**53")
