@@ -21,8 +21,10 @@ from scipy.spatial.distance import jensenshannon
 
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths.core import (
+    DOT_BLOCK,
     MEASURES,
     UNITS,
+    _dot,
     contributions,
     cross_entropy,
     entropy,
@@ -906,3 +908,24 @@ def test_labelled_inputs_do_not_import_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- dot
+
+
+@pytest.mark.parametrize("k", [1, DOT_BLOCK - 1, DOT_BLOCK, DOT_BLOCK + 1, 3 * DOT_BLOCK + 17])
+def test_dot_is_the_sum_of_the_products_in_blocks_or_not(k: int) -> None:
+    """``_dot`` cuts a long axis into blocks of DOT_BLOCK (so that OpenBLAS keeps it on
+    one thread); the value is still sum a_i b_i, for a 1-D pair, a stack, a broadcast
+    model and another axis. Compared with math.fsum (exact, then rounded) to 1e-14
+    relative, not to the bit: the BLAS kernel (AVX-512 or AVX2) sets the last bits."""
+    rng = np.random.default_rng(k)
+    a, b = rng.random((3, k)), rng.random((3, k))
+    exact = np.array([math.fsum(a[i] * b[i]) for i in range(3)])  # products exact enough
+    got = _dot(a[0], b[0], -1)
+    assert np.ndim(got) == 0
+    assert float(got) == pytest.approx(exact[0], rel=1e-14)
+    np.testing.assert_allclose(_dot(a, b, -1), exact, rtol=1e-14)
+    np.testing.assert_allclose(_dot(a.T, b.T, 0), exact, rtol=1e-14)
+    model = np.array([math.fsum(a[i] * b[0]) for i in range(3)])
+    np.testing.assert_allclose(_dot(a, b[0], -1), model, rtol=1e-14)

@@ -40,6 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths.core import (
     _LN2,
+    DOT_BLOCK,
     FloatArray,
     Unit,
     _Dist,
@@ -557,7 +558,10 @@ def _jsd_tiles(
                 else:
                     np.log(s, out=log_s)
                 d = out[i0:i1, j0:j1]
-                np.vecdot(s, log_s, out=d)
+                if k > DOT_BLOCK:  # one BLAS thread per dot: this tile has its own
+                    d[...] = _dot(s, log_s, -1)
+                else:
+                    np.vecdot(s, log_s, out=d)
                 d *= -0.5
                 # c_p + c_q first: a sum that commutes, so JSD(Q_j, P_i) has the same bits.
                 d += c_p[i0:i1, None] + c_q[None, j0:j1]
