@@ -138,7 +138,7 @@ class _Dist:
     ``q`` that underflows to 0 never makes a false ``inf`` and no term loses its digits.
     """
 
-    __slots__ = ("_pos", "p", "raw", "shift", "total")
+    __slots__ = ("_log", "_normal", "_pos", "normalized", "p", "raw", "shift", "spare_log", "total")
 
     def __init__(
         self,
@@ -152,12 +152,40 @@ class _Dist:
         #: The values total ``total * 2**shift`` (``shift`` > 0 where the sum overflowed).
         self.total = total
         self.shift = shift
+        #: Divided by their totals here (or by the caller of :meth:`known`): then two
+        #: sides' exact totals are equal, which the KL kernels rely on.
+        self.normalized = raw is not p
+        #: The array :meth:`log` returns may be overwritten by its caller (a kernel's
+        #: scratch): true unless it was given to :meth:`known` as not to be spent.
+        self.spare_log = True
         self._pos: NDArray[np.bool_] | None = None
+        self._log: FloatArray | None = None
+        self._normal: bool | None = None
 
     @classmethod
     def of(cls, p: FloatArray) -> _Dist:
         """An array taken as it is: its zeros are its zeros."""
         return cls(p, p, 1.0)
+
+    @classmethod
+    def known(
+        cls,
+        p: FloatArray,
+        log: FloatArray,
+        pos: NDArray[np.bool_],
+        *,
+        normal: bool,
+        spare_log: bool,
+    ) -> _Dist:
+        """A side normalized elsewhere whose ``ln p`` (as :meth:`log` gives it), positive
+        entries (of the values, before normalizing) and :func:`_normal` are known: the
+        bootstrap's resamples, whose logs are looked up in a table rather than taken.
+        ``spare_log``: :meth:`log`'s array may be overwritten by the kernels."""
+        d = cls(p, p, 1.0)
+        d.normalized = True
+        d._log, d._pos, d._normal = log, pos, normal
+        d.spare_log = spare_log
+        return d
 
     @property
     def pos(self) -> NDArray[np.bool_]:
@@ -168,7 +196,9 @@ class _Dist:
 
     def log(self) -> FloatArray:
         """ln p where ``pos``, else 0; in the log domain where ``p`` is below the
-        smallest normal float."""
+        smallest normal float. A fresh array each call, unless given to :meth:`known`."""
+        if self._log is not None:
+            return self._log
         out = _log(self.p, self.pos)
         if out.min() < _LN_NORMAL:  # a 0 or a subnormal where pos (-inf or < -708.4)
             deep = self.pos & ~(self.p >= _NORMAL)
@@ -178,6 +208,8 @@ class _Dist:
     def log_at(self, where: NDArray[np.bool_]) -> FloatArray:
         """ln p at the entries ``where`` (a mask of a shape ``p`` broadcasts to), all
         with ``pos``: ``ln p`` itself, or ``ln(x / total)`` where p underflowed."""
+        if self._log is not None:  # taken by the caller of `known` as this would take it
+            return np.broadcast_to(self._log, where.shape)[where]
         p = np.broadcast_to(self.p, where.shape)[where]
         with np.errstate(divide="ignore"):  # ln 0 = -inf where the caller allows it
             out = np.log(p)
@@ -419,6 +451,8 @@ def _normal(d: _Dist) -> bool:
     """Every positive entry of ``d.p`` a normal float, and none above 1 (normalized):
     for two such sides ``2p`` and ``p + q`` are finite and ``|p - q| / min`` is below
     1 / 2^-1022, so the kernels' quotients never fail."""
+    if d._normal is not None:
+        return d._normal
     p = d.p
     if not p.max() <= 1.0:
         return False
@@ -739,7 +773,7 @@ def _kl_sum(
     reverse) and the floor at 0: from :func:`_kl_terms` when both sides were
     normalized here (their exact totals are equal), else ``sum p ln(p/q)`` as given."""
     p, q = pd.p, qd.p
-    if pd.raw is not p and qd.raw is not q:
+    if _normalized(pd, qd):
         t_pq, t_qp = _kl_terms(p, q, ratio, shared)
         return np.sum(t_pq, axis=axis), np.sum(t_qp, axis=axis)
     return _dot(p, ratio, axis), -_dot(q, ratio, axis)
@@ -988,7 +1022,7 @@ def _kl_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> FloatAr
 
 def _normalized(pd: _Dist, qd: _Dist) -> bool:
     """Both sides divided by their totals here: their exact totals are equal."""
-    return pd.raw is not pd.p and qd.raw is not qd.p
+    return pd.normalized and qd.normalized
 
 
 def _jsd_clamped(jsd: FloatArray, shared: Mask, axis: int) -> FloatArray:
@@ -998,8 +1032,17 @@ def _jsd_clamped(jsd: FloatArray, shared: Mask, axis: int) -> FloatArray:
     return cast(FloatArray, np.where(np.any(shared, axis=axis), jsd, _LN2))
 
 
-def _pair_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> dict[str, FloatArray]:
-    """Every measure of :data:`MEASURES` but ``js_distance``, in nats, each log taken once."""
+def _pair_nats(
+    p: FloatArray | _Dist,
+    q: FloatArray | _Dist,
+    axis: int,
+    scratch: tuple[FloatArray, ...] = (),
+) -> dict[str, FloatArray]:
+    """Every measure of :data:`MEASURES` but ``js_distance``, in nats, each log taken once.
+
+    ``scratch``: arrays of the pair's shape that the kernels may overwrite, besides the
+    logs (a caller that measures many chunks, the bootstrap, reuses its memory).
+    """
     pd, qd = _as_dist(p), _as_dist(q)
     pa, qa = pd.p, qd.p
     pos_p, pos_q = pd.pos, qd.pos
@@ -1024,7 +1067,7 @@ def _pair_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> dict[
             jsd=True,
             kl=normalized,
             infinite=(inf_pq, inf_qp),
-            scratch=(log_p, log_q),
+            scratch=(*(lg for d, lg in ((pd, log_p), (qd, log_q)) if d.spare_log), *scratch),
         )
         jsd = _jsd_clamped(cast(FloatArray, sums.jsd), shared, axis)
         if normalized:
