@@ -400,6 +400,33 @@ def test_contributions_hand_values() -> None:
     np.testing.assert_allclose(c["jsd"], [0.125, 0.375, 0.5], rtol=1e-15)
 
 
+def test_contributions_take_the_jsd_terms_that_measures_adds() -> None:
+    """contributions() runs measures()' kernels entry by entry, so its JSD terms are
+    the ones measures() sums: their exact sum (fsum) is js_divergence to the rounding
+    of a few additions (4 u here, n <= 5), not the ~10 u that the terms of another
+    formula gave. Not to the bit: the sums round in another order.
+
+    The KL terms are p ln(p/q), ln(p/q) as measures() takes it; their sum is the KL
+    only up to the rounding of the totals (sum p - sum q, a few u absolute), which
+    measures() avoids with terms that do not cancel (_kl_terms): a KL of 1e-4 is then
+    good to ~1e-12 relative only."""
+    u = 2.0**-53
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(2, 6))
+        p = rng.random(n)
+        q = p * rng.uniform(0.05, 20.0, n)  # |p - q| / (p + q) up to 0.9: every JSD form
+        c = contributions(p, q, unit="nats")
+        jsd = float(js_divergence(p, q, unit="nats"))
+        assert math.fsum(c["jsd"]) == pytest.approx(jsd, rel=4 * u, abs=0.0), (p, q)
+        m = measures(p, q, unit="nats")
+        for key in ("kl_pq", "kl_qp"):
+            # sum p ln(p/q) = KL + (sum p - sum q): the totals' rounding (~n u, absolute)
+            # and the terms' own (~u each, of the size of what the sum cancels).
+            scale = 1.0 + math.fsum(np.abs(c[key]))
+            assert math.fsum(c[key]) == pytest.approx(float(m[key]), rel=0.0, abs=8 * u * scale)
+
+
 # --------------------------------------------------------------------------- 5. properties
 
 #: Counts in [0, 1e6], subnormals included.

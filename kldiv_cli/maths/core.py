@@ -831,14 +831,7 @@ def _fast_sums(
     Where p or q is 0, ``d`` and ``|r|`` are set to 0 (the terms above vanish) and the
     entry's own terms are added: ``w = 2 s ln 2``, and the ``e`` of the KL.
     """
-    p, q = pd.p, qd.p
-    axis %= max(p.ndim, q.ndim)
-    if p.shape != q.shape or axis != p.ndim - 1 or not (_contiguous(p) and _contiguous(q)):
-        # The flat indices below need one C-ordered layout with the entries last.
-        p, q, shared = (
-            np.ascontiguousarray(np.moveaxis(x, axis, -1))
-            for x in np.broadcast_arrays(p, q, shared)
-        )
+    p, q, shared, axis = _fast_layout(pd.p, qd.p, shared, axis)
     spare = [
         b
         for b in scratch
@@ -848,26 +841,11 @@ def _fast_sums(
     def buffer() -> FloatArray:
         return spare.pop() if spare else np.empty_like(p)
 
-    with np.errstate(divide="ignore", invalid="ignore"):  # where p or q is 0, reset below
-        d = np.subtract(p, q, out=buffer())
-        m = np.abs(d, out=buffer())
-        r = np.minimum(p, q, out=buffer())
-        np.divide(m, r, out=r)
-        np.log1p(r, out=r)  # |ln(p/q)|
-    zeros = None if shared.all() else np.flatnonzero(~shared)
-    if zeros is not None:
-        r.put(zeros, 0.0)
-        d.put(zeros, 0.0)
+    d, m, r, zeros = _fast_parts(p, q, shared, buffer)
     if kl:  # for X and its error bound: the sums of p - q and |p - q| where both > 0
         sum_diff = np.sum(d, axis=-1)
         sum_abs = np.sum(m, axis=-1)
-    s = np.add(p, q, out=buffer())
-    with np.errstate(invalid="ignore"):
-        np.divide(d, s, out=d)
-    if zeros is not None:  # 0 / 0 where both are 0
-        d.put(zeros, 0.0)
-    np.multiply(m, r, out=m)
-    d_max = max(float(d.max()), -float(d.min()))  # the largest |d|
+    s, d_max = _fast_mix(p, q, d, m, r, zeros, buffer)
     free: FloatArray | None = None  # r's memory, once r is spent
 
     kl_pq = kl_qp = None
@@ -906,32 +884,7 @@ def _fast_sums(
 
     jsd_nats = None
     if jsd:
-        w = np.multiply(d, d, out=free if free is not None else np.empty_like(p))
-        far = np.flatnonzero(w > _JS_FAR * _JS_FAR) if d_max > _JS_FAR else None
-        np.negative(w, out=w)
-        with np.errstate(divide="ignore"):  # log1p(-1) = -inf where d^2 rounds to 1: far
-            np.log1p(w, out=w)
-        w *= s
-        w += m
-        if far is not None:
-            # s, |d| and |r| again from p and q (the same operations, so the same
-            # bits): fewer passes over the large arrays.
-            p_at, q_at = p.take(far), q.take(far)
-            s_at = p_at + q_at
-            t = np.subtract(p_at, q_at)
-            np.abs(t, out=t)
-            np.minimum(p_at, q_at, out=p_at)
-            r_at = t / p_at
-            np.log1p(r_at, out=r_at)  # |ln(p/q)|
-            t /= s_at  # |d|
-            np.log1p(t, out=t)
-            t *= s_at
-            p_at *= r_at
-            t -= p_at
-            t *= 2.0
-            w.put(far, t)
-        if zeros is not None:
-            w.put(zeros, (2.0 * _LN2) * s.take(zeros))
+        w = _jsd_w(p, q, s, d, m, zeros, d_max, free if free is not None else np.empty_like(p))
         jsd_nats = np.sum(w, axis=-1) * 0.25
     if not kl or kl_pq is not None:
         return _Sums(jsd_nats, kl_pq, kl_qp)
@@ -963,6 +916,129 @@ def _fast_sums(
     e -= sc
     t_qp.put(at, e)
     return _Sums(jsd_nats, np.sum(t_pq, axis=-1) + extra_q, np.sum(t_qp, axis=-1) + extra_p)
+
+
+def _fast_layout(
+    p: FloatArray, q: FloatArray, shared: NDArray[np.bool_], axis: int
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], int]:
+    """``p``, ``q`` and ``shared`` in one C-ordered layout with the entries last (the
+    flat indices of :func:`_fast_parts` need it), and ``axis`` made non-negative."""
+    axis %= max(p.ndim, q.ndim)
+    if p.shape != q.shape or axis != p.ndim - 1 or not (_contiguous(p) and _contiguous(q)):
+        p, q, shared = (
+            np.ascontiguousarray(np.moveaxis(x, axis, -1))
+            for x in np.broadcast_arrays(p, q, shared)
+        )
+    return p, q, shared, axis
+
+
+def _fast_parts(
+    p: FloatArray,
+    q: FloatArray,
+    shared: NDArray[np.bool_],
+    buffer: Callable[[], FloatArray],
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.intp] | None]:
+    r"""Per entry of two sides in :func:`_fast_layout`: ``d = p - q``, ``m = |p - q|``,
+    :math:`|r| = |\ln(p/q)| = \mathrm{log1p}(|p - q| / \min(p, q))`, and the flat
+    indices where p or q is 0 (None if nowhere), where ``d`` and ``|r|`` are 0. Each
+    array in a ``buffer()``."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # where p or q is 0, reset below
+        d = np.subtract(p, q, out=buffer())
+        m = np.abs(d, out=buffer())
+        r = np.minimum(p, q, out=buffer())
+        np.divide(m, r, out=r)
+        np.log1p(r, out=r)  # |ln(p/q)|
+    zeros = None if shared.all() else np.flatnonzero(~shared)
+    if zeros is not None:
+        r.put(zeros, 0.0)
+        d.put(zeros, 0.0)
+    return d, m, r, zeros
+
+
+def _fast_mix(
+    p: FloatArray,
+    q: FloatArray,
+    d: FloatArray,
+    m: FloatArray,
+    r: FloatArray,
+    zeros: NDArray[np.intp] | None,
+    buffer: Callable[[], FloatArray],
+) -> tuple[FloatArray, float]:
+    """From :func:`_fast_parts`: ``s = p + q`` (in a ``buffer()``), ``d`` divided by it
+    and ``m`` multiplied by ``|r|`` in place, and the largest ``|d|``."""
+    s = np.add(p, q, out=buffer())
+    with np.errstate(invalid="ignore"):
+        np.divide(d, s, out=d)
+    if zeros is not None:  # 0 / 0 where both are 0
+        d.put(zeros, 0.0)
+    np.multiply(m, r, out=m)
+    return s, max(float(d.max()), -float(d.min()))
+
+
+def _jsd_w(
+    p: FloatArray,
+    q: FloatArray,
+    s: FloatArray,
+    d: FloatArray,
+    m: FloatArray,
+    zeros: NDArray[np.intp] | None,
+    d_max: float,
+    out: FloatArray,
+) -> FloatArray:
+    r"""Each entry's ``w``, four times its JSD term (see :func:`_fast_sums`), in ``out``:
+
+    .. math:: w = s \ln(1 - d^2) + m, \quad |d| \le 7/8; \qquad
+              w = 2 \big(s\,\mathrm{log1p}(|d|) - \min(p, q) |r|\big) \text{ beyond}
+
+    and ``2 s ln 2`` where p or q is 0; from :func:`_fast_mix`'s ``s``, ``d`` (divided by
+    ``s``), ``m`` (``|p - q| |r|``) and ``d_max``.
+    """
+    w = np.multiply(d, d, out=out)
+    far = np.flatnonzero(w > _JS_FAR * _JS_FAR) if d_max > _JS_FAR else None
+    np.negative(w, out=w)
+    with np.errstate(divide="ignore"):  # log1p(-1) = -inf where d^2 rounds to 1: far
+        np.log1p(w, out=w)
+    w *= s
+    w += m
+    if far is not None:
+        # s, |d| and |r| again from p and q (the same operations, so the same
+        # bits): fewer passes over the large arrays.
+        p_at, q_at = p.take(far), q.take(far)
+        s_at = p_at + q_at
+        t = np.subtract(p_at, q_at)
+        np.abs(t, out=t)
+        np.minimum(p_at, q_at, out=p_at)
+        r_at = t / p_at
+        np.log1p(r_at, out=r_at)  # |ln(p/q)|
+        t /= s_at  # |d|
+        np.log1p(t, out=t)
+        t *= s_at
+        p_at *= r_at
+        t -= p_at
+        t *= 2.0
+        w.put(far, t)
+    if zeros is not None:
+        w.put(zeros, (2.0 * _LN2) * s.take(zeros))
+    return w
+
+
+def _fast_entries(
+    pd: _Dist, qd: _Dist, shared: NDArray[np.bool_], axis: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per entry, by the kernels of :func:`_fast_sums` (same conditions): ``ln(p/q)``
+    (0 where p or q is 0) and the JSD term (``w / 4``), in the layout of the inputs
+    broadcast together."""
+    p, q, shared, axis = _fast_layout(pd.p, qd.p, shared, axis)
+
+    def buffer() -> FloatArray:
+        return np.empty_like(p)
+
+    d, m, r, zeros = _fast_parts(p, q, shared, buffer)
+    ratio = np.copysign(r, d)  # sign(p - q) |ln(p/q)|; 0 where p or q is 0
+    s, d_max = _fast_mix(p, q, d, m, r, zeros, buffer)
+    jsd = _jsd_w(p, q, s, d, m, zeros, d_max, out=r)
+    jsd *= 0.25
+    return np.moveaxis(ratio, -1, axis), np.moveaxis(jsd, -1, axis)
 
 
 def _atanh_minus(
@@ -1247,13 +1323,21 @@ def contributions(
     pa, qa = pd.p, qd.p
     pos_p, pos_q = pd.pos, qd.pos
     scale = unit_scale(unit)
-    safe = _normal(pd) and _normal(qd)
-    ratio_abs = _ratio_and_abs(pd, qd, pos_p & pos_q, safe)
-    ratio = ratio_abs[0]
-    a, b = _jsd_terms(pd, qd, pos_p, pos_q, safe, ratio_abs)
+    shared = pos_p & pos_q
+    # The kernels of measures(), entry by entry: the JSD's terms are the ones its sum
+    # adds. The KL's are p ln(p/q), whose sum is the divergence only up to rounding
+    # (measures() sums terms that do not cancel, see _kl_terms), with ln(p/q) as
+    # measures() takes it.
+    if _normal(pd) and _normal(qd):
+        ratio, jsd_nats = _fast_entries(pd, qd, shared, axis)
+    else:
+        ratio_abs = _ratio_and_abs(pd, qd, shared, False)
+        ratio = ratio_abs[0]
+        a, b = _jsd_terms(pd, qd, pos_p, pos_q, False, ratio_abs)
+        jsd_nats = _jsd_entries(pa, qa, a, b, shared, *ratio_abs) * 0.5
     kl_pq = np.where(pos_p & ~pos_q, np.inf, pa * ratio / scale) + 0.0
     kl_qp = np.where(pos_q & ~pos_p, np.inf, -(qa * ratio) / scale) + 0.0
-    jsd = _floor0(_jsd_entries(pa, qa, a, b, pos_p & pos_q, *ratio_abs) * (0.5 / scale))
+    jsd = _floor0(jsd_nats / scale)
     out: dict[str, NDArray[Any]] = {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
     if labels is not None:
         out["labels"] = np.fromiter(labels, dtype=object, count=len(labels))
