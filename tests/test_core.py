@@ -25,6 +25,8 @@ from kldiv_cli.maths.core import (
     MEASURES,
     UNITS,
     _dot,
+    _infinite,
+    _log,
     contributions,
     cross_entropy,
     entropy,
@@ -956,3 +958,28 @@ def test_dot_is_the_sum_of_the_products_in_blocks_or_not(k: int) -> None:
     np.testing.assert_allclose(_dot(a.T, b.T, 0), exact, rtol=1e-14)
     model = np.array([math.fsum(a[i] * b[0]) for i in range(3)])
     np.testing.assert_allclose(_dot(a, b[0], -1), model, rtol=1e-14)
+
+
+# --------------------------------------------------------------------------- the zero rule
+
+
+def test_the_zero_rule_is_decided_on_the_values_before_normalizing() -> None:
+    """0 log 0 = 0, and p log(p / 0) = +inf for any p > 0, however small: 1e-300 next
+    to 1e300 normalizes to 0 (an underflow), yet is > 0, so D(P||Q) = H(P, Q) = inf
+    where Q is 0 there; the JSD is finite, and 0 is never a NaN. Every measure and
+    contributions() reads the rule from core (_positive, _log, _infinite)."""
+    np.testing.assert_array_equal(_log(np.array([0.0, 1.0, math.e])), [0.0, 0.0, 1.0])
+    pos_p = np.array([[True, True], [True, False]])
+    pos_q = np.array([[True, False], [True, True]])
+    np.testing.assert_array_equal(_infinite(pos_p, pos_q, -1), [True, False])
+    np.testing.assert_array_equal(_infinite(pos_p, pos_q, 0), [False, True])
+    p, q = [1e300, 1e-300], [1.0, 0.0]
+    assert np.asarray(normalize(p))[1] == 0.0  # underflowed, yet > 0 for the rule
+    m = measures(p, q)
+    assert m["kl_pq"] == math.inf
+    assert m["cross_entropy_pq"] == math.inf
+    assert m["kl_qp"] == 0.0  # q log(q / p) with q = p = 1 on the first label
+    assert 0.0 <= m["jsd"] < 1e-290
+    c = contributions(p, q)
+    np.testing.assert_array_equal(c["kl_pq"], [0.0, math.inf])
+    np.testing.assert_array_equal(c["kl_qp"], [0.0, 0.0])

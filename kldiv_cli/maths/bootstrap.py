@@ -709,7 +709,7 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
         core._Dist.known(
             rows.p,
             rows.log,
-            _positive(rows, work, name),
+            _pos(rows, work, name),
             normal=rows.normal,
             spare_log=rows.spare,
         )
@@ -719,10 +719,12 @@ def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArra
     return core._pair_nats(sides[0], sides[1], -1, scratch)
 
 
-def _positive(rows: _Rows, work: _Work, name: str) -> BoolArray:
-    """Where the side's values are > 0: the zero rule reads the counts, not ``p``."""
+def _pos(rows: _Rows, work: _Work, name: str) -> BoolArray:
+    """Where the side's values are > 0, for core's zero rule (``core._positive``), which
+    reads the values before normalizing: here the counts plus the pseudocount, whose
+    zeros ``rows.zero`` holds."""
+    out = work.get(_pos, name, rows.p.shape, np.bool_)
     if rows.zero is None:
-        out = work.get(_positive, name, rows.p.shape, np.bool_)
         out.fill(True)
         return out
-    return np.logical_not(rows.zero, out=work.get(_positive, name, rows.p.shape, np.bool_))
+    return np.logical_not(rows.zero, out=out)

@@ -191,7 +191,7 @@ class _Dist:
     def pos(self) -> NDArray[np.bool_]:
         """Where the value is > 0 (before normalizing: an underflow is still > 0)."""
         if self._pos is None:
-            self._pos = self.raw > 0
+            self._pos = _positive(self.raw)
         return self._pos
 
     def log(self) -> FloatArray:
@@ -333,17 +333,53 @@ def _pair(p: ArrayLike, q: ArrayLike, axis: int, normalize: bool) -> tuple[_Dist
     return pa, qa
 
 
-# --------------------------------------------------------------------------- kernels
-# The kernels take validated, normalized float64 arrays and return nats.
+# --------------------------------------------------------------------------- the zero rule
+# The one statement of the conventions for zeros that every measure of this package
+# follows (core, pairwise, information, estimators, the bootstrap, the G-tests):
+#
+#   0 log 0 = 0 and 0 log(0 / q) = 0     an entry where p = 0 adds nothing   (_log)
+#   p log(p / 0) = +inf for p > 0        D(P||Q) and H(P, Q) are +inf        (_infinite)
+#
+# decided on the values as given, before normalizing (_positive): an entry of 1e-300
+# next to 1e300 underflows to 0 when divided by the total, and is still > 0.
 
 
-def _log(x: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
-    """ln(x) where ``mask`` (x > 0), else 0: the ``0 log 0 = 0`` convention without NaN."""
+def _positive(raw: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Where a value is > 0, read from the values before they are normalized."""
+    return np.greater(raw, 0.0)
+
+
+def _log(x: FloatArray, mask: NDArray[np.bool_] | None = None) -> FloatArray:
+    r"""ln(x) where ``mask`` (default: where x > 0), else 0, without NaN:
+
+    .. math:: \ell(x) = \begin{cases} \ln x & x > 0 \\ 0 & x = 0 \end{cases}
+              \qquad\text{so that } x\,\ell(x) = 0 \log 0 = 0.
+    """
     # A full-array log is SIMD; a ufunc with where= runs a masked scalar loop at half
     # the speed. So take every log and zero the few masked-out entries after.
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.log(x)
-    return _zero_outside(out, mask)
+    return _zero_outside(out, _positive(x) if mask is None else mask)
+
+
+def _infinite_at(pos_p: Mask, pos_q: Mask) -> Mask:
+    """The entries where p > 0 = q: each a term ``p log(p / 0) = +inf``."""
+    return pos_p & ~pos_q
+
+
+def _infinite(pos_p: Mask, pos_q: Mask, axis: int) -> Mask:
+    """The distributions (along ``axis``) with some p > 0 = q: there D(P||Q) = H(P, Q)
+    = +inf, however small that p."""
+    return cast(Mask, np.any(_infinite_at(pos_p, pos_q), axis=axis))
+
+
+def _set_inf(x: FloatArray, where: Mask) -> FloatArray:
+    """``x``, with +inf where ``where`` (:func:`_infinite`)."""
+    return cast(FloatArray, np.where(where, np.inf, x))
+
+
+# --------------------------------------------------------------------------- kernels
+# The kernels take validated, normalized float64 arrays and return nats.
 
 
 def _log_ratio(
@@ -524,10 +560,6 @@ def _dot(a: FloatArray, b: FloatArray, axis: int) -> FloatArray:
 def _floor0(x: FloatArray) -> FloatArray:
     # `+ 0.0` turns a -0.0 into 0.0, so nothing ever prints as "-0.0".
     return np.maximum(x, 0.0) + 0.0
-
-
-def _set_inf(x: FloatArray, where: Mask) -> FloatArray:
-    return cast(FloatArray, np.where(where, np.inf, x))
 
 
 def _entropy_nats(p: FloatArray, log_p: FloatArray, axis: int) -> FloatArray:
@@ -1082,7 +1114,7 @@ def _kl_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> FloatAr
     pd, qd = _as_dist(p), _as_dist(q)
     pos_p, pos_q = pd.pos, qd.pos
     shared = pos_p & pos_q
-    infinite = (pos_p & ~pos_q).any(axis=axis)
+    infinite = _infinite(pos_p, pos_q, axis)
     safe = _normal(pd) and _normal(qd)
     if safe and _normalized(pd, qd):
         # D(Q||P) comes along; its precision is not asked for (as if it were inf).
@@ -1122,8 +1154,7 @@ def _pair_nats(
     pd, qd = _as_dist(p), _as_dist(q)
     pa, qa = pd.p, qd.p
     pos_p, pos_q = pd.pos, qd.pos
-    inf_pq = (pos_p & ~pos_q).any(axis=axis)  # some q = 0 < p: D(P||Q) = H(P,Q) = inf
-    inf_qp = (pos_q & ~pos_p).any(axis=axis)
+    inf_pq, inf_qp = _infinite(pos_p, pos_q, axis), _infinite(pos_q, pos_p, axis)
     log_p, log_q = pd.log(), qd.log()
     out = {
         "entropy_p": _entropy_nats(pa, log_p, axis),
@@ -1218,7 +1249,7 @@ def cross_entropy(
     1.0
     """
     pa, qa = _pair(p, q, axis, normalize)
-    infinite = (pa.pos & ~qa.pos).any(axis=axis)
+    infinite = _infinite(pa.pos, qa.pos, axis)
     return _in_unit(_cross_entropy_nats(pa.p, qa.log(), infinite, axis), unit)
 
 
@@ -1335,8 +1366,8 @@ def contributions(
         ratio = ratio_abs[0]
         a, b = _jsd_terms(pd, qd, pos_p, pos_q, False, ratio_abs)
         jsd_nats = _jsd_entries(pa, qa, a, b, shared, *ratio_abs) * 0.5
-    kl_pq = np.where(pos_p & ~pos_q, np.inf, pa * ratio / scale) + 0.0
-    kl_qp = np.where(pos_q & ~pos_p, np.inf, -(qa * ratio) / scale) + 0.0
+    kl_pq = _set_inf(pa * ratio / scale, _infinite_at(pos_p, pos_q)) + 0.0
+    kl_qp = _set_inf(-(qa * ratio) / scale, _infinite_at(pos_q, pos_p)) + 0.0
     jsd = _floor0(jsd_nats / scale)
     out: dict[str, NDArray[Any]] = {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
     if labels is not None:
