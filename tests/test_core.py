@@ -21,8 +21,12 @@ from scipy.spatial.distance import jensenshannon
 
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths.core import (
+    DOT_BLOCK,
     MEASURES,
     UNITS,
+    _dot,
+    _infinite,
+    _log,
     contributions,
     cross_entropy,
     entropy,
@@ -396,6 +400,33 @@ def test_contributions_hand_values() -> None:
     # JSD terms of disjoint bins: each p_i / 2 (resp. q_i / 2) bits.
     c = contributions([1, 3, 0], [0, 0, 1])
     np.testing.assert_allclose(c["jsd"], [0.125, 0.375, 0.5], rtol=1e-15)
+
+
+def test_contributions_take_the_jsd_terms_that_measures_adds() -> None:
+    """contributions() runs measures()' kernels entry by entry, so its JSD terms are
+    the ones measures() sums: their exact sum (fsum) is js_divergence to the rounding
+    of a few additions (4 u here, n <= 5), not the ~10 u that the terms of another
+    formula gave. Not to the bit: the sums round in another order.
+
+    The KL terms are p ln(p/q), ln(p/q) as measures() takes it; their sum is the KL
+    only up to the rounding of the totals (sum p - sum q, a few u absolute), which
+    measures() avoids with terms that do not cancel (_kl_terms): a KL of 1e-4 is then
+    good to ~1e-12 relative only."""
+    u = 2.0**-53
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(2, 6))
+        p = rng.random(n)
+        q = p * rng.uniform(0.05, 20.0, n)  # |p - q| / (p + q) up to 0.9: every JSD form
+        c = contributions(p, q, unit="nats")
+        jsd = float(js_divergence(p, q, unit="nats"))
+        assert math.fsum(c["jsd"]) == pytest.approx(jsd, rel=4 * u, abs=0.0), (p, q)
+        m = measures(p, q, unit="nats")
+        for key in ("kl_pq", "kl_qp"):
+            # sum p ln(p/q) = KL + (sum p - sum q): the totals' rounding (~n u, absolute)
+            # and the terms' own (~u each, of the size of what the sum cancels).
+            scale = 1.0 + math.fsum(np.abs(c[key]))
+            assert math.fsum(c[key]) == pytest.approx(float(m[key]), rel=0.0, abs=8 * u * scale)
 
 
 # --------------------------------------------------------------------------- 5. properties
@@ -906,3 +937,49 @@ def test_labelled_inputs_do_not_import_pandas() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- dot
+
+
+@pytest.mark.parametrize("k", [1, DOT_BLOCK - 1, DOT_BLOCK, DOT_BLOCK + 1, 3 * DOT_BLOCK + 17])
+def test_dot_is_the_sum_of_the_products_in_blocks_or_not(k: int) -> None:
+    """``_dot`` cuts a long axis into blocks of DOT_BLOCK (so that OpenBLAS keeps it on
+    one thread); the value is still sum a_i b_i, for a 1-D pair, a stack, a broadcast
+    model and another axis. Compared with math.fsum (exact, then rounded) to 1e-14
+    relative, not to the bit: the BLAS kernel (AVX-512 or AVX2) sets the last bits."""
+    rng = np.random.default_rng(k)
+    a, b = rng.random((3, k)), rng.random((3, k))
+    exact = np.array([math.fsum(a[i] * b[i]) for i in range(3)])  # products exact enough
+    got = _dot(a[0], b[0], -1)
+    assert np.ndim(got) == 0
+    assert float(got) == pytest.approx(exact[0], rel=1e-14)
+    np.testing.assert_allclose(_dot(a, b, -1), exact, rtol=1e-14)
+    np.testing.assert_allclose(_dot(a.T, b.T, 0), exact, rtol=1e-14)
+    model = np.array([math.fsum(a[i] * b[0]) for i in range(3)])
+    np.testing.assert_allclose(_dot(a, b[0], -1), model, rtol=1e-14)
+
+
+# --------------------------------------------------------------------------- the zero rule
+
+
+def test_the_zero_rule_is_decided_on_the_values_before_normalizing() -> None:
+    """0 log 0 = 0, and p log(p / 0) = +inf for any p > 0, however small: 1e-300 next
+    to 1e300 normalizes to 0 (an underflow), yet is > 0, so D(P||Q) = H(P, Q) = inf
+    where Q is 0 there; the JSD is finite, and 0 is never a NaN. Every measure and
+    contributions() reads the rule from core (_positive, _log, _infinite)."""
+    np.testing.assert_array_equal(_log(np.array([0.0, 1.0, math.e])), [0.0, 0.0, 1.0])
+    pos_p = np.array([[True, True], [True, False]])
+    pos_q = np.array([[True, False], [True, True]])
+    np.testing.assert_array_equal(_infinite(pos_p, pos_q, -1), [True, False])
+    np.testing.assert_array_equal(_infinite(pos_p, pos_q, 0), [False, True])
+    p, q = [1e300, 1e-300], [1.0, 0.0]
+    assert np.asarray(normalize(p))[1] == 0.0  # underflowed, yet > 0 for the rule
+    m = measures(p, q)
+    assert m["kl_pq"] == math.inf
+    assert m["cross_entropy_pq"] == math.inf
+    assert m["kl_qp"] == 0.0  # q log(q / p) with q = p = 1 on the first label
+    assert 0.0 <= m["jsd"] < 1e-290
+    c = contributions(p, q)
+    np.testing.assert_array_equal(c["kl_pq"], [0.0, math.inf])
+    np.testing.assert_array_equal(c["kl_qp"], [0.0, 0.0])

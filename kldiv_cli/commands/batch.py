@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
 
-from kldiv_cli.commands.compare import (
-    MAX_NAMED,
-    Check,
-    check_count_total,
-    require_whole,
-    some_labels,
-)
+from kldiv_cli.commands.compare import MAX_NAMED, Check, some_labels
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths import core
-from kldiv_cli.maths.significance import MAX_COUNT_TOTAL, count_total
+from kldiv_cli.maths.counts import (
+    check_count_total,
+    check_row_count_totals,
+    count_total,
+    require_whole,
+)
 from kldiv_cli.readers import (
     FloatArray,
     Labels,
@@ -141,12 +140,7 @@ def require_counts(s: Stack, option: str, *, whole: bool = False) -> None:
     if whole:
         check_count_total(count_total(s.values), s.source, option)
         return
-    totals = s.totals
-    i = int(np.argmax(totals))
-    # A float total of 2^53 may be 2^53 + 1: those rows are recounted exactly.
-    for j in np.flatnonzero(totals == MAX_COUNT_TOTAL).tolist():
-        check_count_total(count_total(s.values[j]), s.describe(j), option)
-    check_count_total(float(totals[i]), s.describe(i), option)
+    check_row_count_totals(s.values, s.totals, s.describe, option)
 
 
 def align_stacks(a: Stack, b: Stack) -> tuple[Labels, FloatArray, FloatArray]:

@@ -7,7 +7,6 @@ arguments nor prints. :mod:`kldiv_cli.render` turns a :class:`Comparison` into t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +14,10 @@ import numpy as np
 
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths import core
-from kldiv_cli.maths.significance import MAX_COUNT_TOTAL, count_total
+from kldiv_cli.maths.counts import check_count_total, count_total, is_counts, require_whole
 from kldiv_cli.readers import (
     Aligned,
     Distribution,
-    FloatArray,
     Table,
     align,
     check_normalized,
@@ -239,21 +237,9 @@ def compare(
     return result
 
 
-def require_whole(values: FloatArray, where: Callable[..., str], option: str) -> None:
-    """Raise InvalidDataError at the first of ``values`` (any shape) that is not a whole
-    number; ``where(*index)`` says where it is, for the message."""
-    bad = np.argwhere(values != np.round(values))
-    if bad.size:
-        index = tuple(int(i) for i in bad[0])
-        raise InvalidDataError(
-            f"{where(*index)}: {option} needs counts (whole numbers), "
-            f"and {float(values[index])!r} is not one"
-        )
-
-
 def require_counts(dist: Distribution, option: str) -> None:
     """Raise InvalidDataError naming the first value of ``dist`` that is not a count,
-    or its total when that is beyond :data:`MAX_COUNT_TOTAL`."""
+    or its total when that is beyond :data:`~kldiv_cli.maths.counts.MAX_COUNT_TOTAL`."""
     require_exact_counts(dist.table, [dist.column], option)
     require_whole(
         dist.values, lambda row: f"{dist.source}: {dist.table.where(row, dist.column)}", option
@@ -261,17 +247,8 @@ def require_counts(dist: Distribution, option: str) -> None:
     check_count_total(count_total(dist.values), dist.name, option)
 
 
-def check_count_total(total: float | int, name: str, option: str) -> None:
-    """Raise InvalidDataError when counts total more than :data:`MAX_COUNT_TOTAL`."""
-    if not total <= MAX_COUNT_TOTAL:
-        raise InvalidDataError(
-            f"{name}: {option} needs counts that total at most 2^53 (about 9.007e15), "
-            f"and these total {total!r}"
-        )
-
-
 def _g_test(p: Distribution, q: Distribution, raw: Aligned) -> GTest:
-    from kldiv_cli.maths.significance import g_goodness_of_fit, g_homogeneity, is_counts
+    from kldiv_cli.maths.significance import g_goodness_of_fit, g_homogeneity
 
     require_counts(p, "--test")
     if is_counts(q.values):
@@ -291,7 +268,6 @@ def _intervals(
     unit: str,
 ) -> Intervals:
     from kldiv_cli.maths.bootstrap import DEFAULT_RESAMPLES, MAX_WORK, bootstrap_intervals
-    from kldiv_cli.maths.significance import is_counts
     from kldiv_cli.progress import progress_bar
 
     resample_p, resample_q = is_counts(p.values), is_counts(q.values)

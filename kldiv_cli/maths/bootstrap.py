@@ -28,26 +28,22 @@ The exact procedure, which fixes every resample for a given seed, is in the note
 
 Measuring
 ---------
-The measures are those of :func:`kldiv_cli.maths.core.measures`, by the formulas of core's
-kernels, ``_pair_nats`` (two log1p per entry: ``ln(p/q)`` and the JSD's ``ln(2 max(p,
-q) / (p + q))``, to full relative precision), with its two logs per entry saved:
+Each chunk of resamples is measured by core's own kernels,
+:func:`kldiv_cli.maths.core._pair_nats` (the one :func:`kldiv_cli.maths.core.measures`
+runs), vectorised along the rows, with its two logs per entry saved:
 
 - ``ln p`` of a resampled side takes one of few values, ``ln((x + a) / t)`` for a count
   ``x``: it is looked up in a table of them, each computed as core computes it (in
   the log domain where ``p`` underflows: a tiny pseudocount next to a large total);
-- a model's logs are taken once, not once per resample.
+- a model's logs are taken once, not once per resample;
+
+and the kernels' work arrays (the logs among them, once spent) reused from chunk to
+chunk. So a resample's measures are those of :func:`kldiv_cli.maths.core.measures` on
+its counts, to the rounding of its total (one total for every row, ``n + K a``).
 
 A total that overflows (a pseudocount of 1e308) is taken of the values scaled by a
 power of 2, and a model is normalized by core itself, so an interval survives
 whatever its point estimate survives; no bound is NaN.
-
-On the same normalized arrays the results are core's to 1e-12 relative in the tests.
-Near P = Q core sums KL and JSD terms that do not cancel (see ``core._kl_terms`` and
-``core._jsd_entries``); a resample takes the plain sums, whose absolute error is about
-1e-16 times the sum of ``|p - q|``. A resampled divergence is of the order of the
-resampling noise (~K / n), so that error stays far below the spread of the resamples
-wherever the counts are fewer than ~1e14: not worth the time the other forms cost in
-every resample.
 """
 
 from __future__ import annotations
@@ -67,7 +63,7 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths import core
-from kldiv_cli.maths.significance import MAX_COUNT_TOTAL, count_total
+from kldiv_cli.maths.counts import MAX_COUNT_TOTAL, count_total, first_not_whole
 
 FloatArray: TypeAlias = NDArray[np.float64]
 BoolArray: TypeAlias = NDArray[np.bool_]
@@ -117,8 +113,6 @@ TABLE_SDS: Final = 14.0
 PLACE_MAX_RUNS: Final = 16
 #: The counts whose ``ln p`` is looked up rather than computed: ``0 .. LOG_TABLE - 1``.
 LOG_TABLE: Final = 1 << 16
-
-_LN2: Final = math.log(2.0)
 
 
 @dataclass(frozen=True)
@@ -337,9 +331,9 @@ def _values(x: ArrayLike, name: str, counts: bool) -> FloatArray:
     if a.min() < 0.0:
         raise InvalidDataError(f"{name} has a negative value ({float(a.min())!r})")
     if counts:
-        whole = a == np.round(a)
-        if not whole.all():
-            bad = float(a[np.flatnonzero(~whole)[0]])
+        index = first_not_whole(a)
+        if index is not None:
+            bad = float(a[index])
             raise InvalidDataError(f"{name} is resampled, so must be counts; {bad!r} is not one")
         if not 0.0 < count_total(a) <= MAX_COUNT_TOTAL:
             raise InvalidDataError(f"{name} must have a total count between 1 and 2**53")
@@ -383,6 +377,8 @@ class _Rows(NamedTuple):
     log: FloatArray
     zero: BoolArray | None
     normal: bool = False
+    #: ``log`` may be overwritten by the kernels: a resample's, not a model's (kept).
+    spare: bool = True
 
 
 class _Model:
@@ -393,7 +389,7 @@ class _Model:
         # the zero rule and the logs of entries that underflow come from the values.
         d = core._dist(values + pseudocount, name, -1, normalize=True)
         self.size = d.p.size
-        self.rows = _Rows(d.p, d.log(), None if d.pos.all() else ~d.pos, core._normal(d))
+        self.rows = _Rows(d.p, d.log(), None if d.pos.all() else ~d.pos, core._normal(d), False)
         # Its entropy is one number, not B copies of it rounded B ways.
         self.entropy = float(core._entropy_nats(d.p, self.rows.log, -1))
 
@@ -704,111 +700,31 @@ def _run(task: Callable[[int], None], count: int) -> None:
 
 
 def _pair_nats(p_rows: _Rows, q_rows: _Rows, work: _Work) -> dict[str, FloatArray]:
-    """Every measure but ``js_distance``, in nats, per row: core's ``_pair_nats`` on
-    arrays whose logs are given, in buffers reused from chunk to chunk.
-
-    Two log1p per entry, as core takes them: ``ln(p/q)``, and ``ln(2 max(p, q) /
-    (p + q))`` from which core's ``_jsd_logs`` gets both JSD terms.
-    """
-    p, log_p, zp, normal_p = p_rows
-    q, log_q, zq, normal_q = q_rows
-    safe = normal_p and normal_q
-    shape = np.broadcast_shapes(p.shape, q.shape)
-
-    def buffer(name: str, dtype: DTypeLike) -> NDArray[Any]:
-        return work.get(_pair_nats, name, shape, dtype)
-
-    # Where both are > 0, and where either is: for the checks of core's kernels, which
-    # `safe` spares (the zeroing reads the `zero` masks).
-    both: core.Mask = np.True_
-    any_pos: core.Mask = np.True_
-    if not safe and (zp is not None or zq is not None):
-        zp_, zq_ = (np.False_ if z is None else z for z in (zp, zq))
-        both = np.logical_not(np.logical_or(zp_, zq_), out=buffer("both", np.bool_))
-        any_pos = np.logical_not(np.logical_and(zp_, zq_), out=buffer("any", np.bool_))
-    either = (
-        zq
-        if zp is None
-        else zp
-        if zq is None
-        else np.logical_or(zp, zq, out=buffer("either", np.bool_))
-    )
-    # The same operations as core's _ratio_and_abs and _jsd_terms, so the same bits.
-    with np.errstate(over="ignore", invalid="ignore"):
-        d = np.subtract(p, q, out=buffer("d", np.float64))
-        lo = np.minimum(p, q, out=buffer("ratio", np.float64))
-    abs_d = np.abs(d, out=buffer("abs_d", np.float64))
-    ratio = core._signed_log1p(
-        d, lo, both, _ratio_fallback(log_p, log_q), safe=safe, zero=either, abs_d=abs_d
-    )
-    a, b = core._jsd_logs(
-        p,
-        q,
-        ratio,
-        abs_d,
-        _t_fallback(log_p, log_q, zp, zq),
-        either=any_pos,
-        zero_p=zp,
-        zero_q=zq,
-        safe=safe,
-        out=(buffer("s", np.float64), buffer("a", np.float64), buffer("b", np.float64)),
-    )
-    dots = [_dot(p, ratio), _dot(q, ratio), _dot(p, a), _dot(q, b)]
-    p_ratio, q_ratio, p_a, q_b = dots
-    only = buffer("only", np.bool_)
-    inf_pq = (
-        None if zq is None else (zq if zp is None else np.greater(zq, zp, out=only)).any(axis=-1)
-    )
-    inf_qp = (
-        None if zp is None else (zp if zq is None else np.greater(zp, zq, out=only)).any(axis=-1)
-    )
-    jsd = np.minimum(core._floor0((p_a + q_b) * 0.5), _LN2)
-    if either is not None:  # disjoint supports: exactly ln 2
-        jsd = np.where(either.all(axis=-1), _LN2, jsd)
-    return {
-        "entropy_p": core._floor0(-_dot(p, log_p)),
-        "entropy_q": core._floor0(-_dot(q, log_q)),
-        "cross_entropy_pq": _set_inf(core._floor0(-_dot(p, log_q)), inf_pq),
-        "cross_entropy_qp": _set_inf(core._floor0(-_dot(q, log_p)), inf_qp),
-        "kl_pq": _set_inf(core._floor0(p_ratio), inf_pq),
-        "kl_qp": _set_inf(core._floor0(-q_ratio), inf_qp),
-        "jsd": jsd,
-    }
+    """Every measure but ``js_distance``, in nats, per row: core's own kernels
+    (:func:`kldiv_cli.maths.core._pair_nats`) on the resampled rows, with the logs
+    looked up rather than taken, and the kernels' work arrays reused from chunk to
+    chunk (a fresh one costs its page faults, as much as the arithmetic on it)."""
+    shape = np.broadcast_shapes(p_rows.p.shape, q_rows.p.shape)
+    sides = [
+        core._Dist.known(
+            rows.p,
+            rows.log,
+            _pos(rows, work, name),
+            normal=rows.normal,
+            spare_log=rows.spare,
+        )
+        for rows, name in ((p_rows, "pos_p"), (q_rows, "pos_q"))
+    ]
+    scratch = tuple(work.get(_pair_nats, name, shape, np.float64) for name in ("s1", "s2"))
+    return core._pair_nats(sides[0], sides[1], -1, scratch)
 
 
-def _ratio_fallback(log_p: FloatArray, log_q: FloatArray) -> Callable[[BoolArray], FloatArray]:
-    """ln(p / q) as ``ln p - ln q`` where the quotient fails (1e-300 / 1e10), as core's
-    ``_dist_ratio`` takes it."""
-
-    def logs(lost: BoolArray) -> FloatArray:
-        shape = lost.shape
-        return np.broadcast_to(log_p, shape)[lost] - np.broadcast_to(log_q, shape)[lost]
-
-    return logs
-
-
-def _t_fallback(
-    log_p: FloatArray, log_q: FloatArray, zero_p: BoolArray | None, zero_q: BoolArray | None
-) -> Callable[[BoolArray], FloatArray]:
-    """ln(2 max(p, q) / (p + q)) in the log domain where p + q is not a normal float, as
-    core's ``_jsd_terms`` takes it; the log of a 0 is -inf there."""
-
-    def logs(lost: BoolArray) -> FloatArray:
-        shape = lost.shape
-        lp = np.broadcast_to(log_p, shape)[lost]
-        lq = np.broadcast_to(log_q, shape)[lost]
-        if zero_p is not None:
-            lp = np.where(np.broadcast_to(zero_p, shape)[lost], -math.inf, lp)
-        if zero_q is not None:
-            lq = np.where(np.broadcast_to(zero_q, shape)[lost], -math.inf, lq)
-        return core._t_fallback(lp, lq)
-
-    return logs
-
-
-def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
-    return core._dot(a, b, -1)
-
-
-def _set_inf(x: FloatArray, where: BoolArray | np.bool_ | None) -> FloatArray:
-    return x if where is None else core._set_inf(x, where)
+def _pos(rows: _Rows, work: _Work, name: str) -> BoolArray:
+    """Where the side's values are > 0, for core's zero rule (``core._positive``), which
+    reads the values before normalizing: here the counts plus the pseudocount, whose
+    zeros ``rows.zero`` holds."""
+    out = work.get(_pos, name, rows.p.shape, np.bool_)
+    if rows.zero is None:
+        out.fill(True)
+        return out
+    return np.logical_not(rows.zero, out=out)

@@ -138,7 +138,7 @@ class _Dist:
     ``q`` that underflows to 0 never makes a false ``inf`` and no term loses its digits.
     """
 
-    __slots__ = ("_pos", "p", "raw", "shift", "total")
+    __slots__ = ("_log", "_normal", "_pos", "normalized", "p", "raw", "shift", "spare_log", "total")
 
     def __init__(
         self,
@@ -152,23 +152,53 @@ class _Dist:
         #: The values total ``total * 2**shift`` (``shift`` > 0 where the sum overflowed).
         self.total = total
         self.shift = shift
+        #: Divided by their totals here (or by the caller of :meth:`known`): then two
+        #: sides' exact totals are equal, which the KL kernels rely on.
+        self.normalized = raw is not p
+        #: The array :meth:`log` returns may be overwritten by its caller (a kernel's
+        #: scratch): true unless it was given to :meth:`known` as not to be spent.
+        self.spare_log = True
         self._pos: NDArray[np.bool_] | None = None
+        self._log: FloatArray | None = None
+        self._normal: bool | None = None
 
     @classmethod
     def of(cls, p: FloatArray) -> _Dist:
         """An array taken as it is: its zeros are its zeros."""
         return cls(p, p, 1.0)
 
+    @classmethod
+    def known(
+        cls,
+        p: FloatArray,
+        log: FloatArray,
+        pos: NDArray[np.bool_],
+        *,
+        normal: bool,
+        spare_log: bool,
+    ) -> _Dist:
+        """A side normalized elsewhere whose ``ln p`` (as :meth:`log` gives it), positive
+        entries (of the values, before normalizing) and :func:`_normal` are known: the
+        bootstrap's resamples, whose logs are looked up in a table rather than taken.
+        ``spare_log``: :meth:`log`'s array may be overwritten by the kernels."""
+        d = cls(p, p, 1.0)
+        d.normalized = True
+        d._log, d._pos, d._normal = log, pos, normal
+        d.spare_log = spare_log
+        return d
+
     @property
     def pos(self) -> NDArray[np.bool_]:
         """Where the value is > 0 (before normalizing: an underflow is still > 0)."""
         if self._pos is None:
-            self._pos = self.raw > 0
+            self._pos = _positive(self.raw)
         return self._pos
 
     def log(self) -> FloatArray:
         """ln p where ``pos``, else 0; in the log domain where ``p`` is below the
-        smallest normal float."""
+        smallest normal float. A fresh array each call, unless given to :meth:`known`."""
+        if self._log is not None:
+            return self._log
         out = _log(self.p, self.pos)
         if out.min() < _LN_NORMAL:  # a 0 or a subnormal where pos (-inf or < -708.4)
             deep = self.pos & ~(self.p >= _NORMAL)
@@ -178,6 +208,8 @@ class _Dist:
     def log_at(self, where: NDArray[np.bool_]) -> FloatArray:
         """ln p at the entries ``where`` (a mask of a shape ``p`` broadcasts to), all
         with ``pos``: ``ln p`` itself, or ``ln(x / total)`` where p underflowed."""
+        if self._log is not None:  # taken by the caller of `known` as this would take it
+            return np.broadcast_to(self._log, where.shape)[where]
         p = np.broadcast_to(self.p, where.shape)[where]
         with np.errstate(divide="ignore"):  # ln 0 = -inf where the caller allows it
             out = np.log(p)
@@ -301,17 +333,53 @@ def _pair(p: ArrayLike, q: ArrayLike, axis: int, normalize: bool) -> tuple[_Dist
     return pa, qa
 
 
-# --------------------------------------------------------------------------- kernels
-# The kernels take validated, normalized float64 arrays and return nats.
+# --------------------------------------------------------------------------- the zero rule
+# The one statement of the conventions for zeros that every measure of this package
+# follows (core, pairwise, information, estimators, the bootstrap, the G-tests):
+#
+#   0 log 0 = 0 and 0 log(0 / q) = 0     an entry where p = 0 adds nothing   (_log)
+#   p log(p / 0) = +inf for p > 0        D(P||Q) and H(P, Q) are +inf        (_infinite)
+#
+# decided on the values as given, before normalizing (_positive): an entry of 1e-300
+# next to 1e300 underflows to 0 when divided by the total, and is still > 0.
 
 
-def _log(x: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
-    """ln(x) where ``mask`` (x > 0), else 0: the ``0 log 0 = 0`` convention without NaN."""
+def _positive(raw: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Where a value is > 0, read from the values before they are normalized."""
+    return np.greater(raw, 0.0)
+
+
+def _log(x: FloatArray, mask: NDArray[np.bool_] | None = None) -> FloatArray:
+    r"""ln(x) where ``mask`` (default: where x > 0), else 0, without NaN:
+
+    .. math:: \ell(x) = \begin{cases} \ln x & x > 0 \\ 0 & x = 0 \end{cases}
+              \qquad\text{so that } x\,\ell(x) = 0 \log 0 = 0.
+    """
     # A full-array log is SIMD; a ufunc with where= runs a masked scalar loop at half
     # the speed. So take every log and zero the few masked-out entries after.
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.log(x)
-    return _zero_outside(out, mask)
+    return _zero_outside(out, _positive(x) if mask is None else mask)
+
+
+def _infinite_at(pos_p: Mask, pos_q: Mask) -> Mask:
+    """The entries where p > 0 = q: each a term ``p log(p / 0) = +inf``."""
+    return pos_p & ~pos_q
+
+
+def _infinite(pos_p: Mask, pos_q: Mask, axis: int) -> Mask:
+    """The distributions (along ``axis``) with some p > 0 = q: there D(P||Q) = H(P, Q)
+    = +inf, however small that p."""
+    return cast(Mask, np.any(_infinite_at(pos_p, pos_q), axis=axis))
+
+
+def _set_inf(x: FloatArray, where: Mask) -> FloatArray:
+    """``x``, with +inf where ``where`` (:func:`_infinite`)."""
+    return cast(FloatArray, np.where(where, np.inf, x))
+
+
+# --------------------------------------------------------------------------- kernels
+# The kernels take validated, normalized float64 arrays and return nats.
 
 
 def _log_ratio(
@@ -419,6 +487,8 @@ def _normal(d: _Dist) -> bool:
     """Every positive entry of ``d.p`` a normal float, and none above 1 (normalized):
     for two such sides ``2p`` and ``p + q`` are finite and ``|p - q| / min`` is below
     1 / 2^-1022, so the kernels' quotients never fail."""
+    if d._normal is not None:
+        return d._normal
     p = d.p
     if not p.max() <= 1.0:
         return False
@@ -451,19 +521,45 @@ def _zero_outside(x: FloatArray, mask: Mask) -> FloatArray:
 # NumPy's stubs do not know vecdot's `axis` keyword (NumPy >= 2.0 has it).
 _vecdot: Any = np.vecdot
 
+#: A dot longer than this is taken in blocks of this many entries, each a BLAS dot on
+#: one thread. OpenBLAS splits a dot of more than 10,000 entries over its threads, and
+#: waking them costs more than the dot: at 10^6 entries 8-10.7 ms with two threads on
+#: a loaded machine against 0.2-0.7 ms on one (a dot streams memory; one core keeps up
+#: with it). Blocks keep the dot on the calling thread with no global setting (an
+#: environment variable, threadpoolctl) that would reach every other BLAS call of the
+#: process, and make its rounding independent of the number of threads.
+DOT_BLOCK: Final = 4096
+
 
 def _dot(a: FloatArray, b: FloatArray, axis: int) -> FloatArray:
-    """sum_i a_i b_i along ``axis``: a BLAS dot per distribution, no temporary."""
-    return np.asarray(_vecdot(a, b, axis=axis), dtype=np.float64)
+    r"""sum_i a_i b_i along ``axis``, one value per distribution, with no temporary.
+
+    .. math:: \mathrm{dot}(a, b) = \sum_i a_i b_i
+              = \sum_j \sum_{i \in \mathrm{block}_j} a_i b_i
+
+    A BLAS dot per distribution; a distribution longer than :data:`DOT_BLOCK` entries
+    is cut into blocks of that many, each its own BLAS dot (a view, no copy), and the
+    block sums added pairwise (which rounds no worse than one long dot).
+    """
+    k = np.broadcast_shapes(a.shape, b.shape)[axis]
+    if k <= DOT_BLOCK:
+        return np.asarray(_vecdot(a, b, axis=axis), dtype=np.float64)
+    a, b = np.broadcast_arrays(a, b)  # views: a model's (K,) against (rows, K)
+    if axis % a.ndim != a.ndim - 1:
+        a, b = np.moveaxis(a, axis, -1), np.moveaxis(b, axis, -1)
+    whole = k - k % DOT_BLOCK
+    blocks = (*a.shape[:-1], whole // DOT_BLOCK, DOT_BLOCK)
+    # A reshape of a slice whose last axis is contiguous is a view; otherwise NumPy
+    # copies, which is rare (a strided axis) and still right.
+    out = np.vecdot(a[..., :whole].reshape(blocks), b[..., :whole].reshape(blocks)).sum(axis=-1)
+    if whole < k:
+        out += np.vecdot(a[..., whole:], b[..., whole:])
+    return np.asarray(out, dtype=np.float64)
 
 
 def _floor0(x: FloatArray) -> FloatArray:
     # `+ 0.0` turns a -0.0 into 0.0, so nothing ever prints as "-0.0".
     return np.maximum(x, 0.0) + 0.0
-
-
-def _set_inf(x: FloatArray, where: Mask) -> FloatArray:
-    return cast(FloatArray, np.where(where, np.inf, x))
 
 
 def _entropy_nats(p: FloatArray, log_p: FloatArray, axis: int) -> FloatArray:
@@ -709,7 +805,7 @@ def _kl_sum(
     reverse) and the floor at 0: from :func:`_kl_terms` when both sides were
     normalized here (their exact totals are equal), else ``sum p ln(p/q)`` as given."""
     p, q = pd.p, qd.p
-    if pd.raw is not p and qd.raw is not q:
+    if _normalized(pd, qd):
         t_pq, t_qp = _kl_terms(p, q, ratio, shared)
         return np.sum(t_pq, axis=axis), np.sum(t_qp, axis=axis)
     return _dot(p, ratio, axis), -_dot(q, ratio, axis)
@@ -767,14 +863,7 @@ def _fast_sums(
     Where p or q is 0, ``d`` and ``|r|`` are set to 0 (the terms above vanish) and the
     entry's own terms are added: ``w = 2 s ln 2``, and the ``e`` of the KL.
     """
-    p, q = pd.p, qd.p
-    axis %= max(p.ndim, q.ndim)
-    if p.shape != q.shape or axis != p.ndim - 1 or not (_contiguous(p) and _contiguous(q)):
-        # The flat indices below need one C-ordered layout with the entries last.
-        p, q, shared = (
-            np.ascontiguousarray(np.moveaxis(x, axis, -1))
-            for x in np.broadcast_arrays(p, q, shared)
-        )
+    p, q, shared, axis = _fast_layout(pd.p, qd.p, shared, axis)
     spare = [
         b
         for b in scratch
@@ -784,26 +873,11 @@ def _fast_sums(
     def buffer() -> FloatArray:
         return spare.pop() if spare else np.empty_like(p)
 
-    with np.errstate(divide="ignore", invalid="ignore"):  # where p or q is 0, reset below
-        d = np.subtract(p, q, out=buffer())
-        m = np.abs(d, out=buffer())
-        r = np.minimum(p, q, out=buffer())
-        np.divide(m, r, out=r)
-        np.log1p(r, out=r)  # |ln(p/q)|
-    zeros = None if shared.all() else np.flatnonzero(~shared)
-    if zeros is not None:
-        r.put(zeros, 0.0)
-        d.put(zeros, 0.0)
+    d, m, r, zeros = _fast_parts(p, q, shared, buffer)
     if kl:  # for X and its error bound: the sums of p - q and |p - q| where both > 0
         sum_diff = np.sum(d, axis=-1)
         sum_abs = np.sum(m, axis=-1)
-    s = np.add(p, q, out=buffer())
-    with np.errstate(invalid="ignore"):
-        np.divide(d, s, out=d)
-    if zeros is not None:  # 0 / 0 where both are 0
-        d.put(zeros, 0.0)
-    np.multiply(m, r, out=m)
-    d_max = max(float(d.max()), -float(d.min()))  # the largest |d|
+    s, d_max = _fast_mix(p, q, d, m, r, zeros, buffer)
     free: FloatArray | None = None  # r's memory, once r is spent
 
     kl_pq = kl_qp = None
@@ -842,32 +916,7 @@ def _fast_sums(
 
     jsd_nats = None
     if jsd:
-        w = np.multiply(d, d, out=free if free is not None else np.empty_like(p))
-        far = np.flatnonzero(w > _JS_FAR * _JS_FAR) if d_max > _JS_FAR else None
-        np.negative(w, out=w)
-        with np.errstate(divide="ignore"):  # log1p(-1) = -inf where d^2 rounds to 1: far
-            np.log1p(w, out=w)
-        w *= s
-        w += m
-        if far is not None:
-            # s, |d| and |r| again from p and q (the same operations, so the same
-            # bits): fewer passes over the large arrays.
-            p_at, q_at = p.take(far), q.take(far)
-            s_at = p_at + q_at
-            t = np.subtract(p_at, q_at)
-            np.abs(t, out=t)
-            np.minimum(p_at, q_at, out=p_at)
-            r_at = t / p_at
-            np.log1p(r_at, out=r_at)  # |ln(p/q)|
-            t /= s_at  # |d|
-            np.log1p(t, out=t)
-            t *= s_at
-            p_at *= r_at
-            t -= p_at
-            t *= 2.0
-            w.put(far, t)
-        if zeros is not None:
-            w.put(zeros, (2.0 * _LN2) * s.take(zeros))
+        w = _jsd_w(p, q, s, d, m, zeros, d_max, free if free is not None else np.empty_like(p))
         jsd_nats = np.sum(w, axis=-1) * 0.25
     if not kl or kl_pq is not None:
         return _Sums(jsd_nats, kl_pq, kl_qp)
@@ -899,6 +948,129 @@ def _fast_sums(
     e -= sc
     t_qp.put(at, e)
     return _Sums(jsd_nats, np.sum(t_pq, axis=-1) + extra_q, np.sum(t_qp, axis=-1) + extra_p)
+
+
+def _fast_layout(
+    p: FloatArray, q: FloatArray, shared: NDArray[np.bool_], axis: int
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], int]:
+    """``p``, ``q`` and ``shared`` in one C-ordered layout with the entries last (the
+    flat indices of :func:`_fast_parts` need it), and ``axis`` made non-negative."""
+    axis %= max(p.ndim, q.ndim)
+    if p.shape != q.shape or axis != p.ndim - 1 or not (_contiguous(p) and _contiguous(q)):
+        p, q, shared = (
+            np.ascontiguousarray(np.moveaxis(x, axis, -1))
+            for x in np.broadcast_arrays(p, q, shared)
+        )
+    return p, q, shared, axis
+
+
+def _fast_parts(
+    p: FloatArray,
+    q: FloatArray,
+    shared: NDArray[np.bool_],
+    buffer: Callable[[], FloatArray],
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.intp] | None]:
+    r"""Per entry of two sides in :func:`_fast_layout`: ``d = p - q``, ``m = |p - q|``,
+    :math:`|r| = |\ln(p/q)| = \mathrm{log1p}(|p - q| / \min(p, q))`, and the flat
+    indices where p or q is 0 (None if nowhere), where ``d`` and ``|r|`` are 0. Each
+    array in a ``buffer()``."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # where p or q is 0, reset below
+        d = np.subtract(p, q, out=buffer())
+        m = np.abs(d, out=buffer())
+        r = np.minimum(p, q, out=buffer())
+        np.divide(m, r, out=r)
+        np.log1p(r, out=r)  # |ln(p/q)|
+    zeros = None if shared.all() else np.flatnonzero(~shared)
+    if zeros is not None:
+        r.put(zeros, 0.0)
+        d.put(zeros, 0.0)
+    return d, m, r, zeros
+
+
+def _fast_mix(
+    p: FloatArray,
+    q: FloatArray,
+    d: FloatArray,
+    m: FloatArray,
+    r: FloatArray,
+    zeros: NDArray[np.intp] | None,
+    buffer: Callable[[], FloatArray],
+) -> tuple[FloatArray, float]:
+    """From :func:`_fast_parts`: ``s = p + q`` (in a ``buffer()``), ``d`` divided by it
+    and ``m`` multiplied by ``|r|`` in place, and the largest ``|d|``."""
+    s = np.add(p, q, out=buffer())
+    with np.errstate(invalid="ignore"):
+        np.divide(d, s, out=d)
+    if zeros is not None:  # 0 / 0 where both are 0
+        d.put(zeros, 0.0)
+    np.multiply(m, r, out=m)
+    return s, max(float(d.max()), -float(d.min()))
+
+
+def _jsd_w(
+    p: FloatArray,
+    q: FloatArray,
+    s: FloatArray,
+    d: FloatArray,
+    m: FloatArray,
+    zeros: NDArray[np.intp] | None,
+    d_max: float,
+    out: FloatArray,
+) -> FloatArray:
+    r"""Each entry's ``w``, four times its JSD term (see :func:`_fast_sums`), in ``out``:
+
+    .. math:: w = s \ln(1 - d^2) + m, \quad |d| \le 7/8; \qquad
+              w = 2 \big(s\,\mathrm{log1p}(|d|) - \min(p, q) |r|\big) \text{ beyond}
+
+    and ``2 s ln 2`` where p or q is 0; from :func:`_fast_mix`'s ``s``, ``d`` (divided by
+    ``s``), ``m`` (``|p - q| |r|``) and ``d_max``.
+    """
+    w = np.multiply(d, d, out=out)
+    far = np.flatnonzero(w > _JS_FAR * _JS_FAR) if d_max > _JS_FAR else None
+    np.negative(w, out=w)
+    with np.errstate(divide="ignore"):  # log1p(-1) = -inf where d^2 rounds to 1: far
+        np.log1p(w, out=w)
+    w *= s
+    w += m
+    if far is not None:
+        # s, |d| and |r| again from p and q (the same operations, so the same
+        # bits): fewer passes over the large arrays.
+        p_at, q_at = p.take(far), q.take(far)
+        s_at = p_at + q_at
+        t = np.subtract(p_at, q_at)
+        np.abs(t, out=t)
+        np.minimum(p_at, q_at, out=p_at)
+        r_at = t / p_at
+        np.log1p(r_at, out=r_at)  # |ln(p/q)|
+        t /= s_at  # |d|
+        np.log1p(t, out=t)
+        t *= s_at
+        p_at *= r_at
+        t -= p_at
+        t *= 2.0
+        w.put(far, t)
+    if zeros is not None:
+        w.put(zeros, (2.0 * _LN2) * s.take(zeros))
+    return w
+
+
+def _fast_entries(
+    pd: _Dist, qd: _Dist, shared: NDArray[np.bool_], axis: int
+) -> tuple[FloatArray, FloatArray]:
+    """Per entry, by the kernels of :func:`_fast_sums` (same conditions): ``ln(p/q)``
+    (0 where p or q is 0) and the JSD term (``w / 4``), in the layout of the inputs
+    broadcast together."""
+    p, q, shared, axis = _fast_layout(pd.p, qd.p, shared, axis)
+
+    def buffer() -> FloatArray:
+        return np.empty_like(p)
+
+    d, m, r, zeros = _fast_parts(p, q, shared, buffer)
+    ratio = np.copysign(r, d)  # sign(p - q) |ln(p/q)|; 0 where p or q is 0
+    s, d_max = _fast_mix(p, q, d, m, r, zeros, buffer)
+    jsd = _jsd_w(p, q, s, d, m, zeros, d_max, out=r)
+    jsd *= 0.25
+    return np.moveaxis(ratio, -1, axis), np.moveaxis(jsd, -1, axis)
 
 
 def _atanh_minus(
@@ -942,7 +1114,7 @@ def _kl_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> FloatAr
     pd, qd = _as_dist(p), _as_dist(q)
     pos_p, pos_q = pd.pos, qd.pos
     shared = pos_p & pos_q
-    infinite = (pos_p & ~pos_q).any(axis=axis)
+    infinite = _infinite(pos_p, pos_q, axis)
     safe = _normal(pd) and _normal(qd)
     if safe and _normalized(pd, qd):
         # D(Q||P) comes along; its precision is not asked for (as if it were inf).
@@ -958,7 +1130,7 @@ def _kl_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> FloatAr
 
 def _normalized(pd: _Dist, qd: _Dist) -> bool:
     """Both sides divided by their totals here: their exact totals are equal."""
-    return pd.raw is not pd.p and qd.raw is not qd.p
+    return pd.normalized and qd.normalized
 
 
 def _jsd_clamped(jsd: FloatArray, shared: Mask, axis: int) -> FloatArray:
@@ -968,13 +1140,21 @@ def _jsd_clamped(jsd: FloatArray, shared: Mask, axis: int) -> FloatArray:
     return cast(FloatArray, np.where(np.any(shared, axis=axis), jsd, _LN2))
 
 
-def _pair_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> dict[str, FloatArray]:
-    """Every measure of :data:`MEASURES` but ``js_distance``, in nats, each log taken once."""
+def _pair_nats(
+    p: FloatArray | _Dist,
+    q: FloatArray | _Dist,
+    axis: int,
+    scratch: tuple[FloatArray, ...] = (),
+) -> dict[str, FloatArray]:
+    """Every measure of :data:`MEASURES` but ``js_distance``, in nats, each log taken once.
+
+    ``scratch``: arrays of the pair's shape that the kernels may overwrite, besides the
+    logs (a caller that measures many chunks, the bootstrap, reuses its memory).
+    """
     pd, qd = _as_dist(p), _as_dist(q)
     pa, qa = pd.p, qd.p
     pos_p, pos_q = pd.pos, qd.pos
-    inf_pq = (pos_p & ~pos_q).any(axis=axis)  # some q = 0 < p: D(P||Q) = H(P,Q) = inf
-    inf_qp = (pos_q & ~pos_p).any(axis=axis)
+    inf_pq, inf_qp = _infinite(pos_p, pos_q, axis), _infinite(pos_q, pos_p, axis)
     log_p, log_q = pd.log(), qd.log()
     out = {
         "entropy_p": _entropy_nats(pa, log_p, axis),
@@ -994,7 +1174,7 @@ def _pair_nats(p: FloatArray | _Dist, q: FloatArray | _Dist, axis: int) -> dict[
             jsd=True,
             kl=normalized,
             infinite=(inf_pq, inf_qp),
-            scratch=(log_p, log_q),
+            scratch=(*(lg for d, lg in ((pd, log_p), (qd, log_q)) if d.spare_log), *scratch),
         )
         jsd = _jsd_clamped(cast(FloatArray, sums.jsd), shared, axis)
         if normalized:
@@ -1069,7 +1249,7 @@ def cross_entropy(
     1.0
     """
     pa, qa = _pair(p, q, axis, normalize)
-    infinite = (pa.pos & ~qa.pos).any(axis=axis)
+    infinite = _infinite(pa.pos, qa.pos, axis)
     return _in_unit(_cross_entropy_nats(pa.p, qa.log(), infinite, axis), unit)
 
 
@@ -1174,13 +1354,21 @@ def contributions(
     pa, qa = pd.p, qd.p
     pos_p, pos_q = pd.pos, qd.pos
     scale = unit_scale(unit)
-    safe = _normal(pd) and _normal(qd)
-    ratio_abs = _ratio_and_abs(pd, qd, pos_p & pos_q, safe)
-    ratio = ratio_abs[0]
-    a, b = _jsd_terms(pd, qd, pos_p, pos_q, safe, ratio_abs)
-    kl_pq = np.where(pos_p & ~pos_q, np.inf, pa * ratio / scale) + 0.0
-    kl_qp = np.where(pos_q & ~pos_p, np.inf, -(qa * ratio) / scale) + 0.0
-    jsd = _floor0(_jsd_entries(pa, qa, a, b, pos_p & pos_q, *ratio_abs) * (0.5 / scale))
+    shared = pos_p & pos_q
+    # The kernels of measures(), entry by entry: the JSD's terms are the ones its sum
+    # adds. The KL's are p ln(p/q), whose sum is the divergence only up to rounding
+    # (measures() sums terms that do not cancel, see _kl_terms), with ln(p/q) as
+    # measures() takes it.
+    if _normal(pd) and _normal(qd):
+        ratio, jsd_nats = _fast_entries(pd, qd, shared, axis)
+    else:
+        ratio_abs = _ratio_and_abs(pd, qd, shared, False)
+        ratio = ratio_abs[0]
+        a, b = _jsd_terms(pd, qd, pos_p, pos_q, False, ratio_abs)
+        jsd_nats = _jsd_entries(pa, qa, a, b, shared, *ratio_abs) * 0.5
+    kl_pq = _set_inf(pa * ratio / scale, _infinite_at(pos_p, pos_q)) + 0.0
+    kl_qp = _set_inf(-(qa * ratio) / scale, _infinite_at(pos_q, pos_p)) + 0.0
+    jsd = _floor0(jsd_nats / scale)
     out: dict[str, NDArray[Any]] = {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
     if labels is not None:
         out["labels"] = np.fromiter(labels, dtype=object, count=len(labels))

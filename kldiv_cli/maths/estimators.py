@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from kldiv_cli.errors import InvalidDataError, UsageError
-from kldiv_cli.maths.core import FloatArray, _dot, _floor0, _log
+from kldiv_cli.maths.core import FloatArray, _dot, _floor0, _log, _positive
 
 #: The estimator names :func:`estimate_entropy` accepts, in the order the CLI lists them.
 ESTIMATORS: Final = (
@@ -229,7 +229,7 @@ def _pseudocount(estimator: str, n: FloatArray, k: int) -> FloatArray:
 
 def _plugin_nats(p: FloatArray) -> FloatArray:
     """-sum_k p_k ln p_k of each row, with 0 ln 0 = 0 (unclamped)."""
-    return -_dot(p, _log(p, p > 0), -1)
+    return -_dot(p, _log(p), -1)
 
 
 def _cap(h: FloatArray, k: int) -> FloatArray:
@@ -256,7 +256,7 @@ def _chao_shen(y: FloatArray, n: FloatArray) -> FloatArray:
     # f1 = n - 1 then (so n = 1, a single observation, gives C = 1 and H = 0).
     f1 = np.where(f1 == n, n - 1.0, f1)
     coverage = 1.0 - f1 / n
-    seen = y > 0
+    seen = _positive(y)
     pa = (coverage / n)[:, np.newaxis] * y
     # 1 - (1 - pa)^n, the chance to see a bin of probability pa in n draws, as
     # -expm1(n log1p(-pa)): the power form loses every digit when n pa is tiny.
@@ -283,7 +283,7 @@ def _shrink(y: FloatArray, n: FloatArray, k: int, extra: int) -> tuple[FloatArra
     shrunk = (lam * target)[:, np.newaxis] + (1.0 - lam)[:, np.newaxis] * u
     h = _plugin_nats(shrunk)
     zero_bin = lam * target  # the frequency of each declared extra (empty) bin
-    h -= extra * zero_bin * _log(zero_bin, zero_bin > 0)
+    h -= extra * zero_bin * _log(zero_bin)
     return _cap(h, k), lam + 0.0
 
 

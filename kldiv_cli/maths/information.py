@@ -36,6 +36,7 @@ from kldiv_cli.maths.core import (
     _floor0,
     _log,
     _log_ratio,
+    _positive,
     unit_scale,
 )
 
@@ -84,7 +85,7 @@ def _total(p: FloatArray, log_terms: FloatArray) -> float:
 
 def _entropy_1d(p: FloatArray) -> float:
     """-sum p ln p of a 1-D distribution, >= 0, in nats."""
-    return float(_floor0(-_dot(p, _log(p, p > 0), -1)))
+    return float(_floor0(-_dot(p, _log(p), -1)))
 
 
 def _nonneg(x: float) -> float:
@@ -95,7 +96,10 @@ def _nonneg(x: float) -> float:
 def _mi_nats(p: FloatArray) -> dict[str, float]:
     """Every measure of :data:`MI_MEASURES` from a normalized joint ``p``; nats but NMI."""
     px, py = p.sum(axis=1), p.sum(axis=0)
-    pos = p > 0
+    # Read from p, normalized: a cell that underflowed to 0 adds a term below 1e-308
+    # either way, and no measure of a table is infinite (core's raw reading matters for
+    # the +inf of p > 0 = q only); its log would be -inf, and 0 * -inf NaN.
+    pos = _positive(p)
     # p(x, y) > 0 implies p(x), p(y) > 0; a 1 where a marginal is 0 only avoids 0 / 0
     # in the all-zero rows and columns, whose cells the mask excludes.
     px_safe = np.where(px > 0, px, 1.0)[:, np.newaxis]

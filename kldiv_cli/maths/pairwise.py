@@ -40,6 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths.core import (
     _LN2,
+    DOT_BLOCK,
     FloatArray,
     Unit,
     _Dist,
@@ -83,7 +84,8 @@ _CHUNK: Final = 1 << 16
 _PARALLEL_MIN: Final = 1 << 22
 _MAX_THREADS: Final = 8
 #: The smallest positive float: max(s, _TINY) is s for every s > 0 and turns 0 into a
-#: number with a finite log (-744.4), so 0 * ln(max(0, _TINY)) = 0, never 0 * -inf.
+#: number with a finite log (-744.4), so 0 * ln(max(0, _TINY)) = 0, never 0 * -inf:
+#: core's ``0 log 0 = 0`` (core._log) without a masked pass over each tile.
 _TINY: Final = float(np.nextafter(0.0, 1.0))
 
 
@@ -367,7 +369,9 @@ class _Plan:
         cols = self.rows_q[self.rows_q >= c0]
         infinite = np.zeros(out.shape, dtype=np.bool_)
         if cols.size:
-            # Infinite where some k has p > 0 = q: only the rows of Q with a zero can be.
+            # Core's zero rule (_infinite) for every pair at once, as a GEMM of the
+            # indicators: infinite where some k has p > 0 = q; only the rows of Q with
+            # a zero can be.
             zero = self.zero_rows_q[self.rows_q >= c0]
             infinite[:, cols - c0] = _shares(pd.pos, zero)
         if not cross:
@@ -557,7 +561,10 @@ def _jsd_tiles(
                 else:
                     np.log(s, out=log_s)
                 d = out[i0:i1, j0:j1]
-                np.vecdot(s, log_s, out=d)
+                if k > DOT_BLOCK:  # one BLAS thread per dot: this tile has its own
+                    d[...] = _dot(s, log_s, -1)
+                else:
+                    np.vecdot(s, log_s, out=d)
                 d *= -0.5
                 # c_p + c_q first: a sum that commutes, so JSD(Q_j, P_i) has the same bits.
                 d += c_p[i0:i1, None] + c_q[None, j0:j1]

@@ -32,9 +32,6 @@ from kldiv_cli.maths.information import mutual_information
 
 #: The kinds of G-test, by what they ask of the counts.
 KINDS: Final = ("homogeneity", "goodness-of-fit", "independence")
-#: The largest total of counts: float64 holds every whole number up to 2^53, and a
-#: float sum of whole numbers is exact while it stays there.
-MAX_COUNT_TOTAL: Final = 2**53
 
 
 @dataclass(frozen=True)
@@ -46,30 +43,6 @@ class GTest:
     df: int
     p_value: float
     name: str = "g-test"
-
-
-def is_counts(values: ArrayLike) -> bool:
-    """True when every value is a whole number (``x == round(x)``): counts, not rates."""
-    a = np.asarray(values, dtype=np.float64)
-    return bool(np.isfinite(a).all() and (a == np.round(a)).all())
-
-
-def count_total(values: ArrayLike) -> float | int:
-    """The total of whole-number counts, exact whenever it is at most :data:`MAX_COUNT_TOTAL`.
-
-    A float sum of non-negative whole numbers is exact while below 2^53, above it when
-    the true total is (every partial sum rounds to a number >= 2^53 once it passes
-    it), and exactly 2^53 for any true total from 2^53 to a little beyond: so 2^53 + 1
-    (``9007199254740992,1``) sums to 2^53. Only then is the total recounted, in
-    integers, and returned as an ``int`` (2^53 + 1 has no float).
-    """
-    a = np.asarray(values, dtype=np.float64)
-    with np.errstate(over="ignore"):  # inf is beyond the limit too
-        total = float(a.sum())
-    if total != MAX_COUNT_TOTAL:
-        return total
-    # Each count is at most 2^53 and the true total barely above it: no int64 overflow.
-    return int(a.astype(np.int64).sum())
 
 
 def chi2_upper_tail(statistic: float, df: int) -> float:
@@ -155,12 +128,9 @@ def g_goodness_of_fit(counts: ArrayLike, model: ArrayLike) -> GTest:
 
 __all__ = [
     "KINDS",
-    "MAX_COUNT_TOTAL",
     "GTest",
     "chi2_upper_tail",
-    "count_total",
     "g_goodness_of_fit",
     "g_homogeneity",
     "g_independence",
-    "is_counts",
 ]
