@@ -850,8 +850,11 @@ def matrix(
     _warn_all(job.warnings, quiet)
     m, n = job.shape
     streamed = out_format in ("csv", "tsv")
-    warn = lambda line: _warn_all([line], quiet)  # noqa: E731
     bar = wants_bar(streamed, sys.stdout, sys.stderr)
+
+    def warn(line: str) -> None:
+        _warn_all([line], quiet)
+
     try:
         with Meter(f"the {m:,} x {n:,} matrix", warn, bar) as meter:
             if streamed:
@@ -860,11 +863,8 @@ def matrix(
                 _emit_result(stream, out_format, long=long)
                 _warn_all(stream.late_warnings, quiet)  # after the output they count
                 return 0
-            if out_format == "table":  # only the rows it shows are computed
-                result = job.head(render.TABLE_ROWS)
-            else:
-                result = job.whole(meter)
-                meter.close()
+            # A table computes only the rows it shows; JSON the whole matrix.
+            result = job.head(render.TABLE_ROWS) if out_format == "table" else job.whole(meter)
         _warn_all(result.warnings[len(job.warnings) :], quiet)
         _emit_result(result, out_format)
     except MemoryError:

@@ -118,3 +118,33 @@ def test_the_checker_sees_a_lazy_import_and_a_submodule(tmp_path: Path) -> None:
     assert not allowed("maths", "kldiv_cli.readers")
     assert not allowed("cli", "kldiv_cli.readers")
     assert allowed("render", "kldiv_cli.commands.results")
+
+
+def test_each_result_type_has_its_renderers() -> None:
+    # The renderer is chosen by the result's type: every result of a command has its
+    # own for each format (the default of each entry point refuses, or for
+    # failed_checks says nothing), and a streamed matrix has CSV/TSV only.
+    from kldiv_cli import render
+    from kldiv_cli.commands import results
+
+    whole = [
+        results.Comparison,
+        results.MatrixResult,
+        results.PairsResult,
+        results.EntropyResult,
+        results.MiResult,
+    ]
+    for entry in (render.to_json, render.to_delimited, render.to_table):
+        default = entry.dispatch(object)
+        assert all(entry.dispatch(kind) is not default for kind in whole), entry
+        # five results, five renderers, none shared
+        assert len({entry.dispatch(kind) for kind in whole}) == len(whole)
+    stream = results.MatrixStream
+    assert render.to_delimited.dispatch(stream) is not render.to_delimited.dispatch(object)
+    assert render.to_json.dispatch(stream) is render.to_json.dispatch(object)
+    with pytest.raises(TypeError, match="no JSON for a MatrixStream"):
+        render.to_json(stream("jsd", "bits", [], [], iter(())))
+    checked = {results.Comparison, results.PairsResult}
+    for kind in whole:
+        has_own = render.failed_checks.dispatch(kind) is not render.failed_checks.dispatch(object)
+        assert has_own == (kind in checked), kind
