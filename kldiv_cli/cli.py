@@ -103,7 +103,7 @@ class _Number(FloatParamType):
     ``1_0`` and Unicode digits)."""
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from kldiv_cli.readers import NUMBER_FORMS, number_hint, parse_number
+        from kldiv_cli.commands.common import NUMBER_FORMS, number_hint, parse_number
 
         number = value if isinstance(value, float) else parse_number(str(value))
         if number is None:
@@ -116,7 +116,7 @@ class _Whole(IntParamType):
     """A whole-number option: a sign and ASCII digits (click's int() takes ``1_0``)."""
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from kldiv_cli.readers import parse_whole
+        from kldiv_cli.commands.common import parse_whole
 
         number = value if isinstance(value, int) else parse_whole(str(value))
         if number is None:
@@ -666,8 +666,8 @@ def compare(
     ] = None,
 ) -> int:
     from kldiv_cli import render
-    from kldiv_cli.commands.compare import compare as run_compare
-    from kldiv_cli.commands.compare import parse_check
+    from kldiv_cli.commands import compare as command
+    from kldiv_cli.commands.common import parse_check
 
     _check_pseudocount(pseudocount)
     _check_at_least("--top", top, 0)
@@ -680,36 +680,31 @@ def compare(
     if ci is None and (resamples is not None or seed is not None):
         raise UsageError("--resamples and --seed set up --ci; give --ci LEVEL too")
     out_format = _out_format(fmt)
-    tables = _read_tables([p_source, q_source], input_format, no_header, label, delimiter)
-    result = run_compare(
-        tables,
-        p_col=p_col,
-        q_col=q_col,
-        unit=unit.value,
-        pseudocount=pseudocount,
-        normalize=not no_normalize,
-        top=top,
-        checks=checks,
-        test=test,
-        ci=ci,
-        resamples=resamples,
-        seed=seed,
-    )
+    with _meter("kldiv: bootstrap resamples", ci is not None) as progress:
+        result = command.run(
+            [p_source, q_source],
+            _read_options(input_format, no_header, label, delimiter),
+            p_col=p_col,
+            q_col=q_col,
+            unit=unit.value,
+            pseudocount=pseudocount,
+            normalize=not no_normalize,
+            top=top,
+            checks=checks,
+            test=test,
+            ci=ci,
+            resamples=resamples,
+            seed=seed,
+            progress=progress,
+        )
     if top is not None and value is None and out_format in ("csv", "tsv"):
         result.warnings.append("--top is shown in the table and json formats only")
     _warn_all(result.warnings, quiet)
-    human = False
     if value is not None:
-        text = render.number(result.measures[value.value]) + "\n"
-    elif out_format == "json":
-        text = render.compare_json(result)
-    elif out_format == "table":
-        text = render.compare_table(result, color=_color())
-        human = True
+        _emit(render.number(result.measures[value.value]) + "\n")
     else:
-        text = render.compare_delimited(result, _separator(out_format))
-    _emit(text, human)
-    for line in render.check_failures(result.checks):
+        _emit_result(result, out_format)
+    for line in render.failed_checks(result):
         _say(line)
     return 0 if result.passed else 1
 
@@ -740,15 +735,20 @@ def _color() -> bool:
     return not os.environ.get("NO_COLOR") and _is_terminal()  # no-color.org: non-empty
 
 
-def _render(render: Any, command: str, result: Any, out_format: str, **options: Any) -> str:
-    """The text of ``result`` in ``out_format``, by ``render.<command>_json``,
-    ``_table`` or ``_delimited``."""
+def _emit_result(result: Any, out_format: str, **options: Any) -> None:
+    """Write ``result`` in ``out_format`` (json, table, csv or tsv), its renderer chosen
+    by its type; a table for people in the output's encoding, the rest UTF-8 (see
+    :func:`_emit`). A result that streams is written piece by piece, each flushed."""
+    from kldiv_cli import render
+
     if out_format == "json":
-        return str(getattr(render, f"{command}_json")(result))
-    if out_format == "table":
-        return str(getattr(render, f"{command}_table")(result, color=_color()))
-    delimited = getattr(render, f"{command}_delimited")
-    return str(delimited(result, _separator(out_format), **options))
+        _emit(render.to_json(result))
+    elif out_format == "table":
+        _emit(render.to_table(result, color=_color(), **options), human=True)
+    else:
+        text = render.to_delimited(result, _separator(out_format), **options)
+        for piece in [text] if isinstance(text, str) else text:
+            _emit(piece)
 
 
 def _warn_all(warnings: list[str], quiet: bool) -> None:
@@ -757,38 +757,34 @@ def _warn_all(warnings: list[str], quiet: bool) -> None:
             _warn(warning)
 
 
-def _read_tables(
-    sources: list[str | None],
+def _read_options(
     input_format: InputFormat | None,
     no_header: bool,
     label: str | None,
-    delimiter: str | None = None,
-) -> list[Any]:
-    """Read each given SOURCE (None: not given) into a table; at most one may be -."""
-    from kldiv_cli.readers import read_table
+    delimiter: str | None,
+) -> Any:
+    """How the command reads its sources; ``-`` is standard input through :class:`_Stdin`."""
+    from kldiv_cli.commands.common import ReadOptions
 
-    given = [s for s in sources if s is not None]
-    if given.count("-") > 1:
-        raise UsageError("both sources are - (standard input); at most one may be")
-    tables = [
-        read_table(
-            s,
-            input_format=input_format.value if input_format else None,
-            no_header=no_header,
-            label=label,
-            delimiter=delimiter,
-            stdin=_Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
-        )
-        for s in given
-    ]
-    # A CSV or JSON records without the column already refused it; inline numbers and
-    # JSON objects or arrays have no columns, and must not drop --label silently.
-    if label is not None and all(table.label_column != label for table in tables):
-        raise UsageError(
-            f"--label {label!r}: no source has a column of that name "
-            f"({', '.join(table.source for table in tables)})"
-        )
-    return tables
+    return ReadOptions(
+        input_format=input_format.value if input_format else None,
+        no_header=no_header,
+        label=label,
+        delimiter=delimiter,
+        stdin=_Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
+    )
+
+
+def _meter(what: str, wanted: bool, warn: Callable[[str], None] | None = None) -> Any:
+    """The progress meter a long command reports to (a context that closes it), or
+    None when the command has no long work (``wanted`` false)."""
+    from contextlib import nullcontext
+
+    if not wanted:
+        return nullcontext(None)
+    from kldiv_cli.render.progress import Meter, watched
+
+    return Meter(what, warn, bar=watched())
 
 
 # --------------------------------------------------------------------------- matrix
@@ -837,26 +833,43 @@ def matrix(
     no_header: NoHeaderOption = False,
     delimiter: DelimiterOption = None,
 ) -> int:
-    from kldiv_cli.commands.batch import matrix_job
-    from kldiv_cli.commands.stream import run_matrix
+    from kldiv_cli import render
+    from kldiv_cli.commands import matrix as command
+    from kldiv_cli.render.progress import Meter, wants_bar
 
     _check_pseudocount(pseudocount)
     out_format = _out_format(fmt)
-    tables = _read_tables([table, table2], input_format, no_header, label, delimiter)
-    job = matrix_job(
-        tables, measure=measure.value, rows=rows, unit=unit.value, pseudocount=pseudocount
+    job = command.prepare(
+        [table, table2],
+        _read_options(input_format, no_header, label, delimiter),
+        measure=measure.value,
+        rows=rows,
+        unit=unit.value,
+        pseudocount=pseudocount,
     )
     _warn_all(job.warnings, quiet)
-    # CSV/TSV are written block by block, each flushed by _emit (kldiv_cli.commands.stream).
-    return run_matrix(
-        job,
-        out_format,
-        long=long,
-        # A table is for people (the output's encoding); CSV/TSV/JSON are UTF-8.
-        write=lambda text: _emit(text, out_format == "table"),
-        warn=lambda line: _warn_all([line], quiet),
-        color=_color(),
-    )
+    m, n = job.shape
+    streamed = out_format in ("csv", "tsv")
+    bar = wants_bar(streamed, sys.stdout, sys.stderr)
+
+    def warn(line: str) -> None:
+        _warn_all([line], quiet)
+
+    try:
+        with Meter(f"the {m:,} x {n:,} matrix", warn, bar) as meter:
+            if streamed:
+                # Written block by block, each flushed: memory stays near one block.
+                stream = job.stream(meter)
+                _emit_result(stream, out_format, long=long)
+                _warn_all(stream.late_warnings, quiet)  # after the output they count
+                return 0
+            # A table computes only the rows it shows; JSON the whole matrix.
+            result = job.head(render.TABLE_ROWS) if out_format == "table" else job.whole(meter)
+        _warn_all(result.warnings[len(job.warnings) :], quiet)
+        _emit_result(result, out_format)
+    except MemoryError:
+        raise job.out_of_memory(json=out_format == "json") from None
+    return 0
 
 
 # --------------------------------------------------------------------------- pairs
@@ -890,17 +903,23 @@ def pairs(
     delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render
-    from kldiv_cli.commands.batch import pairs as run_pairs
-    from kldiv_cli.commands.compare import parse_check
+    from kldiv_cli.commands import pairs as command
+    from kldiv_cli.commands.common import parse_check
 
     _check_pseudocount(pseudocount)
     checks = [parse_check(text) for text in max_ or []]
     out_format = _out_format(fmt)
-    tables = _read_tables([p_source, q_source], input_format, no_header, label, delimiter)
-    result = run_pairs(tables, rows=rows, unit=unit.value, pseudocount=pseudocount, checks=checks)
+    result = command.run(
+        [p_source, q_source],
+        _read_options(input_format, no_header, label, delimiter),
+        rows=rows,
+        unit=unit.value,
+        pseudocount=pseudocount,
+        checks=checks,
+    )
     _warn_all(result.warnings, quiet)
-    _emit(_render(render, "pairs", result, out_format), out_format == "table")
-    for line in render.pair_check_failures(result):
+    _emit_result(result, out_format)
+    for line in render.failed_checks(result):
         _say(line)
     return 0 if result.passed else 1
 
@@ -951,15 +970,20 @@ def entropy(
     no_header: NoHeaderOption = False,
     delimiter: DelimiterOption = None,
 ) -> int:
-    from kldiv_cli import render
-    from kldiv_cli.commands.batch import entropies
+    from kldiv_cli.commands import entropy as command
 
     _check_at_least("--bins", bins, 1)
     out_format = _out_format(fmt)
-    (source,) = _read_tables([table], input_format, no_header, label, delimiter)
-    result = entropies(source, rows=rows, unit=unit.value, estimator=estimator.value, bins=bins)
+    result = command.run(
+        table,
+        _read_options(input_format, no_header, label, delimiter),
+        rows=rows,
+        unit=unit.value,
+        estimator=estimator.value,
+        bins=bins,
+    )
     _warn_all(result.warnings, quiet)
-    _emit(_render(render, "entropy", result, out_format), out_format == "table")
+    _emit_result(result, out_format)
     return 0
 
 
@@ -998,32 +1022,23 @@ def mi(
     no_header: NoHeaderOption = False,
     delimiter: DelimiterOption = None,
 ) -> int:
-    from kldiv_cli import render
-    from kldiv_cli.commands.batch import mi_of_counts, mi_of_table
+    from kldiv_cli.commands import mi as command
 
     out_format = _out_format(fmt)
     if (x is None) != (y is None):
         raise UsageError("--x and --y go together: name both columns of the raw data, or neither")
-    if x is not None and y is not None:
-        if label is not None:
-            raise UsageError("--label is for a contingency table; raw data takes --x and --y")
-        from kldiv_cli.readers import read_joint_counts
-
-        counts = read_joint_counts(
-            table,
-            x,
-            y,
-            input_format=input_format.value if input_format else None,
-            no_header=no_header,
-            delimiter=delimiter,
-            stdin=_Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
-        )
-        result = mi_of_counts(counts, unit=unit.value, x=x, y=y, test=test)
-    else:
-        (source,) = _read_tables([table], input_format, no_header, label, delimiter)
-        result = mi_of_table(source, unit=unit.value, test=test)
+    if x is not None and label is not None:
+        raise UsageError("--label is for a contingency table; raw data takes --x and --y")
+    result = command.run(
+        table,
+        _read_options(input_format, no_header, label, delimiter),
+        x=x,
+        y=y,
+        unit=unit.value,
+        test=test,
+    )
     _warn_all(result.warnings, quiet)
-    _emit(_render(render, "mi", result, out_format), out_format == "table")
+    _emit_result(result, out_format)
     return 0
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from kldiv_cli import kl_divergence
-from kldiv_cli.render import number, number_rows
+from kldiv_cli.render.text import number, number_rows
 from tests.test_cli import SAMPLES, assert_error, kldiv, write
 
 DEC_P = str(SAMPLES / "dec-P.csv")
@@ -400,11 +400,11 @@ def test_matrix_pseudocount_smooths_the_infinities(tmp_path: Path) -> None:
 
 def test_matrix_table_is_cut_with_a_note() -> None:
     from kldiv_cli import render
-    from kldiv_cli.commands import batch
+    from kldiv_cli.commands import matrix as batch
     from kldiv_cli.readers.tables import read_table
 
     result = batch.matrix([read_table(LETTERS)])
-    text = render.matrix_table(result, width=60, color=False)
+    text = render.to_table(result, width=60, color=False)
     assert "showing 3 of 12 columns; --format csv prints them all" in text
     assert "english" in text
     assert "czech" in text

@@ -23,7 +23,13 @@ import pytest
 from kldiv_cli.errors import UsageError
 from kldiv_cli.maths import bootstrap as bs
 from kldiv_cli.maths.bootstrap import MAX_WORK, bootstrap_intervals
-from kldiv_cli.progress import BAR_FROM, progress_bar
+from kldiv_cli.render.progress import BAR_AFTER, Meter, watched
+
+#: Label-resamples of --ci that take about a second on this machine (~3e7 a second).
+WORK = 10**7
+#: Resamples of 1,000 labels that take several seconds (~4 s here), over BAR_AFTER
+#: on any machine: a bar needs a run expected to last longer than that.
+LONG_RESAMPLES = 60_000
 
 
 def kldiv(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -109,16 +115,21 @@ def test_progress_is_called_with_increasing_counts_ending_at_the_total() -> None
 
 def test_no_bar_when_stderr_is_not_a_terminal() -> None:
     # Under pytest stderr is captured, not a terminal: no bar, however large the work.
-    with progress_bar("work", 10**15) as progress:
-        assert progress is None
+    assert not watched()
+    now = iter(range(0, 10**6, 100))  # a fake clock: 100 s a call, hours of work
+    meter = Meter("work", None, bar=watched(), clock=lambda: float(next(now)))
+    meter(1, 1000)
+    assert meter.judged
+    assert meter._progress is None
+    meter.close()
 
 
 def test_no_bar_in_a_pipe_through_the_real_program(tmp_path: Path) -> None:
-    # Work of exactly BAR_FROM (the bar's threshold), with stderr a pipe: nothing on it.
+    # Work of about a second, with stderr a pipe: nothing on it.
     k = 1000
     p = counts_file(tmp_path / "p.csv", k, 5)
     q = counts_file(tmp_path / "q.csv", k, 6)
-    resamples = str(BAR_FROM // k)
+    resamples = str(WORK // k)
     run = kldiv(
         "compare",
         str(p),
@@ -134,12 +145,13 @@ def test_no_bar_in_a_pipe_through_the_real_program(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
-    assert json.loads(run.stdout)["resamples"] == BAR_FROM // k
+    assert json.loads(run.stdout)["resamples"] == WORK // k
 
 
 def test_a_bar_on_a_terminal(tmp_path: Path) -> None:
-    # stderr on a pseudo-terminal: the bar is drawn there (and cleared), stdout is the
-    # result alone.
+    # stderr on a pseudo-terminal and a run of seconds (over BAR_AFTER): the bar is
+    # drawn there (and cleared), stdout is the result alone.
+    assert BAR_AFTER < 4
     k = 1000
     p = counts_file(tmp_path / "p.csv", k, 7)
     q = counts_file(tmp_path / "q.csv", k, 8)
@@ -157,7 +169,7 @@ def test_a_bar_on_a_terminal(tmp_path: Path) -> None:
             "--ci",
             "0.9",
             "--resamples",
-            str(BAR_FROM // k),
+            str(LONG_RESAMPLES),
             "--seed",
             "1",
             "--value",

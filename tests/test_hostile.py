@@ -46,7 +46,9 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from kldiv_cli import render
-from kldiv_cli.commands.compare import Comparison, compare, parse_check
+from kldiv_cli.commands.common import parse_check
+from kldiv_cli.commands.compare import compare
+from kldiv_cli.commands.results import Comparison
 from kldiv_cli.errors import InputMissingError, InvalidDataError, KldivError, UsageError
 from kldiv_cli.maths import core
 from kldiv_cli.readers.tables import STDIN_NAME, read_table
@@ -944,11 +946,11 @@ def check_result(result: Comparison) -> None:
     if result.contributions is not None:
         for row in result.contributions:
             assert not any(isinstance(v, float) and math.isnan(v) for v in row.values()), row
-    text = render.compare_delimited(result, "\t")
+    text = render.to_delimited(result, "\t")
     assert "nan" not in text, text
     assert "\t-" not in text, text
     # What the CLI writes must encode as UTF-8 (stdout), and the JSON must parse.
-    doc = json.loads(render.compare_json(result).encode("utf-8"))
+    doc = json.loads(render.to_json(result).encode("utf-8"))
     assert not any(isinstance(v, float) and v < 0 for v in doc["measures"].values())
 
 

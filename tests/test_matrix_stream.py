@@ -2,7 +2,7 @@
 name the size they would need, and the announcement of long runs.
 
 The streamed output is compared with the renderer that holds the whole matrix
-(render.matrix_delimited), byte for byte, on blocks of a few rows. Both compute the
+(render.to_delimited of a MatrixResult), byte for byte, on blocks of a few rows. Both compute the
 matrix over the same blocks of rows, so every entry has the same bits either way.
 """
 
@@ -18,13 +18,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-import kldiv_cli.commands.batch as batch_module
-import kldiv_cli.commands.stream as stream
+import kldiv_cli.commands.matrix as matrix_module
 import kldiv_cli.maths.pairwise as pairwise_module
 import kldiv_cli.readers.resources as resources
+import kldiv_cli.render.progress as progress_module
 from kldiv_cli import render
-from kldiv_cli.commands.stream import Meter, size_text
+from kldiv_cli.readers import size_text
 from kldiv_cli.readers.tables import read_table
+from kldiv_cli.render.progress import Meter
 from tests.test_cli import SAMPLES, assert_error, kldiv, write
 
 LETTERS = str(SAMPLES / "letters-europe.csv")
@@ -70,7 +71,7 @@ def test_streamed_csv_tsv_and_long_are_the_whole_matrix_rendered(
         "two-tables-rows": ([a, b], True),
     }[shape]
     tables = [read_table(s) for s in sources]
-    whole = batch_module.matrix(tables, measure=measure, rows=rows)
+    whole = matrix_module.matrix(tables, measure=measure, rows=rows)
     flags = ["--rows"] if rows else []
     for fmt, sep in (("csv", ","), ("tsv", "\t")):
         for long in (False, True):
@@ -79,7 +80,7 @@ def test_streamed_csv_tsv_and_long_are_the_whole_matrix_rendered(
                 *(["--long"] if long else []),
             )  # fmt: skip
             assert run.status == 0, run.err
-            assert run.out == render.matrix_delimited(whole, sep, long)
+            assert run.out == render.to_delimited(whole, sep, long=long)
             # The count of infinite entries comes after the streamed output, the same.
             assert run.err == "".join(f"kldiv: warning: {w}\n" for w in whole.warnings)
 
@@ -89,9 +90,8 @@ def test_the_streamed_output_did_stream_in_blocks(
 ) -> None:
     path = counts_table(tmp_path, "a.csv", 50, 4, 3)
     monkeypatch.setattr(pairwise_module, "BLOCK_BYTES", 7 * 50 * pairwise_module.ENTRY_BYTES)
-    job = batch_module.matrix_job([read_table(path)], rows=True)
-    writes: list[str] = []
-    stream.write_delimited(job, ",", False, writes.append)
+    job = matrix_module.matrix_job([read_table(path)], rows=True)
+    writes = list(render.to_delimited(job.stream(), ",", long=False))
     # The header, then 8 blocks: 7 of 7 rows and one of 1.
     assert [w.count("\n") for w in writes] == [1, 7, 7, 7, 7, 7, 7, 7, 1]
     names = [line.split(",")[0] for w in writes[1:] for line in w.splitlines()]
@@ -237,7 +237,7 @@ def test_a_memory_error_while_stacking_is_the_same_refusal(
     def no_memory(*args: Any, **kwargs: Any) -> Any:
         raise MemoryError
 
-    monkeypatch.setattr(batch_module, "stack", no_memory)
+    monkeypatch.setattr(matrix_module, "stack", no_memory)
     run = kldiv("matrix", path, "--rows")
     assert_error(
         run, 65, "10 distributions of 4 entries need about 1.9 KiB of memory to compare, "
@@ -265,7 +265,12 @@ def test_a_memory_error_in_a_streamed_block_is_a_clean_error(
         ]
 
 
-def test_the_bar_is_for_a_terminal_that_results_do_not_share() -> None:
+def test_the_bar_is_for_a_terminal_that_results_do_not_share(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CI", raising=False)  # a terminal that can draw a bar, outside CI
+    monkeypatch.setenv("TERM", "xterm")
+
     class Tty:
         def __init__(self, tty: bool) -> None:
             self.tty = tty
@@ -274,11 +279,30 @@ def test_the_bar_is_for_a_terminal_that_results_do_not_share() -> None:
             return self.tty
 
     yes, no = Tty(True), Tty(False)
-    assert stream.wants_bar(True, no, yes)  # csv > file, stderr on the terminal
-    assert stream.wants_bar(False, yes, yes)  # a table or JSON comes after the bar
-    assert not stream.wants_bar(True, yes, yes)  # csv on the terminal: no bar
-    assert not stream.wants_bar(True, no, no)  # a pipe or a CI log
-    assert not stream.wants_bar(False, yes, None)  # no stderr at all
+    assert progress_module.wants_bar(True, no, yes)  # csv > file, stderr on the terminal
+    assert progress_module.wants_bar(False, yes, yes)  # a table or JSON comes after the bar
+    assert not progress_module.wants_bar(True, yes, yes)  # csv on the terminal: no bar
+    assert not progress_module.wants_bar(True, no, no)  # a pipe or a CI log
+    assert not progress_module.wants_bar(False, yes, None)  # no stderr at all
+
+
+def test_no_bar_on_a_dumb_terminal_or_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One rule for every bar (the matrix's and --ci's): a terminal that can draw one,
+    # outside CI. The matrix's bar once asked only isatty.
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert progress_module.wants_bar(False, Tty(), Tty())
+    monkeypatch.setenv("TERM", "dumb")
+    assert not progress_module.wants_bar(False, Tty(), Tty())
+    assert not progress_module.watched(Tty())
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setenv("CI", "true")
+    assert not progress_module.wants_bar(False, Tty(), Tty())
+    assert not progress_module.watched(Tty())
 
 
 def test_available_memory_is_the_least_of_what_limits_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -310,10 +334,10 @@ def test_sizes_and_durations_in_words() -> None:
     assert size_text(1 << 20) == "1.0 MiB"
     assert size_text(300 << 30) == "300 GiB"
     assert size_text(12) == "12 bytes"
-    assert stream.duration_text(45) == "45 seconds"
-    assert stream.duration_text(14 * 60) == "14 minutes"
-    assert stream.duration_text(3.2 * 3600) == "3.2 hours"
-    assert stream.duration_text(60 * 3600) == "2.5 days"
+    assert progress_module.duration_text(45) == "45 seconds"
+    assert progress_module.duration_text(14 * 60) == "14 minutes"
+    assert progress_module.duration_text(3.2 * 3600) == "3.2 hours"
+    assert progress_module.duration_text(60 * 3600) == "2.5 days"
 
 
 # --------------------------------------------------------------------------- table
@@ -323,10 +347,10 @@ def test_a_table_computes_its_first_rows_and_counts_every_infinity(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = counts_table(tmp_path, "a.csv", 120, 5, 11)
-    whole = batch_module.matrix([read_table(path)], measure="kl", rows=True)
+    whole = matrix_module.matrix([read_table(path)], measure="kl", rows=True)
     infinite = int(np.isinf(whole.matrix).sum())
     assert infinite > 0
-    head = batch_module.matrix_job([read_table(path)], measure="kl", rows=True).head(40)
+    head = matrix_module.matrix_job([read_table(path)], measure="kl", rows=True).head(40)
     # The head is computed in blocks of its own (rows 0-39): a GEMM of another number
     # of rows may round otherwise, so the KL agrees to rounding, not to the bit.
     assert head.matrix.shape == (40, 120)
@@ -386,7 +410,7 @@ def test_a_long_matrix_warns_on_stderr_without_a_bar_in_a_pipe(
 ) -> None:
     path = counts_table(tmp_path, "a.csv", 60, 3, 12)
     monkeypatch.setattr(pairwise_module, "BLOCK_BYTES", 6 * 60 * pairwise_module.ENTRY_BYTES)
-    monkeypatch.setattr(stream, "_clock", FakeClock(8.0))  # 8 s a block: 80 s in all
+    monkeypatch.setattr(progress_module, "_clock", FakeClock(8.0))  # 8 s a block: 80 s in all
     run = kldiv("matrix", path, "--rows", "--format", "csv")
     assert run.status == 0, run.err
     # Standard error is not a terminal here: the warning, and no bar.

@@ -13,7 +13,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from kldiv_cli.commands import batch
+from kldiv_cli.commands import entropy as batch
 from kldiv_cli.maths import estimators as est
 from kldiv_cli.maths.estimators import estimate_entropy
 from kldiv_cli.readers.tables import Labels, Table

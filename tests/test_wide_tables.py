@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 
 from kldiv_cli import render
 from kldiv_cli.cli import app
-from kldiv_cli.commands.batch import EntropyResult
+from kldiv_cli.commands.results import EntropyResult
 from kldiv_cli.readers import tables as inputs
 from kldiv_cli.readers.tables import _Grid, read_table
 
@@ -202,7 +202,7 @@ def test_a_wide_table_with_one_decimal_gives_the_same_entropies(tmp_path: Path) 
 
 def reference_json(result: EntropyResult) -> str:
     """``entropy_json`` as it was: a dict per distribution, through json.dumps."""
-    extra = render._entropy_extra(result)
+    extra = render.text.entropy_extra(result)
     distributions = []
     for i, name in enumerate(result.names):
         doc = {
@@ -214,7 +214,7 @@ def reference_json(result: EntropyResult) -> str:
         if extra:
             doc[extra[0]] = float(extra[1][i])
         distributions.append(doc)
-    return render.dumps(
+    return render.text.dumps(
         {
             "command": "entropy",
             "unit": result.unit,
@@ -228,17 +228,17 @@ def reference_json(result: EntropyResult) -> str:
 
 def reference_delimited(result: EntropyResult, sep: str) -> str:
     """``entropy_delimited`` as it was: ``number`` and ``_cell`` one value at a time."""
-    extra = render._entropy_extra(result)
+    extra = render.text.entropy_extra(result)
     out = [sep.join(("name", "n", "support", "entropy", *(extra[:1] if extra else ())))]
     for i, name in enumerate(result.names):
         cells = [
-            render._cell(name, sep),
-            render.number(float(result.n[i])),
+            render.text.cell(name, sep),
+            render.text.number(float(result.n[i])),
             str(int(result.support[i])),
-            render.number(float(result.entropy[i])),
+            render.text.number(float(result.entropy[i])),
         ]
         if extra:
-            cells.append(render.number(float(extra[1][i])))
+            cells.append(render.text.number(float(extra[1][i])))
         out.append(sep.join(cells))
     return "\n".join(out) + "\n"
 
@@ -284,10 +284,10 @@ def entropy_results(draw: Any) -> EntropyResult:
 def test_entropy_output_is_byte_identical_to_the_reference(
     result: EntropyResult, block: int
 ) -> None:
-    with mock.patch.object(render, "_BLOCK", block):  # blocks joined at any cut
-        assert render.entropy_json(result) == reference_json(result)
+    with mock.patch.object(render.text, "BLOCK", block):  # blocks joined at any cut
+        assert render.to_json(result) == reference_json(result)
         for sep in (",", "\t", ";"):
-            assert render.entropy_delimited(result, sep) == reference_delimited(result, sep)
+            assert render.to_delimited(result, sep) == reference_delimited(result, sep)
 
 
 def test_a_nan_never_reaches_json_and_is_spelled_in_csv() -> None:
@@ -303,9 +303,9 @@ def test_a_nan_never_reaches_json_and_is_spelled_in_csv() -> None:
     with pytest.raises(ValueError):
         reference_json(result)
     with pytest.raises(ValueError):
-        render.entropy_json(result)
-    assert render.entropy_delimited(result, ",") == reference_delimited(result, ",")
-    assert render.entropy_delimited(result, ",").splitlines()[1] == "a,1.0,1,0.5,nan"
+        render.to_json(result)
+    assert render.to_delimited(result, ",") == reference_delimited(result, ",")
+    assert render.to_delimited(result, ",").splitlines()[1] == "a,1.0,1,0.5,nan"
 
 
 def test_a_wide_table_through_the_program(tmp_path: Path) -> None:

@@ -1,17 +1,19 @@
-"""``kldiv compare``: from two distributions to every measure, its checks and warnings.
+"""``kldiv compare``: from two sources to every measure, its checks and warnings.
 
-This module ties :mod:`kldiv_cli.readers.tables` to :mod:`kldiv_cli.maths.core`; it neither reads
-arguments nor prints. :mod:`kldiv_cli.render` turns a :class:`Comparison` into text.
+:func:`run` reads the sources (:mod:`kldiv_cli.readers`), :func:`compare` computes with
+:mod:`kldiv_cli.maths.core` and returns a :class:`~kldiv_cli.commands.results.Comparison`,
+which :mod:`kldiv_cli.render` turns into text. Nothing here prints.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kldiv_cli.commands.common import ReadOptions, read_tables, some_labels
+from kldiv_cli.commands.results import Check, Comparison
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths import core
 from kldiv_cli.maths.counts import check_count_total, count_total, is_counts, require_whole
@@ -22,7 +24,6 @@ from kldiv_cli.readers import (
     align,
     check_normalized,
     label_hint,
-    parse_number,
     position_warning,
     probability_warning,
     quote,
@@ -33,64 +34,45 @@ if TYPE_CHECKING:
     from kldiv_cli.maths.bootstrap import Intervals
     from kldiv_cli.maths.significance import GTest
 
-#: How many labels a warning names before it says "and N more".
-MAX_NAMED = 5
+#: A ``progress(done, total)`` callback, given by the caller (the CLI's meter).
+Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class Check:
-    """A ``--max MEASURE=LIMIT`` check: passed when the value is at most the limit."""
-
-    measure: str
-    limit: float
-    value: float = math.nan
-
-    @property
-    def passed(self) -> bool:
-        # An infinite value fails every limit, even an infinite one.
-        return math.isfinite(self.value) and self.value <= self.limit
-
-
-def parse_check(text: str) -> Check:
-    """``jsd=0.05`` -> ``Check("jsd", 0.05)``; a usage error for anything else."""
-    measure, sep, limit = text.partition("=")
-    measure = measure.strip()
-    if not sep:
-        raise UsageError(f"--max {text!r}: expected MEASURE=LIMIT, e.g. jsd=0.05")
-    if measure not in core.MEASURES:
-        raise UsageError(
-            f"--max {text!r}: unknown measure {measure!r}; choose {', '.join(core.MEASURES)}"
-        )
-    value = parse_number(limit)
-    if value is None or math.isnan(value):
-        raise UsageError(f"--max {text!r}: the limit {limit!r} is not a number")
-    return Check(measure, value)
-
-
-@dataclass
-class Comparison:
-    """Everything ``compare`` reports about one pair."""
-
-    unit: str
-    p: Distribution
-    q: Distribution
-    aligned: Aligned
-    measures: dict[str, float]
-    only_p: list[str]
-    only_q: list[str]
-    pseudocount: float
-    normalized: bool
-    checks: list[Check] = field(default_factory=list)
-    contributions: list[dict[str, Any]] | None = None
-    warnings: list[str] = field(default_factory=list)
-    #: ``--test``: the G-test on the counts as read (before any pseudocount).
-    test: GTest | None = None
-    #: ``--ci``: percentile bootstrap intervals of every measure.
-    intervals: Intervals | None = None
-
-    @property
-    def passed(self) -> bool:
-        return all(check.passed for check in self.checks)
+def run(
+    sources: list[str | None],
+    read: ReadOptions,
+    *,
+    p_col: str | None = None,
+    q_col: str | None = None,
+    unit: str = "bits",
+    pseudocount: float = 0.0,
+    normalize: bool = True,
+    top: int | None = None,
+    checks: list[Check] | None = None,
+    test: bool = False,
+    ci: float | None = None,
+    resamples: int | None = None,
+    seed: int | None = None,
+    progress: Progress | None = None,
+) -> Comparison:
+    """``kldiv compare``: read P's and Q's ``sources`` (Q's None: P's holds both) and
+    :func:`compare` them; ``progress`` follows the ``--ci`` resamples."""
+    tables = read_tables(sources, read)
+    return compare(
+        tables,
+        p_col=p_col,
+        q_col=q_col,
+        unit=unit,
+        pseudocount=pseudocount,
+        normalize=normalize,
+        top=top,
+        checks=checks,
+        test=test,
+        ci=ci,
+        resamples=resamples,
+        seed=seed,
+        progress=progress,
+    )
 
 
 def pick_columns(
@@ -171,6 +153,7 @@ def compare(
     ci: float | None = None,
     resamples: int | None = None,
     seed: int | None = None,
+    progress: Progress | None = None,
 ) -> Comparison:
     """Compare P and Q, chosen from ``tables`` by :func:`pick_columns`.
 
@@ -178,7 +161,8 @@ def compare(
     goodness of fit to Q as a model when Q is not counts. With ``ci`` (a level such as
     0.95), add percentile bootstrap intervals from ``resamples`` (None: the default of
     :func:`~kldiv_cli.maths.bootstrap.bootstrap_intervals`) multinomial resamples of each
-    side that is counts (a side that is not stays fixed), drawn from ``seed``.
+    side that is counts (a side that is not stays fixed), drawn from ``seed``, calling
+    ``progress(done, total)`` as they are drawn.
     """
     core.unit_scale(unit)  # an unknown unit fails before any work
     p, q = pick_columns(tables, p_col, q_col)
@@ -233,7 +217,7 @@ def compare(
     if test:
         result.test = _g_test(p, q, raw)
     if ci is not None:
-        result.intervals = _intervals(p, q, raw, ci, resamples, seed, pseudocount, unit)
+        result.intervals = _intervals(p, q, raw, ci, resamples, seed, pseudocount, unit, progress)
     return result
 
 
@@ -266,9 +250,9 @@ def _intervals(
     seed: int | None,
     pseudocount: float,
     unit: str,
+    progress: Progress | None,
 ) -> Intervals:
-    from kldiv_cli.maths.bootstrap import DEFAULT_RESAMPLES, MAX_WORK, bootstrap_intervals
-    from kldiv_cli.progress import progress_bar
+    from kldiv_cli.maths.bootstrap import DEFAULT_RESAMPLES, bootstrap_intervals
 
     resample_p, resample_q = is_counts(p.values), is_counts(q.values)
     if not (resample_p or resample_q):
@@ -277,30 +261,20 @@ def _intervals(
         if resampled:
             require_counts(dist, "--ci")
     b = DEFAULT_RESAMPLES if resamples is None else resamples
-    # A bar on a terminal for an interval of seconds or more (not for a bad --resamples,
-    # which bootstrap_intervals refuses before any work).
-    work = b * raw.size if isinstance(b, int) and 0 < b * raw.size <= MAX_WORK else 0
-    with progress_bar("bootstrap resamples", work) as progress:
-        return bootstrap_intervals(
-            raw.p,
-            raw.q,
-            resample_p=resample_p,
-            resample_q=resample_q,
-            level=level,
-            resamples=b,
-            seed=seed,
-            pseudocount=pseudocount,
-            unit=unit,
-            progress=progress,
-        )
-
-
-def some_labels(labels: list[str], positional: bool) -> str:
-    """``labels 'a', 'b' (and 3 more)``: the first few of a list, for a warning."""
-    kind = "position" if positional else "label"
-    shown = ", ".join(lab if positional else quote(lab) for lab in labels[:MAX_NAMED])
-    more = f" and {len(labels) - MAX_NAMED} more" if len(labels) > MAX_NAMED else ""
-    return f"{kind}{'s' if len(labels) > 1 else ''} {shown}{more}"
+    if progress is not None:
+        progress(0, b)  # the work starts now: what took time before (reading) is not its pace
+    return bootstrap_intervals(
+        raw.p,
+        raw.q,
+        resample_p=resample_p,
+        resample_q=resample_q,
+        level=level,
+        resamples=b,
+        seed=seed,
+        pseudocount=pseudocount,
+        unit=unit,
+        progress=progress,
+    )
 
 
 def _top(pair: Aligned, unit: str, n: int, normalize: bool) -> list[dict[str, Any]]:
