@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kldiv_cli.errors import InputMissingError, InvalidDataError, UsageError
-from kldiv_cli.readers.tables import align, parse_number, parse_whole, read_table, sniff
+from kldiv_cli.readers import align, parse_number, parse_whole, read_table
+from kldiv_cli.readers.sources import sniff
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> str:
@@ -453,7 +454,7 @@ def test_a_large_count_table_is_read_without_pandas(tmp_path: Path) -> None:
 
 
 def test_raw_json_values_are_spelled_so_that_different_values_differ(tmp_path: Path) -> None:
-    from kldiv_cli.readers.tables import read_categories
+    from kldiv_cli.readers import read_categories
 
     values = [1, "1", 1.0, "1.0", True, "true", None, "null", "a", '"a"', [1, 2], "[1, 2]", ""]
     doc = json.dumps([{"x": v} for v in values])
@@ -466,7 +467,7 @@ def test_raw_json_values_are_spelled_so_that_different_values_differ(tmp_path: P
 
 
 def test_raw_csv_cells_are_kept_as_written(tmp_path: Path) -> None:
-    from kldiv_cli.readers.tables import read_categories
+    from kldiv_cli.readers import read_categories
 
     for content in ("x,y\n1.0,a\n,b\nNA,c\n", 'x,y\n"1.0",a\n"",b\nNA,"c"\n'):  # grid, csv
         _, (xs, ys) = read_categories(write(tmp_path, "r.csv", content), ["x", "y"])
