@@ -31,6 +31,7 @@ from kldiv_cli.cli import app
 from kldiv_cli.commands.batch import EntropyResult
 from kldiv_cli.readers import columnar, delimited
 from kldiv_cli.readers import table as table_module
+from kldiv_cli.readers.sources import Held
 from kldiv_cli.readers.tables import read_table
 
 runner = CliRunner()
@@ -100,7 +101,7 @@ def test_the_library_reads_what_it_takes_as_the_csv_module_does(case: tuple[Any,
     raw = text.encode()
     label_idx = 0 if labelled else None
     strict = delimited._stdlib_table("t", raw, ",", header, False, label_idx)
-    fast = columnar.csv_table("t", raw, ",", header, False, label_idx)
+    fast = columnar.csv_table("t", Held(raw), ",", header, False, label_idx)
     data = header[1:] if labelled else header
     for k, name in enumerate(data):
         want = [float(line[k + labelled]) for line in cells]

@@ -49,7 +49,7 @@ def read_categories(
     assert src.data is not None
     data = src.data[3:] if src.data.startswith(BOM) else src.data
     fmt = src.format or sniff(data)
-    with parsing(src):
+    with parsing(src.name, len(src.data)):
         return _categories(src.name, data, fmt, names, no_header, delimiter)
 
 

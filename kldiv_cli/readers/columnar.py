@@ -19,10 +19,12 @@ from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 from kldiv_cli.readers.numbers import EXACT_UP_TO
+from kldiv_cli.readers.sources import Held
 from kldiv_cli.readers.table import FloatArray, Labels, Table, check_unique
 
 #: Bytes the reader parses per block (and per thread): Arrow's default of 1 MiB made
@@ -31,15 +33,16 @@ _BLOCK: Final = 8 << 20
 
 
 def csv_table(
-    name: str, data: bytes, sep: str, header: list[str], no_header: bool, label_idx: int | None
+    name: str, held: Held, sep: str, header: list[str], no_header: bool, label_idx: int | None
 ) -> Table | None:
-    """The table of ``data`` (a CSV/TSV whose header is ``header``), or None when the
-    input is not one the library path takes whole (see the module's docstring).
+    """The table of the bytes ``held`` holds (a CSV/TSV whose header is ``header``), or
+    None when the input is not one the library path takes whole (see the module's
+    docstring). Once they are parsed, the bytes are released (``held.release()``).
 
     ``label_idx`` is the label column, or None when the first column is to be read as
     numbers (if it is not all numbers, None is returned: the stdlib reader decides).
     """
-    if _unusual(data):
+    if _unusual(held.data, len(header)):
         return None
     types: dict[str, pa.DataType] = {f"c{i}": pa.float64() for i in range(len(header))}
     if label_idx is not None:
@@ -48,7 +51,7 @@ def csv_table(
         frame = pacsv.read_csv(
             # No copy: Arrow reads the bytes where they are (the stubs of pyarrow 20
             # leave out the NativeFile that read_csv takes).
-            pa.BufferReader(data),  # type: ignore[arg-type]
+            pa.BufferReader(held.data),  # type: ignore[arg-type]
             read_options=pacsv.ReadOptions(
                 column_names=list(types),
                 skip_rows=0 if no_header else 1,
@@ -71,6 +74,8 @@ def csv_table(
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None  # a ragged row, a cell that is not a number, bytes not UTF-8
     rows = frame.num_rows
+    if rows:
+        held.release()  # the columns are Arrow's own copies
     if rows == 0:
         return None
     columns: list[Any] = frame.columns
@@ -99,73 +104,125 @@ def csv_table(
     return table
 
 
-def _unusual(data: bytes) -> bool:
+def _unusual(data: bytes, width: int) -> bool:
     """Whether ``data`` holds what the library path leaves to the stdlib reader: a quote
-    (RFC 4180's rules for it are checked there), a NUL byte, a blank line (the line of
-    each row would no longer be its number plus the header's) or a bare carriage
-    return (a line end to the csv module, a character to Arrow). Each is one scan at
-    memchr speed."""
+    (RFC 4180's rules for it are checked there), a NUL byte, a bare carriage return
+    (a line end to both readers, but CR LF is one) or, in a table of one column, a
+    blank line (the csv module skips it; in a wider table Arrow reads it as a row of
+    one field, and refuses it). Each is one scan at memchr speed."""
     if b'"' in data or b"\0" in data:
         return True
-    if data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data:
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return True
-    return b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
+    if width == 1:
+        return data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data
+    return False
 
 
 def _floats(column: Any) -> FloatArray:
-    """A float64 chunked array as one NumPy array: each chunk a view, joined once."""
-    chunks = [chunk.to_numpy(zero_copy_only=True) for chunk in column.chunks]
-    if len(chunks) == 1:
-        return np.array(chunks[0])  # a copy of its own, so Arrow's buffer can go
-    return np.concatenate(chunks)
+    """A float64 chunked array as one NumPy array, each chunk copied in and let go as
+    soon as it is, so that the column is not held twice."""
+    chunks = list(column.chunks)
+    del column
+    out = np.empty(sum(len(chunk) for chunk in chunks))
+    at = 0
+    chunks.reverse()  # popped from the end: the first chunk first
+    while chunks:
+        chunk = chunks.pop()
+        out[at : at + len(chunk)] = chunk.to_numpy(zero_copy_only=True)
+        at += len(chunk)
+        del chunk
+    return out
 
 
 def may_repeat(labels: Any) -> bool:
     """Whether two of ``labels`` (an Arrow string array or chunked array) may be equal.
 
-    Each label becomes a 64-bit key: its bytes themselves when it has at most 8 (then
-    equal keys are equal labels; no label holds a NUL byte, so the zero padding cannot
-    make two differ), else a hash of its bytes, 8 at a time. The keys are sorted
-    (NumPy's SIMD sort) and compared with their neighbours: a repeat sends the labels
-    to the exact check. Arrow's own hashing (``count_distinct``, ``unique``) took 3 to
-    6 s and 0.6 GB at 10M labels, a hash-table probe per label; this takes under 1 s.
+    Labels in order are all different: strictly increasing or decreasing byte order
+    (a file sorted by its key), or increasing by length then bytes (whole-number ids
+    in numeric order, ``9`` before ``10``). That is one comparison of neighbours, in
+    Arrow: 50 ms for 10M labels. Otherwise each label becomes a 64-bit key: its bytes
+    themselves, big-endian, when none has more than 8 (then equal keys are equal
+    labels, and their order is the labels' order; no label holds a NUL byte, so the
+    zero padding cannot make two differ), else a hash of its bytes, 8 at a time. The
+    keys are sorted and compared with their neighbours: a repeat sends the labels to
+    the exact check, which names both lines. Arrow's own hashing (``count_distinct``,
+    ``unique``) took 3 to 6 s and 0.6 GB at 10M labels, a hash-table probe per label;
+    this takes under 1 s and 0.1 GB, most of it the sort.
     """
+    if len(labels) < 2:
+        return False
     chunks = labels.chunks if isinstance(labels, pa.ChunkedArray) else [labels]
-    keys = np.concatenate([_keys(chunk) for chunk in chunks if len(chunk)])
-    keys.sort()
+    spans = [_spans(chunk) for chunk in chunks if len(chunk)]
+    lengths = np.concatenate([length for _, length in spans])
+    if _in_order(labels, lengths):
+        return False
+    longest = int(lengths.max())
+    del lengths
+    keys = np.concatenate(
+        [
+            _keys(chunk, start, length, longest)
+            for chunk, (start, length) in zip([c for c in chunks if len(c)], spans, strict=True)
+        ]
+    )
+    # Keys that are the labels keep their order: timsort ("stable") sorts labels
+    # nearly in order (a sorted file with a few rows out of place) in near-linear time.
+    keys.sort(kind="stable" if longest <= 8 else "quicksort")
     return bool((keys[1:] == keys[:-1]).any())
+
+
+def _in_order(labels: Any, lengths: NDArray[np.int64]) -> bool:
+    """Whether ``labels`` are strictly in byte order (up or down), or strictly up by
+    length and then bytes (``lengths``: their lengths in bytes)."""
+    ahead, behind = labels[1:], labels[:-1]
+    up = pc.greater(ahead, behind)
+    if pc.all(up).as_py() or pc.all(pc.less(ahead, behind)).as_py():
+        return True
+    grows = np.diff(lengths)
+    up_by_length = (grows > 0) | (
+        (grows == 0) & np.asarray(up.to_numpy(zero_copy_only=False), dtype=np.bool_)
+    )
+    return bool(up_by_length.all())
 
 
 #: Odd 64-bit constants of the mixing (the golden ratio's and FNV's primes).
 _GOLDEN: Final = np.uint64(0x9E3779B97F4A7C15)
 _PRIME: Final = np.uint64(0x100000001B3)
+_ALL: Final = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
-def _keys(chunk: Any) -> NDArray[np.uint64]:
-    """The 64-bit key of each label of one Arrow string array (see :func:`may_repeat`)."""
+def _spans(chunk: Any) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Where each label of one Arrow string array starts in its data buffer, and its
+    length in bytes."""
     offset_type = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    _, offsets_buffer, data_buffer = chunk.buffers()
-    offsets: NDArray[np.int64] = np.frombuffer(offsets_buffer, offset_type)[
+    offsets: NDArray[np.int64] = np.frombuffer(chunk.buffers()[1], offset_type)[
         chunk.offset : chunk.offset + len(chunk) + 1
     ].astype(np.int64)
-    starts = offsets[:-1]
-    lengths = offsets[1:] - starts
+    return offsets[:-1], np.diff(offsets)
+
+
+def _keys(
+    chunk: Any, starts: NDArray[np.int64], lengths: NDArray[np.int64], longest: int
+) -> NDArray[np.uint64]:
+    """The 64-bit key of each label of one Arrow string array (see :func:`may_repeat`);
+    ``longest``: the longest label of all the chunks, so that every chunk makes its
+    keys the same way."""
+    data_buffer = chunk.buffers()[2]
     # The label bytes with 8 zero bytes after them, so that every 8-byte read stays
     # inside; a chunk is one block of the file (a few MB), so the copy is small.
     raw = np.zeros((0 if data_buffer is None else data_buffer.size) + 8, np.uint8)
     if data_buffer is not None:
         raw[:-8] = np.frombuffer(data_buffer, np.uint8)
-    # The 8 bytes at every byte offset, as one little-endian word: an unaligned view.
-    words = np.ndarray((raw.size - 7,), "<u8", raw, 0, (1,))
-    longest = int(lengths.max())
+    # The 8 bytes at every byte offset, as one big-endian word: an unaligned view.
+    words = np.ndarray((raw.size - 7,), ">u8", raw, 0, (1,))
     key = np.zeros(len(chunk), np.uint64)
     for at in range(0, max(longest, 1), 8):
         left = np.clip(lengths - at, 0, 8)
-        word: NDArray[np.uint64] = words[np.minimum(starts + at, raw.size - 8)]
-        # Keep the ``left`` low bytes: a shift by 8 * (8 - left) bits, 0 to 64; NumPy
+        word: NDArray[np.uint64] = words[np.minimum(starts + at, raw.size - 8)].astype(np.uint64)
+        # Keep the ``left`` high bytes: a shift by 8 * (8 - left) bits, 0 to 64; NumPy
         # takes a shift by 64 as by 0, so a word with no byte left is cleared apart.
         shift = (8 * (8 - left)).astype(np.uint64)
-        word &= np.uint64(0xFFFFFFFFFFFFFFFF) >> (shift & np.uint64(63))
+        word &= _ALL << (shift & np.uint64(63))
         word[left == 0] = 0
         if longest <= 8:
             return word

@@ -29,7 +29,7 @@ from kldiv_cli.readers.numbers import (
     parse_number,
     quote,
 )
-from kldiv_cli.readers.sources import decode_error
+from kldiv_cli.readers.sources import Held, decode_error
 from kldiv_cli.readers.table import FloatArray, Labels, Table, check_unique, names_text
 
 #: From this size on, a CSV/TSV is read by the columnar library: below it, importing
@@ -111,8 +111,16 @@ def stray_quote(text: str, sep: str) -> int | None:
 _STRAY_QUOTE: dict[str, re.Pattern[str]] = {}
 
 
-def csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | None) -> Table:
-    records = head_records(name, data, sep, 2)
+def csv_table(name: str, held: Held, sep: str, no_header: bool, label: str | None) -> Table:
+    """The table of a CSV/TSV source whose bytes ``held`` holds (a BOM dropped).
+
+    The header names the columns (1, 2, ... with ``no_header``); the label column is
+    ``label``, else the first when its first cell is not a number, else the first
+    when any of its cells is not a number, else none (rows named by position).
+    ``held`` is never bound to a local name here: the columnar reader releases the
+    bytes once it has parsed them.
+    """
+    records = head_records(name, held.data, sep, 2)
     if not records:
         raise InvalidDataError(f"{name}: empty input: no header and no rows")
     if no_header:
@@ -137,13 +145,13 @@ def csv_table(name: str, data: bytes, sep: str, no_header: bool, label: str | No
         label_idx = None  # decided below: the first column, if not all numeric
     del records, first_row  # a wide table's first row: a million strings
 
-    if len(data) >= LIBRARY_FROM and len(header) <= LIBRARY_WIDEST:
+    if len(held.data) >= LIBRARY_FROM and len(header) <= LIBRARY_WIDEST:
         from kldiv_cli.readers import columnar  # pyarrow: imported only here
 
-        table = columnar.csv_table(name, data, sep, header, no_header, label_idx)
+        table = columnar.csv_table(name, held, sep, header, no_header, label_idx)
         if table is not None:
             return table
-    return _stdlib_table(name, data, sep, header, no_header, label_idx)
+    return _stdlib_table(name, held.data, sep, header, no_header, label_idx)
 
 
 def _stdlib_table(

@@ -20,6 +20,7 @@ from kldiv_cli.readers.numbers import number_hint, parse_number, shorten
 from kldiv_cli.readers.sources import (
     BOM,
     STDIN_NAME,
+    Held,
     open_source,
     parse_delimiter,
     parsing,
@@ -51,12 +52,14 @@ def read_table(
     if src.inline is not None:
         return _inline_table(src.inline)
     assert src.data is not None
-    data = src.data[3:] if src.data.startswith(BOM) else src.data  # dropped once, here
-    fmt = src.format or sniff(data)
-    with parsing(src):
+    name, size = src.name, len(src.data)
+    held = Held(src.data[3:] if src.data.startswith(BOM) else src.data)  # BOM dropped here
+    fmt = src.format or sniff(held.data)
+    del src  # ``held`` is the only reference to the bytes: a reader may let them go
+    with parsing(name, size):
         if fmt == "json":
-            return json_table(src.name, data, label)
-        return csv_table(src.name, data, separator(fmt, delimiter), no_header, label)
+            return json_table(name, held.data, label)
+        return csv_table(name, held, separator(fmt, delimiter), no_header, label)
 
 
 def _inline_table(text: str) -> Table:

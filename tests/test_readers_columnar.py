@@ -1,0 +1,223 @@
+"""The columnar (pyarrow.csv) path of large CSV/TSV tables, and its fall-back.
+
+A large clean table is read by pyarrow.csv; anything it does not take whole goes to
+the stdlib csv reader, which must then name the exact line, column and label, as it
+does for a small file. Each error case is checked twice: on a file large enough for
+the library path (through the real program), and with the library path forced on a
+small input (in process), against the message the stdlib reader gives.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kldiv_cli.errors import InvalidDataError
+from kldiv_cli.readers import columnar, delimited, read_table
+
+#: Rows that make a ``label,p,q`` file of more than LIBRARY_FROM bytes.
+ROWS = 80_000
+
+
+def big_rows(rows: int = ROWS) -> list[str]:
+    return [f"w{i:07d},{i % 97 + 1},{i % 89 + 1}\n" for i in range(rows)]
+
+
+def write_big(tmp_path: Path, rows: list[str], name: str = "big.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("label,p,q\n" + "".join(rows), encoding="utf-8", newline="")
+    assert path.stat().st_size >= delimited.LIBRARY_FROM
+    return path
+
+
+def kldiv(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kldiv_cli", *args], capture_output=True, text=True, check=False
+    )
+
+
+def one_error(run: subprocess.CompletedProcess[str], status: int) -> str:
+    assert run.returncode == status, run.stderr
+    assert run.stdout == ""
+    (line,) = run.stderr.splitlines()
+    assert line.startswith("kldiv: error: "), line
+    return line.removeprefix("kldiv: error: ")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def test_a_large_clean_table_is_read_by_the_library_with_its_labels(tmp_path: Path) -> None:
+    rows = big_rows()
+    path = write_big(tmp_path, rows)
+    table = read_table(str(path))
+    assert table.labels.arrow is not None  # read by pyarrow.csv, labels kept in Arrow
+    assert table.label_column == "label"
+    p = table.columns["p"]
+    assert p is not None
+    # The oracle: the values the rows were written from.
+    assert p.tolist() == [float(i % 97 + 1) for i in range(ROWS)]
+    assert table.labels.take([0, ROWS - 1]) == ["w0000000", f"w{ROWS - 1:07d}"]
+    assert table.line_of(ROWS - 1) == ROWS + 1  # the header is line 1
+
+
+def test_the_program_on_a_large_table_gives_the_same_measures_as_on_its_json(
+    tmp_path: Path,
+) -> None:
+    # The same distributions as a JSON object (read by the JSON reader, Python
+    # strings) and as a large CSV (pyarrow.csv): every measure agrees.
+    rows = big_rows()
+    path = write_big(tmp_path, rows)
+    import json
+
+    p = {f"w{i:07d}": i % 97 + 1 for i in range(ROWS)}
+    q = {f"w{i:07d}": i % 89 + 1 for i in range(ROWS)}
+    (tmp_path / "p.json").write_text(json.dumps(p))
+    (tmp_path / "q.json").write_text(json.dumps(q))
+    big = kldiv("compare", str(path), "--format", "json")
+    small = kldiv("compare", str(tmp_path / "p.json"), str(tmp_path / "q.json"), "--format", "json")
+    assert big.returncode == 0, big.stderr
+    assert small.returncode == 0, small.stderr
+    a, b = json.loads(big.stdout)["measures"], json.loads(small.stdout)["measures"]
+    # The same float64 inputs; sums may be taken in another order by SIMD: 1e-12.
+    for key, value in a.items():
+        assert value == pytest.approx(b[key], rel=1e-12), key
+
+
+def test_two_large_files_are_aligned_by_label_in_arrow(tmp_path: Path) -> None:
+    # Q has P's labels in reverse order, less its first, plus one new label: the
+    # union is P's labels then the new one, and Q's values land on their labels.
+    rows = big_rows()
+    p_table = read_table(str(write_big(tmp_path, rows, "p.csv")))
+    q_rows = [*reversed(rows[1:]), "zz,5,5\n"]
+    q_table = read_table(str(write_big(tmp_path, q_rows, "q.csv")))
+    from kldiv_cli.readers import align
+
+    pair = align(p_table.column("p"), q_table.column("p"))
+    assert pair.size == ROWS + 1
+    assert pair.labels.take([0, ROWS - 1, ROWS]) == ["w0000000", f"w{ROWS - 1:07d}", "zz"]
+    assert pair.q[0] == 0.0  # w0000000 is not in Q
+    assert pair.q[ROWS] == 5.0
+    np.testing.assert_array_equal(pair.q[1:ROWS], pair.p[1:ROWS])
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("row", "want"),
+    [
+        # a cell that is not a number: its line, column and label
+        (
+            "w0040000,x,1\n",
+            "big.csv: line 40002, column 'p', label 'w0040000': 'x' is not a number",
+        ),
+        # the same label twice: both lines
+        ("w0000005,1,1\n", "big.csv: line 40002: label 'w0000005' appears twice (first at line 7)"),
+        # a ragged row
+        ("w0040000,1\n", "big.csv: line 40002: expected 3 fields, saw 2"),
+        # a stray quote
+        ('w004"0000,1,1\n', "big.csv: line 40002: a quote inside the unquoted field"),
+        # a NUL byte
+        ("w0040000,1\x00,1\n", "big.csv: line 40002: a NUL byte (at offset"),
+    ],
+)
+def test_an_error_in_a_large_table_is_named_exactly(tmp_path: Path, row: str, want: str) -> None:
+    rows = big_rows()
+    rows[40000] = row
+    path = write_big(tmp_path, rows)
+    line = one_error(kldiv("compare", str(path), "--p", "p", "--q", "q"), 65)
+    assert line.startswith(f"{tmp_path}/{want}"), line
+
+
+def test_bytes_that_are_not_utf8_in_a_large_table_are_named(tmp_path: Path) -> None:
+    rows = big_rows()
+    path = write_big(tmp_path, rows)
+    raw = bytearray(path.read_bytes())
+    at = raw.index(b"w0040000")
+    raw[at + 1] = 0xFF
+    path.write_bytes(bytes(raw))
+    line = one_error(kldiv("compare", str(path)), 65)
+    assert line == f"{path}: line 40002: not valid UTF-8 (byte 0xff at offset {at + 1})", line
+
+
+# --------------------------------------------------------------------------- the two readers
+
+
+def forced(text: str, label_idx: int | None = 0) -> object:
+    """The library path's table of a small input (None: it leaves the input)."""
+    from kldiv_cli.readers.sources import Held
+
+    header = text.split("\n", 1)[0].split(",")
+    return columnar.csv_table("t", Held(text.encode()), ",", header, False, label_idx)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'l,n\n"a",1\n',  # a quote: RFC 4180's rules are the csv module's to check
+        "l,n\na,1\n\nb,2\n",  # a blank line: lines would be off by one
+        "l,n\na,1\rb,2\n",  # a bare CR
+        "l,n\na,1_0\n",  # not a number
+        "l,n\na,9007199254740993\n",  # 2^53 + 1: only its text says it is not 2^53
+        "l,n\na,1\nb\n",  # ragged
+        "l,n\na,\n",  # empty
+    ],
+)
+def test_the_library_path_leaves_what_it_cannot_name_to_the_csv_module(text: str) -> None:
+    assert forced(text) is None
+
+
+def test_what_the_library_path_leaves_is_read_or_refused_as_before() -> None:
+    # Through read_table on a small input (the stdlib reader): the message that the
+    # fall-back of a large one gives.
+    with pytest.raises(InvalidDataError, match=r"^<stdin>: line 4: expected 2 fields, saw 1$"):
+        read_table("-", stdin=io.BytesIO(b"l,n\na,1\n\nb\n"))
+    got = read_table("-", stdin=io.BytesIO(b"l,n\na, 1\n\nb,2\n"))
+    assert got.columns["n"] is not None
+    assert got.columns["n"].tolist() == [1.0, 2.0]
+    assert got.line_of(1) == 4
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.text(
+            st.characters(min_codepoint=0x21, max_codepoint=0x2FF, exclude_characters='",'),
+            max_size=20,
+        ),
+        min_size=2,
+        max_size=60,
+    ),
+    st.integers(1, 4),
+)
+def test_may_repeat_is_true_exactly_when_a_label_repeats(labels: list[str], pieces: int) -> None:
+    # The oracle: Python's set. Labels of any length (the 8-byte keys and the hash of
+    # longer ones), in any number of chunks (one block of the file each), in any
+    # order; a false "may repeat" is allowed by the contract but must not happen for
+    # so few labels (the exact check would be run for nothing).
+    cut = np.array_split(np.arange(len(labels)), pieces)
+    array = pa.chunked_array([pa.array([labels[i] for i in part], pa.string()) for part in cut])
+    assert columnar.may_repeat(array) == (len(set(labels)) < len(labels))
+    array = pa.chunked_array([pa.array(sorted(set(labels)), pa.string())])
+    assert not columnar.may_repeat(array)
+
+
+def test_labels_in_order_are_unique_without_a_sort() -> None:
+    # Whole-number ids in numeric order (9 before 10) and byte order, up and down.
+    ids = [str(i) for i in range(1, 2000)]
+    for labels in (ids, sorted(ids), sorted(ids, reverse=True)):
+        assert not columnar.may_repeat(pa.array(labels))
+    assert columnar.may_repeat(pa.array([*ids, "5"]))
+    # Same first 8 bytes, differing after: hashed keys, still told apart.
+    long = [f"prefix__{i}" for i in range(1000)]
+    assert not columnar.may_repeat(pa.array(long[::-1][::2] + long[::2]))
+    assert columnar.may_repeat(pa.array([*long, "prefix__500"]))
