@@ -221,3 +221,84 @@ def test_labels_in_order_are_unique_without_a_sort() -> None:
     long = [f"prefix__{i}" for i in range(1000)]
     assert not columnar.may_repeat(pa.array(long[::-1][::2] + long[::2]))
     assert columnar.may_repeat(pa.array([*long, "prefix__500"]))
+
+
+# --------------------------------------------------------------------------- read from its path
+
+
+@pytest.mark.parametrize("block", [5, 7, 64, 1 << 20])
+@pytest.mark.parametrize(
+    ("text", "width", "unusual"),
+    [
+        (b"a,b\r\n1,2\r\n3,4\r\n", 2, False),  # CR LF, wherever a block ends
+        (b"a,b\r\n1,2\r3,4\r\n", 2, True),  # a bare CR
+        (b"a,b\n1,2\n3,4\r", 2, True),  # a bare CR, last
+        (b"a\n1\n\n2\n", 1, True),  # a blank line in a table of one column
+        (b"a\r\n1\r\n\r\n2\r\n", 1, True),
+        (b"a\n1\n2\n3\n", 1, False),
+        (b'a,b\n1,"2"\n', 2, True),  # a quote
+        (b"a,b\n1,2\x00\n", 2, True),  # a NUL
+    ],
+)
+def test_a_file_is_screened_across_its_blocks_as_its_bytes_are(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    block: int,
+    text: bytes,
+    width: int,
+    unusual: bool,
+) -> None:
+    # The oracle: the screen of the whole bytes at once; the file is read in blocks
+    # of any size, so every pair of bytes straddles a block's end somewhere.
+    assert columnar._unusual(text, width) is unusual
+    path = tmp_path / "t.csv"
+    path.write_bytes(text)
+    monkeypatch.setattr(columnar, "_BLOCK", block)
+    assert columnar._unusual_file(str(path), width) is unusual
+
+
+def test_large_files_of_every_shape_read_as_small_ones(tmp_path: Path) -> None:
+    # CR LF, a BOM, TSV, no labels, quoted labels: read from the path by Arrow, or
+    # read whole and by the csv module; the oracle is the same text read by the csv
+    # module alone (as a small input is), row by row.
+    rows = big_rows()
+    shapes = {
+        "crlf.csv": ("label,p,q\r\n" + "".join(rows).replace("\n", "\r\n")).encode(),
+        "bom.csv": b"\xef\xbb\xbf" + ("label,p,q\n" + "".join(rows)).encode(),
+        "t.tsv": ("label\tp\tq\n" + "".join(rows).replace(",", "\t")).encode(),
+        "bare.csv": ("p,q\n" + "".join(f"{i},{7 * i}\n" for i in range(200_000))).encode(),
+        "quoted.csv": ("label,p,q\n" + "".join(f'"{r[:8]}"{r[8:]}' for r in rows)).encode(),
+    }
+    for name, raw in shapes.items():
+        path = tmp_path / name
+        path.write_bytes(raw)
+        assert len(raw) >= delimited.LIBRARY_FROM
+        got = read_table(str(path))
+        sep = "\t" if name.endswith(".tsv") else ","
+        body = raw.removeprefix(b"\xef\xbb\xbf")
+        header = body.split(b"\n", 1)[0].decode().strip().split(sep)
+        label_idx = 0 if header[0] == "label" else None
+        want = delimited._stdlib_table(name, body, sep, header, False, label_idx)
+        assert got.label_column == want.label_column, name
+        for column in ("p", "q"):
+            a, b = got.columns[column], want.columns[column]
+            assert a is not None
+            assert b is not None
+            assert a.tolist() == b.tolist(), name
+        last = got.labels.size - 1
+        assert got.labels.take([0, 5, last]) == want.labels.take([0, 5, last]), name
+        assert [got.line_of(r) for r in (0, last)] == [2, last + 2], name
+
+
+def test_a_large_json_file_is_read_whole_by_the_json_reader(tmp_path: Path) -> None:
+    import json
+
+    doc = {f"w{i:07d}": i % 7 + 1 for i in range(ROWS)}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    assert path.stat().st_size >= delimited.LIBRARY_FROM
+    got = read_table(str(path))
+    assert got.labels.take([0, ROWS - 1]) == ["w0000000", f"w{ROWS - 1:07d}"]
+    values = got.columns[""]
+    assert values is not None
+    assert values.tolist() == [float(i % 7 + 1) for i in range(ROWS)]

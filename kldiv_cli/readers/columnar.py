@@ -44,14 +44,43 @@ def csv_table(
     """
     if _unusual(held.data, len(header)):
         return None
+    # No copy: Arrow reads the bytes where they are (the stubs of pyarrow 20 leave out
+    # the NativeFile that read_csv takes).
+    read = _read(pa.BufferReader(held.data), sep, header, no_header, label_idx)
+    if read is None:
+        return None
+    table = _table(name, *read, header, no_header, label_idx)
+    if table is not None:
+        held.release()  # the columns are copies of their own
+    return table
+
+
+def csv_file(
+    name: str, path: str, sep: str, header: list[str], no_header: bool, label_idx: int | None
+) -> Table | None:
+    """:func:`csv_table` of a file that was not read: Arrow reads it from ``path`` in
+    blocks, so its bytes are never held whole (150 MB less at 10M rows, and the time
+    to fault that memory in)."""
+    if _unusual_file(path, len(header)):
+        return None
+    read = _read(path, sep, header, no_header, label_idx)
+    return None if read is None else _table(name, *read, header, no_header, label_idx)
+
+
+def _read(
+    source: Any, sep: str, header: list[str], no_header: bool, label_idx: int | None
+) -> tuple[int, list[Any]] | None:
+    """The rows and the columns of a CSV (a path or a buffer) as Arrow reads it, every
+    column a float64 but the label column, a string; None when Arrow refuses it (a
+    ragged row, a cell that is not a plain number, bytes that are not UTF-8) or it has
+    no row. The columns come in a list of their own, so that :func:`_table` can let
+    each go once it is copied out."""
     types: dict[str, pa.DataType] = {f"c{i}": pa.float64() for i in range(len(header))}
     if label_idx is not None:
         types[f"c{label_idx}"] = pa.string()
     try:
         frame = pacsv.read_csv(
-            # No copy: Arrow reads the bytes where they are (the stubs of pyarrow 20
-            # leave out the NativeFile that read_csv takes).
-            pa.BufferReader(held.data),  # type: ignore[arg-type]
+            source,
             read_options=pacsv.ReadOptions(
                 column_names=list(types),
                 skip_rows=0 if no_header else 1,
@@ -71,15 +100,23 @@ def csv_table(
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None  # a ragged row, a cell that is not a number, bytes not UTF-8
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+        return None  # OSError: the file changed under us; reading it whole says how
     rows = frame.num_rows
-    if rows:
-        held.release()  # the columns are Arrow's own copies
-    if rows == 0:
-        return None
-    columns: list[Any] = frame.columns
-    del frame  # each column is released as soon as it is copied out
+    return (rows, frame.columns) if rows else None
+
+
+def _table(
+    name: str,
+    rows: int,
+    columns: list[Any],
+    header: list[str],
+    no_header: bool,
+    label_idx: int | None,
+) -> Table | None:
+    """The :class:`Table` of Arrow's ``columns`` (emptied as they are copied out);
+    None when a value is 2^53 or more (only its text tells whether float64 holds such
+    a count exactly)."""
     labels: Any = None
     numeric: dict[str, FloatArray | None] = {}
     for i in range(len(header)):
@@ -90,6 +127,9 @@ def csv_table(
             continue
         values = _floats(column)
         del column
+        # Arrow's allocator keeps what it frees for reuse; handing the column's pages
+        # back now keeps the run's peak at one copy of the values, not two.
+        pa.default_memory_pool().release_unused()
         with np.errstate(invalid="ignore"):
             if (np.abs(values) >= EXACT_UP_TO).any():
                 return None  # only the text tells whether float64 holds such a count
@@ -104,19 +144,41 @@ def csv_table(
     return table
 
 
-def _unusual(data: bytes, width: int) -> bool:
+def _unusual(data: bytes, width: int, at_start: bool = True) -> bool:
     """Whether ``data`` holds what the library path leaves to the stdlib reader: a quote
     (RFC 4180's rules for it are checked there), a NUL byte, a bare carriage return
     (a line end to both readers, but CR LF is one) or, in a table of one column, a
     blank line (the csv module skips it; in a wider table Arrow reads it as a row of
-    one field, and refuses it). Each is one scan at memchr speed."""
+    one field, and refuses it). ``at_start``: ``data`` starts the input. Each is one
+    scan at memchr speed."""
     if b'"' in data or b"\0" in data:
         return True
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return True
-    if width == 1:
-        return data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data
-    return False
+    if width > 1:
+        return False
+    blank = b"\n\n" in data or b"\n\r\n" in data
+    return blank or (at_start and data.startswith((b"\n", b"\r\n")))
+
+
+def _unusual_file(path: str, width: int) -> bool:
+    """:func:`_unusual` of a file, read in blocks into one reused buffer. Each block is
+    looked at with the last two bytes of the one before (a blank line or a CR LF may
+    straddle two), and without its own last byte when that is a CR (its LF, if any,
+    begins the next block)."""
+    block = bytearray(_BLOCK)
+    tail = b""
+    try:
+        with open(path, "rb", buffering=0) as f:
+            while size := f.readinto(block):
+                window = tail + bytes(memoryview(block)[:size])
+                body = window[:-1] if window.endswith(b"\r") else window
+                if _unusual(body, width, at_start=not tail):
+                    return True
+                tail = window[-2:]
+    except OSError:
+        return True  # reading it whole says why
+    return tail.endswith(b"\r")  # the input ends in a bare CR
 
 
 def _floats(column: Any) -> FloatArray:
@@ -152,17 +214,16 @@ def may_repeat(labels: Any) -> bool:
     """
     if len(labels) < 2:
         return False
-    chunks = labels.chunks if isinstance(labels, pa.ChunkedArray) else [labels]
-    spans = [_spans(chunk) for chunk in chunks if len(chunk)]
-    lengths = np.concatenate([length for _, length in spans])
-    if _in_order(labels, lengths):
+    every = labels.chunks if isinstance(labels, pa.ChunkedArray) else [labels]
+    chunks = [chunk for chunk in every if len(chunk)]
+    spans = [_spans(chunk) for chunk in chunks]
+    if _in_order(chunks, [length for _, length in spans]):
         return False
-    longest = int(lengths.max())
-    del lengths
+    longest = max(int(length.max()) for _, length in spans)
     keys = np.concatenate(
         [
             _keys(chunk, start, length, longest)
-            for chunk, (start, length) in zip([c for c in chunks if len(c)], spans, strict=True)
+            for chunk, (start, length) in zip(chunks, spans, strict=True)
         ]
     )
     # Keys that are the labels keep their order: timsort ("stable") sorts labels
@@ -171,18 +232,30 @@ def may_repeat(labels: Any) -> bool:
     return bool((keys[1:] == keys[:-1]).any())
 
 
-def _in_order(labels: Any, lengths: NDArray[np.int64]) -> bool:
-    """Whether ``labels`` are strictly in byte order (up or down), or strictly up by
-    length and then bytes (``lengths``: their lengths in bytes)."""
-    ahead, behind = labels[1:], labels[:-1]
-    up = pc.greater(ahead, behind)
-    if pc.all(up).as_py() or pc.all(pc.less(ahead, behind)).as_py():
-        return True
-    grows = np.diff(lengths)
-    up_by_length = (grows > 0) | (
-        (grows == 0) & np.asarray(up.to_numpy(zero_copy_only=False), dtype=np.bool_)
-    )
-    return bool(up_by_length.all())
+def _in_order(chunks: list[Any], lengths: list[NDArray[np.int64]]) -> bool:
+    """Whether the labels of Arrow string arrays ``chunks`` (``lengths``: their lengths
+    in bytes), one after another, are strictly in byte order (up or down), or strictly
+    up by length and then bytes. Chunk by chunk, so that the temporaries stay the size
+    of a block of the file."""
+    up_ok = down_ok = by_length_ok = True
+    previous: Any = None
+    previous_length = np.empty(0, np.int64)
+    for chunk, length in zip(chunks, lengths, strict=True):
+        if previous is not None:  # the last label of the chunk before, and this first
+            chunk = pa.concat_arrays([previous, chunk])
+            length = np.concatenate([previous_length, length])
+        ahead, behind = chunk[1:], chunk[:-1]
+        up = pc.greater(ahead, behind)
+        up_ok = up_ok and bool(pc.all(up).as_py())
+        down_ok = down_ok and bool(pc.all(pc.less(ahead, behind)).as_py())
+        if by_length_ok:
+            grows = np.diff(length)
+            longer_or_up = (grows > 0) | ((grows == 0) & up.to_numpy(zero_copy_only=False))
+            by_length_ok = bool(longer_or_up.all())
+        if not (up_ok or down_ok or by_length_ok):
+            return False
+        previous, previous_length = chunk[-1:], length[-1:]
+    return True
 
 
 #: Odd 64-bit constants of the mixing (the golden ratio's and FNV's primes).

@@ -111,16 +111,53 @@ def stray_quote(text: str, sep: str) -> int | None:
 _STRAY_QUOTE: dict[str, re.Pattern[str]] = {}
 
 
-def csv_table(name: str, held: Held, sep: str, no_header: bool, label: str | None) -> Table:
+def csv_table(
+    name: str, held: Held, sep: str, no_header: bool, label: str | None, *, library: bool = True
+) -> Table:
     """The table of a CSV/TSV source whose bytes ``held`` holds (a BOM dropped).
 
     The header names the columns (1, 2, ... with ``no_header``); the label column is
     ``label``, else the first when its first cell is not a number, else the first
-    when any of its cells is not a number, else none (rows named by position).
-    ``held`` is never bound to a local name here: the columnar reader releases the
-    bytes once it has parsed them.
+    when any of its cells is not a number, else none (rows named by position). A large
+    input goes to the columnar library first (unless ``library`` is False: it has
+    already declined it). ``held`` is never bound to a local name here: the columnar
+    reader releases the bytes once it has parsed them.
     """
-    records = head_records(name, held.data, sep, 2)
+    header, label_idx = _header(name, head_records(name, held.data, sep, 2), no_header, label)
+    if library and len(held.data) >= LIBRARY_FROM and len(header) <= LIBRARY_WIDEST:
+        from kldiv_cli.readers import columnar  # pyarrow: imported only here
+
+        table = columnar.csv_table(name, held, sep, header, no_header, label_idx)
+        if table is not None:
+            return table
+    return _stdlib_table(name, held.data, sep, header, no_header, label_idx)
+
+
+def csv_file(
+    name: str, path: str, head: bytes, sep: str, no_header: bool, label: str | None
+) -> Table | None:
+    """The table of a large CSV/TSV file that was not read (``head``: its first whole
+    lines), read by the columnar library from ``path``; None when the library path
+    does not take it (the caller then reads the file and :func:`csv_table` reads it).
+    """
+    if b'"' in head:  # a quoted field may run past the head: the whole file decides
+        return None
+    records = head_records(name, head, sep, 2)
+    if len(records) < (1 if no_header else 2):
+        return None  # a header longer than the head, or no rows: read it all
+    header, label_idx = _header(name, records, no_header, label)
+    if len(header) > LIBRARY_WIDEST:
+        return None
+    from kldiv_cli.readers import columnar  # pyarrow: imported only here
+
+    return columnar.csv_file(name, path, sep, header, no_header, label_idx)
+
+
+def _header(
+    name: str, records: list[list[str]], no_header: bool, label: str | None
+) -> tuple[list[str], int | None]:
+    """The column names, from the first ``records`` of a source, and the index of the
+    label column (None: the first if not all its cells are numbers, decided later)."""
     if not records:
         raise InvalidDataError(f"{name}: empty input: no header and no rows")
     if no_header:
@@ -132,26 +169,15 @@ def csv_table(name: str, held: Held, sep: str, no_header: bool, label: str | Non
             raise InvalidDataError(f"{name}: a header and no data rows")
         first_row = records[1]
     check_header(name, header)
-
     if label is not None:
         if label not in header:
             raise UsageError(
                 f"{name}: no column {quote(label)} for --label; columns: {names_text(header)}"
             )
-        label_idx: int | None = header.index(label)
-    elif first_row and parse_number(first_row[0]) is None:
-        label_idx = 0
-    else:
-        label_idx = None  # decided below: the first column, if not all numeric
-    del records, first_row  # a wide table's first row: a million strings
-
-    if len(held.data) >= LIBRARY_FROM and len(header) <= LIBRARY_WIDEST:
-        from kldiv_cli.readers import columnar  # pyarrow: imported only here
-
-        table = columnar.csv_table(name, held, sep, header, no_header, label_idx)
-        if table is not None:
-            return table
-    return _stdlib_table(name, held.data, sep, header, no_header, label_idx)
+        return header, header.index(label)
+    if first_row and parse_number(first_row[0]) is None:
+        return header, 0
+    return header, None  # decided by the reader: the first column, if not all numeric
 
 
 def _stdlib_table(

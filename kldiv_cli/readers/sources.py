@@ -37,12 +37,26 @@ class Source:
 
     name: str
     format: str | None  # None: to be sniffed from the content
-    data: bytes | None  # None for inline numbers
+    data: bytes | None  # None for inline numbers, and for a file not read yet
     inline: str | None = None
+    #: A regular file left unread (see ``defer_from`` of :func:`open_source`): a
+    #: reader may read it itself, or :func:`load` reads it as any other.
+    path: str | None = None
 
 
-def open_source(arg: str, input_format: str | None = None, stdin: BinaryIO | None = None) -> Source:
+def open_source(
+    arg: str,
+    input_format: str | None = None,
+    stdin: BinaryIO | None = None,
+    *,
+    defer_from: int | None = None,
+) -> Source:
     """Resolve a SOURCE argument: ``-`` (stdin), an existing path, or inline numbers.
+
+    A regular file of ``defer_from`` bytes or more is opened (so a missing or
+    unreadable one fails here, as any) and checked for size, but not read: the
+    source's ``path`` says where it is, for a reader that reads files itself (Arrow
+    reads a large CSV in blocks, never holding its bytes whole); :func:`load` reads it.
 
     The bytes are read with a bound (see :func:`memory_available`): an input too large
     to hold is InputTooLargeError (exit 66) before it is read, or as soon as a stream
@@ -80,10 +94,13 @@ def open_source(arg: str, input_format: str | None = None, stdin: BinaryIO | Non
         raise InputMissingError(f"{shorten(shown)}: cannot read ({e.strerror or e})") from None
     if stat.S_ISDIR(st.st_mode):
         raise InputMissingError(f"{shown}: is a directory, not a file")
+    fmt = input_format or _EXTENSIONS.get(Path(arg).suffix.lower())
     try:
         with open(arg, "rb") as f:
             if stat.S_ISREG(st.st_mode):
                 _check_size(shown, st.st_size)
+                if defer_from is not None and st.st_size >= defer_from:
+                    return Source(arg, fmt, None, path=arg)
                 data = f.read()
                 _refuse_nul(shown, data, 0, 1)
             else:  # a device or a pipe (/dev/zero, <(...)): its size is unknown
@@ -94,8 +111,27 @@ def open_source(arg: str, input_format: str | None = None, stdin: BinaryIO | Non
         raise too_large(shown, st.st_size) from None
     except OSError as e:
         raise InputMissingError(f"{shown}: cannot read ({e.strerror or e})") from None
-    fmt = input_format or _EXTENSIONS.get(Path(arg).suffix.lower())
     return Source(arg, fmt, data)
+
+
+def load(src: Source) -> Source:
+    """``src`` with its bytes read, when :func:`open_source` left them (``path``)."""
+    if src.path is None:
+        return src
+    return open_source(src.path, src.format)
+
+
+def read_head(src: Source, size: int = 1 << 16) -> bytes:
+    """The first ``size`` bytes of a file left unread (``src.path``), cut after its
+    last line end (whole lines only: a cut record would look complete); empty when
+    they hold no line end, or the file cannot be read (:func:`load` then says why)."""
+    assert src.path is not None
+    try:
+        with open(src.path, "rb") as f:
+            head = f.read(size)
+    except OSError:
+        return b""
+    return head[: head.rfind(b"\n") + 1]
 
 
 class Held:

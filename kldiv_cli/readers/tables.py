@@ -9,21 +9,25 @@ here, CSV/TSV in :mod:`~kldiv_cli.readers.delimited`, JSON in
 
 from __future__ import annotations
 
+import os
 from typing import BinaryIO
 
 import numpy as np
 
 from kldiv_cli.errors import InvalidDataError
-from kldiv_cli.readers.delimited import csv_table
+from kldiv_cli.readers.delimited import LIBRARY_FROM, csv_file, csv_table
 from kldiv_cli.readers.json_doc import json_table
 from kldiv_cli.readers.numbers import number_hint, parse_number, shorten
 from kldiv_cli.readers.sources import (
     BOM,
     STDIN_NAME,
     Held,
+    Source,
+    load,
     open_source,
     parse_delimiter,
     parsing,
+    read_head,
     separator,
     sniff,
 )
@@ -48,9 +52,15 @@ def read_table(
     """
     if delimiter is not None:
         parse_delimiter(delimiter)  # a bad one is a usage error whatever the source
-    src = open_source(arg, input_format, stdin)
+    src = open_source(arg, input_format, stdin, defer_from=LIBRARY_FROM)
     if src.inline is not None:
         return _inline_table(src.inline)
+    library = True  # whether the columnar library is still to be asked
+    if src.path is not None:  # a large file, not read: the columnar library may read it
+        table, library = _large_file(src, no_header, label, delimiter)
+        if table is not None:
+            return table
+        src = load(src)  # read it whole, for the csv module or the JSON reader
     assert src.data is not None
     name, size = src.name, len(src.data)
     held = Held(src.data[3:] if src.data.startswith(BOM) else src.data)  # BOM dropped here
@@ -59,7 +69,26 @@ def read_table(
     with parsing(name, size):
         if fmt == "json":
             return json_table(name, held.data, label)
-        return csv_table(name, held, separator(fmt, delimiter), no_header, label)
+        return csv_table(name, held, separator(fmt, delimiter), no_header, label, library=library)
+
+
+def _large_file(
+    src: Source, no_header: bool, label: str | None, delimiter: str | None
+) -> tuple[Table | None, bool]:
+    """The table of a large file read by the columnar library from its path, or None
+    when it is not a CSV/TSV that the library takes whole (JSON, a quote, ...); and
+    whether the library is still worth asking once the file is read (it is, when only
+    its head made this path decline: a BOM, a header longer than the head)."""
+    assert src.path is not None
+    head = read_head(src)
+    if not head or head.startswith(BOM):
+        return None, True
+    fmt = src.format or sniff(head)
+    if fmt == "json":
+        return None, False
+    with parsing(src.name, os.stat(src.path).st_size):
+        sep = separator(fmt, delimiter)
+        return csv_file(src.name, src.path, head, sep, no_header, label), False
 
 
 def _inline_table(text: str) -> Table:
