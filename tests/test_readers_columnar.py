@@ -302,3 +302,43 @@ def test_a_large_json_file_is_read_whole_by_the_json_reader(tmp_path: Path) -> N
     values = got.columns[""]
     assert values is not None
     assert values.tolist() == [float(i % 7 + 1) for i in range(ROWS)]
+
+
+def test_a_large_compare_never_imports_pandas(tmp_path: Path) -> None:
+    # Importing pandas costs 0.17 s or more: neither Arrow's to_numpy nor pa.array
+    # (both ask pandas whether their input is one of its objects) may run on the path
+    # of a large compare, one file or two, aligned by label.
+    rows = big_rows()
+    p = write_big(tmp_path, rows, "p.csv")
+    q = write_big(tmp_path, [*rows[1:], "zz,1,1\n"], "q.csv")
+    code = (
+        "import sys; sys.modules['pandas'] = None; from kldiv_cli.cli import main; "
+        f"sys.argv = ['kldiv', 'compare', {str(p)!r}, {str(q)!r}, "
+        "'--p', 'p', '--q', 'p', '--top', '3']; main()"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "zz" in run.stderr  # the label only in Q, named by the warning: Labels.take
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(max_size=4), unique=True, min_size=1, max_size=30),
+    st.lists(st.text(max_size=4), unique=True, min_size=1, max_size=30),
+    st.booleans(),
+)
+def test_the_arrow_join_gives_the_union_python_gives(
+    p: list[str], q: list[str], both: bool
+) -> None:
+    # The oracle: union_of on Python lists (a dict). Labels in Arrow on one side or
+    # both: the same union in the same order, every value at its label.
+    from kldiv_cli.readers import Labels, union_of
+
+    pv = np.arange(1.0, len(p) + 1)
+    qv = np.arange(1.0, len(q) + 1) * 10
+    want = union_of(Labels.of(p), Labels.of(q), pv, qv)
+    q_labels = Labels.of_arrow(pa.array(q, pa.string())) if both else Labels.of(q)
+    got = union_of(Labels.of_arrow(pa.array(p, pa.string())), q_labels, pv, qv)
+    assert got[0].values == want[0].values
+    assert got[1].tolist() == want[1].tolist()
+    assert got[2].tolist() == want[2].tolist()

@@ -115,15 +115,21 @@ def _arrow_union(
     p_names, q_names = arrow(p_labels), arrow(q_labels)
     if p_names.equals(q_names):
         return p_labels, p_values, q_values
-    found = pc.index_in(q_names, value_set=p_names)
-    q_pos = pc.fill_null(found, -1).to_numpy().astype(np.intp)
-    new = q_pos < 0
+    found = pc.index_in(q_names, value_set=p_names).combine_chunks()  # null: new in Q
+    new_labels = pc.is_null(found)
+    # Read from the buffers: Array.to_numpy, and a Python number given to an Arrow
+    # function, import pandas when it is installed (0.17 s).
+    flags = pc.cast(new_labels, pa.int8())
+    new = np.frombuffer(flags.buffers()[1], np.int8, len(flags), flags.offset).astype(bool)
+    q_pos: NDArray[np.intp] = np.frombuffer(
+        found.buffers()[1], np.int32, len(found), found.offset * 4
+    ).astype(np.intp)  # at a new label: whatever the null slot held
     count = int(new.sum())
     size = len(p_names) + count
-    q_pos[new] = np.arange(len(p_names), size)
+    q_pos[new] = np.arange(len(p_names), size)  # new labels after P's, in Q's order
     union = p_names
     if count:
-        added = q_names.filter(pa.array(new))
+        added = q_names.filter(new_labels)
         union = pa.chunked_array([*p_names.chunks, *added.chunks], pa.large_string())
     return Labels.of_arrow(union), *_spread(p_values, q_values, size, q_pos)
 

@@ -74,12 +74,16 @@ class Labels:
     def of_arrow(cls, array: Any) -> Labels:
         """Labels held in an Arrow string array (or chunked array): Python strings are
         made only for the rows asked for (:meth:`take`) or when all are (:attr:`values`)."""
-        return cls(
-            len(array),
-            array.to_pylist,
-            pick=lambda rows: array.take(np.asarray(rows, dtype=np.int64)).to_pylist(),
-            arrow=array,
-        )
+        import pyarrow as pa
+
+        def pick(rows: Sequence[int]) -> list[str]:
+            # An Arrow array made from the buffer: pa.array() of a list or of a NumPy
+            # array asks whether it is a pandas object, which imports pandas (0.17 s).
+            at = np.asarray(rows, dtype=np.int64)
+            indices = pa.Array.from_buffers(pa.int64(), at.size, [None, pa.py_buffer(at.tobytes())])
+            return list(array.take(indices).to_pylist())
+
+        return cls(len(array), array.to_pylist, pick=pick, arrow=array)
 
     @cached_property
     def values(self) -> list[str]:
