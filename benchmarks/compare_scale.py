@@ -7,7 +7,7 @@ compare_large.py with that many rows (cached in benchmarks/data/), then runs, in
   (b) python benchmarks/baseline_numpy.py FILE
 
 and reports medians of wall time, the peak resident memory of each (``ru_maxrss`` of
-the child, from ``os.wait4``), the ratios k/b and kldiv's peak in bytes per label.
+a fresh parent, the larger of two runs), the ratios k/b and kldiv's peak in bytes per label.
 With ``--shuffled`` the rows are also written in a random order (labels not sorted:
 the uniqueness check then sorts 64-bit keys instead of one comparison of neighbours).
 
@@ -20,7 +20,6 @@ memory; at 1M, k/b <= 0.8. A report, not a test: it always exits 0.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import compare_large
 import numpy as np
-from _bench import cached_file, kldiv_command
+from _bench import cached_file, kldiv_command, peak_mb
 
 HERE = Path(__file__).resolve().parent
 TARGETS = {10_000_000: 1.0, 1_000_000: 0.8}
@@ -57,16 +56,14 @@ def table(rows: int, shuffled: bool) -> Path:
     return path
 
 
-def run_once(command: Sequence[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident MB of one run of ``command`` (which must succeed)."""
+def run_once(command: Sequence[str]) -> float:
+    """Wall seconds of one run of ``command`` (which must succeed)."""
     start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise SystemExit(f"benchmark command failed ({child.returncode}): {command}")
-    return elapsed, usage.ru_maxrss / 1024
+    if done.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({done.returncode}): {command}")
+    return elapsed
 
 
 def main() -> int:
@@ -86,14 +83,15 @@ def main() -> int:
             for command in commands.values():  # one warm-up each: the page cache
                 run_once(command)
             times: dict[str, list[float]] = {name: [] for name in commands}
-            peaks: dict[str, list[float]] = {name: [] for name in commands}
             for _ in range(args.runs):
                 for name, command in commands.items():
-                    elapsed, peak = run_once(command)
-                    times[name].append(elapsed)
-                    peaks[name].append(peak)
+                    times[name].append(run_once(command))
             t = {name: statistics.median(v) for name, v in times.items()}
-            m = {name: max(v) for name, v in peaks.items()}
+            # Peaks from a fresh parent (_bench.peak_mb): a child forked from this
+            # process, which built the table, would inherit its ru_maxrss.
+            m = {
+                name: max(peak_mb(command) for _ in range(2)) for name, command in commands.items()
+            }
             order = "shuffled" if shuffled else "as written (sorted but the last)"
             print(f"{rows:,} labels, rows {order}: {args.runs} interleaved runs, medians")
             for name in commands:
