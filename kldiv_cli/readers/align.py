@@ -66,7 +66,27 @@ def union_of(
     p_labels: Labels, q_labels: Labels, p_values: FloatArray, q_values: FloatArray
 ) -> tuple[Labels, FloatArray, FloatArray]:
     """Values over the union of two label lists (P's order, then Q's new labels; absent
-    = 0), along the last axis: one distribution each, or a stack of them."""
+    = 0), along the last axis: one distribution each, or a stack of them.
+
+    Parameters
+    ----------
+    p_labels, q_labels : Labels
+        The labels of each side, each without repeats.
+    p_values, q_values : ndarray of float64, shape (..., len(labels))
+        The values at those labels.
+
+    Returns
+    -------
+    labels : Labels
+        The union: ``p_labels`` itself when both lists are equal.
+    p, q : ndarray of float64, shape (..., len(labels))
+        The values over the union, 0 where a side lacks a label.
+
+    Notes
+    -----
+    When either side's labels are held in Arrow (a large CSV), the join is Arrow's
+    hash join (``pyarrow.compute.index_in``): no Python string per label.
+    """
     if p_labels.arrow is not None or q_labels.arrow is not None:
         return _arrow_union(p_labels, q_labels, p_values, q_values)
     p_names, q_names = p_labels.values, q_labels.values

@@ -115,8 +115,7 @@ def _table(
     label_idx: int | None,
 ) -> Table | None:
     """The :class:`Table` of Arrow's ``columns`` (emptied as they are copied out);
-    None when a value is 2^53 or more (only its text tells whether float64 holds such
-    a count exactly)."""
+    None when a value is 2^53 or more, infinite or NaN (see below)."""
     labels: Any = None
     numeric: dict[str, FloatArray | None] = {}
     for i in range(len(header)):
@@ -131,8 +130,12 @@ def _table(
         # back now keeps the run's peak at one copy of the values, not two.
         pa.default_memory_pool().release_unused()
         with np.errstate(invalid="ignore"):
-            if (np.abs(values) >= EXACT_UP_TO).any():
-                return None  # only the text tells whether float64 holds such a count
+            if not (np.abs(values) < EXACT_UP_TO).all():
+                # Only the text tells whether float64 holds such a count exactly; and
+                # Arrow reads "nan(1)" as NaN, which kldiv's grammar refuses. A NaN or
+                # an infinity is an error wherever it is used: the csv module's reader
+                # says which, where.
+                return None
         numeric[header[i]] = values
     first_line = 1 if no_header else 2  # no blank line and no quote: one line a row
     table = Table(name, Labels.by_position(rows), None, numeric, {}, lambda row: row + first_line)
@@ -206,6 +209,9 @@ def numbers_of(chunk: Any) -> FloatArray:
 
 def may_repeat(labels: Any) -> bool:
     """Whether two of ``labels`` (an Arrow string array or chunked array) may be equal.
+
+    Returns False only when no two are equal; True when two may be (the caller then
+    runs the exact check, which names the lines).
 
     Labels in order are all different: strictly increasing or decreasing byte order
     (a file sorted by its key), or increasing by length then bytes (whole-number ids

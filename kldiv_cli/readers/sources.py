@@ -286,10 +286,6 @@ def separator(fmt: str, delimiter: str | None) -> str:
 
 
 #: The longest field the csv module reads: any (its default, 131,072 characters, is
-#: a limit that neither pandas nor the in-place reader has, so a long label was
-#: refused on the lines the csv module reads and accepted on the others). 2^31 - 1:
-#: what a C long holds everywhere; memory bounds the input first.
-#: The longest field the csv module reads: any (its default, 131,072 characters, is
 #: a limit that the columnar library has not, so a long label was refused by one reader
 #: and accepted by the other). 2^31 - 1: what a C long holds everywhere; memory bounds
 #: the input first.

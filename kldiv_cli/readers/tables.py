@@ -47,8 +47,37 @@ def read_table(
 ) -> Table:
     """Read a SOURCE argument into a :class:`Table`.
 
-    ``delimiter`` separates the fields of CSV/TSV (default: by the format); JSON and
-    inline numbers do not use it.
+    Parameters
+    ----------
+    arg : str
+        A path, ``-`` for standard input, or inline numbers such as ``0.9,0.1``.
+    input_format : {"csv", "tsv", "json"}, optional
+        The format; by default the file's extension, else sniffed from its content.
+    no_header : bool
+        CSV/TSV: the first line is data; the columns are named 1, 2, ...
+    label : str, optional
+        The column (CSV/TSV) or key (JSON records) that holds the labels.
+    delimiter : str, optional
+        The field separator of CSV/TSV (default: by the format); JSON and inline
+        numbers do not use it.
+    stdin : binary file, optional
+        What ``-`` reads (default: the process's standard input).
+
+    Returns
+    -------
+    Table
+        Its numeric columns, labels and where each row is. A large clean CSV/TSV is
+        read by pyarrow.csv (its labels stay in Arrow); anything else by the stdlib
+        csv module or the JSON reader.
+
+    Raises
+    ------
+    InvalidDataError
+        Bad content (exit 65), naming the source, line, column and label.
+    InputMissingError
+        No such file, or one that cannot be read or is too large (exit 66).
+    UsageError
+        A bad option, such as a ``--label`` that names no column (exit 64).
     """
     if delimiter is not None:
         parse_delimiter(delimiter)  # a bad one is a usage error whatever the source
