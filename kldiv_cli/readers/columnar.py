@@ -174,11 +174,17 @@ def _unusual_file(path: str, width: int) -> bool:
     try:
         with open(path, "rb", buffering=0) as f:
             while size := f.readinto(block):
-                window = tail + bytes(memoryview(block)[:size])
-                body = window[:-1] if window.endswith(b"\r") else window
-                if _unusual(body, width, at_start=not tail):
+                # The common block, no quote, NUL or CR, is searched where it lies;
+                # only one with a CR near (or a one-column table) is copied to look
+                # at it with its neighbour.
+                if block.find(b'"', 0, size) >= 0 or block.find(b"\0", 0, size) >= 0:
                     return True
-                tail = window[-2:]
+                if width == 1 or b"\r" in tail or block.find(b"\r", 0, size) >= 0:
+                    window = tail + bytes(memoryview(block)[:size])
+                    body = window[:-1] if window.endswith(b"\r") else window
+                    if _unusual(body, width, at_start=not tail):
+                        return True
+                tail = (tail + bytes(block[max(size - 2, 0) : size]))[-2:]
     except OSError:
         return True  # reading it whole says why
     return tail.endswith(b"\r")  # the input ends in a bare CR
