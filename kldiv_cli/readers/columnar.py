@@ -15,6 +15,8 @@ input and names the exact line, column and label of what is wrong.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any, Final
 
 import numpy as np
@@ -23,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
-from kldiv_cli.readers.numbers import EXACT_UP_TO
+from kldiv_cli.readers.numbers import EXACT_UP_TO, not_a_number
 from kldiv_cli.readers.sources import Held
 from kldiv_cli.readers.table import FloatArray, Labels, Table, check_unique
 
@@ -46,7 +48,7 @@ def csv_table(
         return None
     # No copy: Arrow reads the bytes where they are (the stubs of pyarrow 20 leave out
     # the NativeFile that read_csv takes).
-    read = _read(pa.BufferReader(held.data), sep, header, no_header, label_idx)
+    read = _read(lambda: pa.BufferReader(held.data), sep, header, no_header, label_idx)
     if read is None:
         return None
     table = _table(name, *read, header, no_header, label_idx)
@@ -63,66 +65,110 @@ def csv_file(
     to fault that memory in)."""
     if _unusual_file(path, len(header)):
         return None
-    read = _read(path, sep, header, no_header, label_idx)
+    read = _read(lambda: path, sep, header, no_header, label_idx)
     return None if read is None else _table(name, *read, header, no_header, label_idx)
 
 
 def _read(
-    source: Any, sep: str, header: list[str], no_header: bool, label_idx: int | None
-) -> tuple[int, list[Any]] | None:
-    """The rows and the columns of a CSV (a path or a buffer) as Arrow reads it, every
-    column a float64 but the label column, a string; None when Arrow refuses it (a
-    ragged row, a cell that is not a plain number, bytes that are not UTF-8) or it has
-    no row. The columns come in a list of their own, so that :func:`_table` can let
-    each go once it is copied out."""
-    types: dict[str, pa.DataType] = {f"c{i}": pa.float64() for i in range(len(header))}
-    if label_idx is not None:
-        types[f"c{label_idx}"] = pa.string()
-    try:
-        frame = pacsv.read_csv(
-            source,
-            read_options=pacsv.ReadOptions(
-                column_names=list(types),
-                skip_rows=0 if no_header else 1,
-                block_size=_BLOCK,
-                use_threads=True,
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=sep, quote_char=False, double_quote=False, ignore_empty_lines=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types,
-                check_utf8=True,
-                null_values=[],
-                true_values=[],
-                false_values=[],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
-        return None  # OSError: the file changed under us; reading it whole says how
-    rows = frame.num_rows
-    return (rows, frame.columns) if rows else None
+    source: Callable[[], Any],
+    sep: str,
+    header: list[str],
+    no_header: bool,
+    label_idx: int | None,
+) -> tuple[int, list[Any], set[int]] | None:
+    """The rows and the columns of a CSV (``source()``: a path or a buffer) as Arrow
+    reads it, and which columns are text: the label column, and any column with a cell
+    that is not a number (a column of names beside the counts), which is read again as
+    text, up to :data:`_TEXT_COLUMNS` of them. None when Arrow refuses it otherwise (a
+    ragged row, bytes that are not UTF-8) or it has no row. The columns come in a list
+    of their own, so that :func:`_table` can let each go once it is copied out."""
+    text = set() if label_idx is None else {label_idx}
+    while True:
+        try:
+            frame = _arrow_csv(source(), sep, header, no_header, text)
+        except pa.ArrowInvalid as e:
+            failed = _CONVERSION.match(str(e))
+            if failed is None or int(failed[1]) in text or len(text) > _TEXT_COLUMNS:
+                return None
+            text.add(int(failed[1]))  # read the file again, that column as text
+            continue
+        except (pa.ArrowNotImplementedError, OSError):
+            return None  # OSError: the file changed under us; reading it whole says how
+        rows = frame.num_rows
+        return (rows, frame.columns, text) if rows else None
+
+
+#: Arrow's message for a cell that its column's type does not take.
+_CONVERSION: Final = re.compile(r"In CSV column #(\d+): CSV conversion error")
+#: Text columns besides the labels worth a parse of the file each: past them, the
+#: csv module reads the file once.
+_TEXT_COLUMNS: Final = 4
+
+
+def _arrow_csv(source: Any, sep: str, header: list[str], no_header: bool, text: set[int]) -> Any:
+    """Arrow's table of a CSV: columns ``text`` as strings, the others as float64."""
+    types: dict[str, pa.DataType] = {
+        f"c{i}": pa.string() if i in text else pa.float64() for i in range(len(header))
+    }
+    return pacsv.read_csv(
+        source,
+        read_options=pacsv.ReadOptions(
+            column_names=list(types),
+            skip_rows=0 if no_header else 1,
+            block_size=_BLOCK,
+            use_threads=True,
+        ),
+        parse_options=pacsv.ParseOptions(
+            delimiter=sep, quote_char=False, double_quote=False, ignore_empty_lines=False
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=types,
+            check_utf8=True,
+            null_values=[],
+            true_values=[],
+            false_values=[],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
 
 
 def _table(
     name: str,
     rows: int,
     columns: list[Any],
+    text: set[int],
     header: list[str],
     no_header: bool,
     label_idx: int | None,
 ) -> Table | None:
-    """The :class:`Table` of Arrow's ``columns`` (emptied as they are copied out);
-    None when a value is 2^53 or more, infinite or NaN (see below)."""
+    """The :class:`Table` of Arrow's ``columns`` (emptied as they are copied out;
+    ``text``: those read as strings); None when a value is 2^53 or more, infinite or
+    NaN, or a text column holds only what kldiv's grammar reads as numbers (see
+    below: the csv module's reader then decides)."""
     labels: Any = None
     numeric: dict[str, FloatArray | None] = {}
+    problems: dict[str, tuple[int, str]] = {}
+    if label_idx is None and 0 in text:
+        label_idx = 0  # the first column is not all numbers: it holds the labels
+        if _first_not_a_number(columns[0]) is None:
+            return None
+    if label_idx is not None and _any_empty(columns[label_idx]):
+        # An empty label, or a blank line (Arrow reads it as a row of empty fields;
+        # the csv module skips it, and numbers the lines after it otherwise).
+        return None
     for i in range(len(header)):
         column = columns[i]
         columns[i] = None
         if i == label_idx:
             labels = column
+            continue
+        if i in text:  # a cell that is not a number: the column's problem, as the
+            found = _first_not_a_number(column)  # csv module's reader words it
+            if found is None or found[1] == "":
+                return None  # "": an empty cell, or a blank line (see above)
+            numeric[header[i]] = None
+            problems[header[i]] = (found[0], not_a_number(found[1]))
             continue
         values = _floats(column)
         del column
@@ -138,13 +184,42 @@ def _table(
                 return None
         numeric[header[i]] = values
     first_line = 1 if no_header else 2  # no blank line and no quote: one line a row
-    table = Table(name, Labels.by_position(rows), None, numeric, {}, lambda row: row + first_line)
+    table = Table(
+        name, Labels.by_position(rows), None, numeric, problems, lambda row: row + first_line
+    )
     if labels is not None:
         table.label_column = header[label_idx]  # type: ignore[index]
         table.labels = Labels.of_arrow(labels)
         if may_repeat(labels):
             check_unique(table.labels.values, table)  # the exact check names both lines
     return table
+
+
+#: kldiv's number grammar (:data:`kldiv_cli.readers.numbers.NUMBER`) in RE2's syntax.
+_GRAMMAR: Final = (
+    r"^[ \t\n\r\f\v]*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"|(?i:nan|inf(?:inity)?))[ \t\n\r\f\v]*$"
+)
+
+
+def _any_empty(column: Any) -> bool:
+    """Whether an Arrow string column holds an empty string."""
+    return any(bool((_spans(chunk)[1] == 0).any()) for chunk in column.chunks if len(chunk))
+
+
+def _first_not_a_number(column: Any) -> tuple[int, str] | None:
+    """The row and text of the first cell of an Arrow string column that kldiv's
+    grammar does not read as a number (None: every cell is one), found in Arrow."""
+    at = 0
+    for chunk in column.chunks:
+        numbers = pc.cast(pc.match_substring_regex(chunk, _GRAMMAR), pa.int8())
+        # Read from the buffer: Array.to_numpy imports pandas when it is installed.
+        flags = np.frombuffer(numbers.buffers()[1], np.int8, len(numbers), numbers.offset)
+        if not flags.all():
+            row = int(np.argmin(flags))
+            return at + row, str(chunk[row].as_py())
+        at += len(chunk)
+    return None
 
 
 def _unusual(data: bytes, width: int, at_start: bool = True) -> bool:

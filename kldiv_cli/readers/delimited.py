@@ -25,7 +25,7 @@ from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.readers.numbers import (
     EXACT_UP_TO,
     is_inexact_integer,
-    number_hint,
+    not_a_number,
     parse_number,
     quote,
 )
@@ -214,8 +214,7 @@ def _stdlib_table(
             number = parse_number(cell)
             if number is None:
                 values[k] = None
-                what = "is empty (or the row is short)" if cell == "" else "is not a number"
-                problems[header[i]] = (row, f"{cell!r} {what}{number_hint(cell)}")
+                problems[header[i]] = (row, not_a_number(cell))
                 continue
             column.append(number)
             if (

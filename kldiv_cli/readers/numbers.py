@@ -71,6 +71,13 @@ def number_hint(cell: object) -> str:
     return ""
 
 
+def not_a_number(cell: str) -> str:
+    """What is wrong with a data cell that the grammar does not read, for a message:
+    ``'x' is not a number``, with a hint when one applies."""
+    what = "is empty (or the row is short)" if cell == "" else "is not a number"
+    return f"{cell!r} {what}{number_hint(cell)}"
+
+
 def quote(label: str) -> str:
     """A label as messages show it: quoted, so that '' and ' a' are visible."""
     return repr(label)
