@@ -1294,7 +1294,7 @@ def test_fuzz_raw_rows_are_exact_or_one_error(
     """Rows written by the csv module read back cell for cell, on either path (in
     place, or through the csv module); mutated, they read as the csv module parses
     them or are refused as invalid data, never anything else."""
-    from kldiv_cli.readers.tables import read_categories
+    from kldiv_cli.readers import read_categories
 
     lines = []
     for row in [("x", "y"), *rows]:

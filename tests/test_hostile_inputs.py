@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from cli_run import Run, kldiv
 
-from kldiv_cli.readers import tables as inputs
+from kldiv_cli.readers import categories, sources, tables
 
 
 def process(
@@ -127,16 +127,16 @@ def test_an_endless_stdin_of_text_stops_at_the_memory_bound() -> None:
 def test_running_out_of_memory_while_parsing_is_66_naming_the_source(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # MemoryError where it really happens (pandas, the csv module) cannot be caused
+    # MemoryError where it really happens (pyarrow, the csv module) cannot be caused
     # cheaply; the reader's own translation of it is what is tested.
     def exhausted(*args: Any, **kwargs: Any) -> None:
         raise MemoryError
 
     path = write(tmp_path, "p.csv", "label,n\na,1\nb,2\n")
-    monkeypatch.setattr(inputs, "_csv_table", exhausted)
+    monkeypatch.setattr(tables, "csv_table", exhausted)
     run = kldiv("compare", path, "--p", "n", "--q", "n")
     assert_one_error(run, 66, "p.csv", "too large to read (16 bytes)", "32 bytes of memory")
-    monkeypatch.setattr(inputs, "_categories", exhausted)
+    monkeypatch.setattr(categories, "_categories", exhausted)
     run = kldiv("mi", path, "--x", "label", "--y", "n")
     assert_one_error(run, 66, "p.csv", "too large to read")
 
@@ -147,7 +147,7 @@ def test_stdin_closed_is_66() -> None:
 
 
 def test_memory_available_is_a_positive_figure_below_the_address_space_limit() -> None:
-    available = inputs.memory_available()
+    available = sources.memory_available()
     assert available > 0
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft != resource.RLIM_INFINITY:

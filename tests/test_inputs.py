@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kldiv_cli.errors import InputMissingError, InvalidDataError, UsageError
-from kldiv_cli.readers.tables import align, parse_number, parse_whole, read_table, sniff
+from kldiv_cli.readers import align, parse_number, parse_whole, read_table
+from kldiv_cli.readers.sources import sniff
 
 
 def write(tmp_path: Path, name: str, content: str | bytes) -> str:
@@ -410,7 +411,7 @@ def test_json_named_objects_report_the_entries_each_had(tmp_path: Path) -> None:
         empty.column("B")
 
 
-# --------------------------------------------------------------------------- counts in place
+# ------------------------------------------------------------- numbers, as pandas reads them
 
 cell = st.one_of(
     st.integers(0, 10**17).map(str),
@@ -421,8 +422,10 @@ cell = st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(cell, st.integers(0, 10**6).map(str)), min_size=1, max_size=30))
-def test_whole_numbers_read_in_place_equal_what_pandas_reads(rows: list[tuple[str, str]]) -> None:
-    """Counts are read without pandas; any table must still read as pandas reads it."""
+def test_numbers_read_by_the_csv_module_equal_what_pandas_reads(
+    rows: list[tuple[str, str]],
+) -> None:
+    """Small tables are read without pandas; they must still read as pandas reads them."""
     import pandas as pd
 
     text = "label,a,b\n" + "".join(f"w{i},{a},{b}\n" for i, (a, b) in enumerate(rows))
@@ -437,7 +440,9 @@ def test_whole_numbers_read_in_place_equal_what_pandas_reads(rows: list[tuple[st
         assert np.array_equal(a, frame["a"].to_numpy(np.float64))
 
 
-def test_a_large_count_table_is_read_without_pandas(tmp_path: Path) -> None:
+def test_a_small_count_table_is_read_without_pandas_or_pyarrow(tmp_path: Path) -> None:
+    # Start-up is what a small file costs: importing pandas (0.35 s) or pyarrow
+    # (0.05-0.1 s) would be most of it.
     import subprocess
     import sys
 
@@ -445,15 +450,17 @@ def test_a_large_count_table_is_read_without_pandas(tmp_path: Path) -> None:
         tmp_path, "c.csv", "label,p,q\n" + "".join(f"x{i},{i},{2 * i + 1}\n" for i in range(999))
     )
     code = (
-        "import sys; from kldiv_cli.readers.tables import read_table; "
-        f"t = read_table({path!r}); print(t.columns['q'].sum(), 'pandas' in sys.modules)"
+        "import sys; from kldiv_cli.readers import read_table; "
+        f"t = read_table({path!r}); print(t.columns['q'].sum(), 'pandas' in sys.modules, "
+        "'pyarrow' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == [repr(float(sum(2 * i + 1 for i in range(999)))), "False"]
+    want = [repr(float(sum(2 * i + 1 for i in range(999)))), "False", "False"]
+    assert out.stdout.split() == want
 
 
 def test_raw_json_values_are_spelled_so_that_different_values_differ(tmp_path: Path) -> None:
-    from kldiv_cli.readers.tables import read_categories
+    from kldiv_cli.readers import read_categories
 
     values = [1, "1", 1.0, "1.0", True, "true", None, "null", "a", '"a"', [1, 2], "[1, 2]", ""]
     doc = json.dumps([{"x": v} for v in values])
@@ -466,7 +473,7 @@ def test_raw_json_values_are_spelled_so_that_different_values_differ(tmp_path: P
 
 
 def test_raw_csv_cells_are_kept_as_written(tmp_path: Path) -> None:
-    from kldiv_cli.readers.tables import read_categories
+    from kldiv_cli.readers import read_categories
 
     for content in ("x,y\n1.0,a\n,b\nNA,c\n", 'x,y\n"1.0",a\n"",b\nNA,"c"\n'):  # grid, csv
         _, (xs, ys) = read_categories(write(tmp_path, "r.csv", content), ["x", "y"])

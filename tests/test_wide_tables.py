@@ -1,11 +1,11 @@
 """Issue 15, item 9: tables of many columns, read and written without a loop per column.
 
-The whole numbers of every column are read in place in a few vectorised passes (a
-million columns took a million passes, 31 s); ``entropy``'s JSON and CSV/TSV are
-assembled from texts written a column at a time (a million dicts and ``repr`` calls
-took 7 s). Neither may change a value or a byte: the parse is checked against pandas
-and against the grid read one column at a time, the output against the renderers it
-replaced (kept here as the reference). Speed is measured by
+A wide table is read by the stdlib csv module in one pass over its records (a million
+columns once took a million passes, 31 s), a large tall one by pyarrow.csv; ``entropy``'s
+JSON and CSV/TSV are assembled from texts written a column at a time (a million dicts
+and ``repr`` calls took 7 s). Neither may change a value or a byte: the parse is
+checked against pandas and the two readers against each other, the output against the
+renderers it replaced (kept here as the reference). Speed is measured by
 ``benchmarks/wide_entropy.py``, not here.
 """
 
@@ -29,20 +29,22 @@ from typer.testing import CliRunner
 from kldiv_cli import render
 from kldiv_cli.cli import app
 from kldiv_cli.commands.results import EntropyResult
-from kldiv_cli.readers import tables as inputs
-from kldiv_cli.readers.tables import _Grid, read_table
+from kldiv_cli.readers import columnar, delimited
+from kldiv_cli.readers import table as table_module
+from kldiv_cli.readers.sources import Held
+from kldiv_cli.readers.tables import read_table
 
 runner = CliRunner()
 
 # --------------------------------------------------------------------------- reading
 
-#: Whole numbers of 1 to 15 digits (read in place), leading zeros too.
+#: Whole numbers of 1 to 15 digits, leading zeros too.
 whole_cell = st.one_of(
     st.integers(0, 10**15 - 1).map(str),
     st.integers(0, 999).map(lambda n: f"{n:06d}"),
 )
-#: Cells pandas reads as numbers but the in-place reader does not: they send the
-#: whole table to pandas.
+#: Cells that are numbers in kldiv's grammar but not plain ones: the library path may
+#: leave them to the csv module.
 other_cell = st.sampled_from(["1.5", "2e3", "+4", " 7", "0.25", "1000000000000000", "3."])
 
 
@@ -89,61 +91,44 @@ def test_every_shape_reads_as_pandas_reads_it(case: tuple[Any, ...]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(wide_csv(), st.integers(1, 50), st.data())
-def test_all_columns_at_once_equal_one_column_at_a_time(
-    case: tuple[Any, ...], fields: int, data: Any
-) -> None:
-    text, header, cells, _, _ = case
+@given(wide_csv())
+def test_the_library_reads_what_it_takes_as_the_csv_module_does(case: tuple[Any, ...]) -> None:
+    # The two readers of a CSV: pyarrow.csv for large inputs, the csv module for the
+    # rest and for whatever the library leaves. Where the library takes a table, both
+    # give the same float64 of every cell (both round correctly), the same labels and
+    # the same lines; the oracle is Python's float() of each cell's text.
+    text, header, cells, labelled, _ = case
     raw = text.encode()
-    grid = _Grid.scan(raw, ",", len(header), False)
-    assert grid is not None
-    # Any increasing choice of columns (gaps, as a label column makes, anywhere).
-    columns = sorted(data.draw(st.sets(st.integers(0, len(header) - 1), min_size=1)))
-    # Blocks of any size, down to a field each: the same values in any cut.
-    with mock.patch.object(inputs, "_FIELDS", fields):
-        together = grid.whole_numbers(raw, columns)
-    singly = [grid.whole_numbers(raw, [c]) for c in columns]
-    texts = [[line[c] for line in cells] for c in columns]
-    # Read in place: 1 to 15 ASCII digits (16 and more go to pandas, which rounds).
-    if not all(re.fullmatch("[0-9]{1,15}", t) for column in texts for t in column):
-        assert together is None
-        assert any(one is None for one in singly)
-        return
-    assert together is not None
-    assert together.shape == (len(columns), len(cells))
-    for k, column in enumerate(texts):
-        # The oracle: Python's int of each field's text (15 digits: exact in float64).
-        want = [float(int(t)) for t in column]
-        assert together[k].tolist() == want
-        one = singly[k]
-        assert one is not None
-        assert one[0].tolist() == want
+    label_idx = 0 if labelled else None
+    strict = delimited._stdlib_table("t", raw, ",", header, False, label_idx)
+    fast = columnar.csv_table("t", Held(raw), ",", header, False, label_idx)
+    data = header[1:] if labelled else header
+    for k, name in enumerate(data):
+        want = [float(line[k + labelled]) for line in cells]
+        got = strict.columns[name]
+        assert got is not None
+        assert got.tolist() == want
+        if fast is not None:
+            got = fast.columns[name]
+            assert got is not None
+            assert got.tolist() == want
+    if fast is not None:
+        assert fast.labels.values == strict.labels.values
+        assert [fast.line_of(r) for r in range(len(cells))] == list(range(2, len(cells) + 2))
+    # Plain digits under a plain header: the library path must take it.
+    plain = all(re.fullmatch("[0-9]+", c) for line in cells for c in line[labelled:])
+    assert fast is not None or not plain
 
 
-def test_a_wide_table_is_read_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
-    # One row of 5,000 columns: one vectorised pass over the 5,000 fields, where
-    # the reader made one per column (5,000 of them: 31 s for a million).
-    calls = []
-    read_whole = inputs._read_whole
-
-    def counted(*args: Any) -> bool:
-        calls.append(args[1].shape)
-        return read_whole(*args)
-
-    monkeypatch.setattr(inputs, "_read_whole", counted)
+def test_a_wide_table_is_read_by_the_csv_module_in_one_pass() -> None:
+    # One row of 5,000 columns: the csv module reads it as one record (the library
+    # costs per column, so a table wider than LIBRARY_WIDEST never goes to it).
+    assert delimited.LIBRARY_WIDEST < 5000
     text = ",".join(f"c{i}" for i in range(5000)) + "\n" + ",".join(map(str, range(5000)))
-    table = read_table("-", stdin=io.BytesIO(text.encode()))
-    assert calls == [(5000, 1)]
-    assert table.columns["c4999"] is not None
-    assert table.columns["c4999"].tolist() == [4999.0]
-    # A tall table goes by columns in blocks of about _FIELDS fields: a column each.
-    calls.clear()
-    monkeypatch.setattr(inputs, "_FIELDS", 100)
-    tall = "a,b,c\n" + "".join(f"{i},{2 * i},{3 * i}\n" for i in range(150))
-    table = read_table("-", stdin=io.BytesIO(tall.encode()))
-    assert calls == [(1, 150)] * 3
-    assert table.columns["c"] is not None
-    assert table.columns["c"].tolist() == [3.0 * i for i in range(150)]
+    got = read_table("-", stdin=io.BytesIO(text.encode()))
+    assert got.columns["c4999"] is not None
+    assert got.columns["c4999"].tolist() == [4999.0]
+    assert got.labels.positional
 
 
 # --------------------------------------------------------------------------- errors
@@ -184,7 +169,7 @@ def test_a_bad_cell_of_a_wide_table_is_named(
 
 
 def test_a_wide_table_with_one_decimal_gives_the_same_entropies(tmp_path: Path) -> None:
-    # One cell 1.5: the table is read by pandas instead; the entropies are SciPy's.
+    # One cell 1.5 among whole numbers; the entropies are SciPy's.
     path = wide_file(tmp_path, {(1, 7): "1.5"})
     result = runner.invoke(app, ["entropy", str(path), "--format", "json", "--unit", "nats"])
     assert result.exit_code == 0, result.stderr
@@ -332,35 +317,22 @@ def test_a_wide_table_through_the_program(tmp_path: Path) -> None:
     ]
 
 
-# --------------------------------------------------------------------------- through pandas
+# --------------------------------------------------------------------------- a bad cell
 
 
-def test_columns_pandas_reads_as_numbers_are_taken_together(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Decimals go through pandas; only a column it did not read as numbers is looked
-    # at cell by cell (each one was: 10^6 iloc calls for a million columns).
-    seen: list[list[str]] = []
-    numeric_columns = inputs._numeric_columns
-
-    def recorded(columns: dict[str, Any]) -> Any:
-        seen.append(list(columns))
-        return numeric_columns(columns)
-
-    monkeypatch.setattr(inputs, "_numeric_columns", recorded)
+def test_one_bad_cell_of_a_wide_table_leaves_the_other_columns_read() -> None:
     header = [f"c{i}" for i in range(2000)]
     row1 = [f"{i}.5" for i in range(2000)]
     row2 = [str(i) for i in range(2000)]
     row2[1500] = "x"
     text = "\n".join(map(",".join, [header, row1, row2])) + "\n"
-    table = read_table("-", stdin=io.BytesIO(text.encode()))
-    assert seen == [["c1500"]]
-    assert table.columns["c1500"] is None
-    assert (
-        table.problem("c1500") == "<stdin>: line 3, column 'c1500', position 2: 'x' is not a number"
-    )
-    assert table.columns["c1999"] is not None
-    assert table.columns["c1999"].tolist() == [1999.5, 1999.0]
+    got = read_table("-", stdin=io.BytesIO(text.encode()))
+    assert got.columns["c1500"] is None
+    want = "<stdin>: line 3, column 'c1500', position 2: 'x' is not a number"
+    assert got.problem("c1500") == want
+    assert got.numeric == [c for c in header if c != "c1500"]
+    assert got.columns["c1999"] is not None
+    assert got.columns["c1999"].tolist() == [1999.5, 1999.0]
 
 
 @pytest.mark.parametrize("fields", [1, 7, 1 << 20])
@@ -368,7 +340,7 @@ def test_a_count_float64_cannot_hold_is_found_in_a_wide_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fields: int
 ) -> None:
     # 2^53 + 1 reads as 2^53: found in whichever block of columns it lies.
-    monkeypatch.setattr(inputs, "_FIELDS", fields)
+    monkeypatch.setattr(table_module, "FIELDS", fields)
     path = wide_file(tmp_path, {(1, 2345): "9007199254740993"})
     result = runner.invoke(app, ["entropy", str(path), "--estimator", "miller-madow"])
     assert result.exit_code == 65, result.stderr

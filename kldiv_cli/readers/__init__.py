@@ -2,31 +2,42 @@
 
 The only layer that touches files. Commands import what they need from here, the
 package, never from its modules, so that the modules can change behind this list.
+
+The modules, one job each (imports run down this list, never up):
+
+- :mod:`~kldiv_cli.readers.resources`: how much memory a run may take.
+- :mod:`~kldiv_cli.readers.numbers`: the one number grammar, and its hints.
+- :mod:`~kldiv_cli.readers.sources`: SOURCE arguments, stdin, sniffing, size bounds.
+- :mod:`~kldiv_cli.readers.table`: Labels, Table, Distribution.
+- :mod:`~kldiv_cli.readers.columnar`: large clean CSV/TSV, by pyarrow.csv (lazily).
+- :mod:`~kldiv_cli.readers.delimited`: CSV/TSV, strictly, with the stdlib csv module.
+- :mod:`~kldiv_cli.readers.json_doc`: the JSON shapes.
+- :mod:`~kldiv_cli.readers.tables`: :func:`read_table`, the entry point.
+- :mod:`~kldiv_cli.readers.alignment`: alignment by label, and its warnings.
+- :mod:`~kldiv_cli.readers.categories`: raw observations.
 """
 
-from kldiv_cli.readers.resources import size_text
-from kldiv_cli.readers.tables import (
-    NUMBER_FORMS,
+from kldiv_cli.readers.alignment import (
     Aligned,
-    Distribution,
-    FloatArray,
-    Labels,
-    Table,
     align,
     check_normalized,
     is_close_to_integer,
     label_hint,
-    number_hint,
-    parse_number,
-    parse_whole,
     position_warning,
     probability_warning,
-    quote,
-    read_joint_counts,
-    read_table,
-    require_exact_counts,
     union_of,
 )
+from kldiv_cli.readers.categories import read_categories, read_joint_counts
+from kldiv_cli.readers.numbers import NUMBER_FORMS, number_hint, parse_number, parse_whole, quote
+from kldiv_cli.readers.resources import size_text
+from kldiv_cli.readers.table import (
+    Distribution,
+    FloatArray,
+    Labels,
+    Table,
+    require_exact_counts,
+)
+from kldiv_cli.readers.tables import read_table
 
 __all__ = [
     "NUMBER_FORMS",
@@ -45,6 +56,7 @@ __all__ = [
     "position_warning",
     "probability_warning",
     "quote",
+    "read_categories",
     "read_joint_counts",
     "read_table",
     "require_exact_counts",
