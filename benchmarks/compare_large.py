@@ -13,13 +13,15 @@ and the peak resident memory of one run of (k) and (b).
 Targets (issue "One house"): a/k >= 2 (kldiv at least twice as fast as pandas + SciPy);
 k/b <= 0.8 at 1M labels and k/b <= 1.0 at 10M; at most 80 bytes a label of peak memory
 at 10M. ``--decimal`` writes the values as probabilities with 17 significant digits
-instead of whole counts (the parser's harder case). ``--no-scipy`` leaves (a) out (it
-takes ~15 s a run at 10M). A report, not a test: it always exits 0.
+instead of whole counts (the parser's harder case). ``--shuffled`` writes the rows in
+a random order: labels not sorted, so the uniqueness check sorts 64-bit keys instead
+of comparing neighbours. ``--no-scipy`` leaves (a) out (it takes ~15 s a run at 10M). A report, not a test: it always exits 0.
 
 The table (``label,ref,cur``, labels ``w0000001`` ...) is built once from a seeded RNG
 and cached in benchmarks/data/ (git-ignored); a change of its parameters rebuilds it.
 
-    python benchmarks/compare_large.py [--rows 1000000|10000000] [--decimal] [--runs N]
+    python benchmarks/compare_large.py [--rows 1000000|10000000] [--decimal] [--shuffled]
+                                       [--no-scipy] [--runs N]
 """
 
 from __future__ import annotations
@@ -59,27 +61,30 @@ TARGET_VS_NUMPY: Final = {1_000_000: 0.8, 10_000_000: 1.0}
 TARGET_BYTES_A_LABEL: Final = 80
 
 
-def data_path(rows: int, decimal: bool) -> Path:
+def data_path(rows: int, decimal: bool, shuffled: bool = False) -> Path:
     """benchmarks/data/large.csv (1M counts, the name earlier runs cached) and so on."""
     size = "" if rows == ROWS else f"-{rows // 1_000_000}m"
-    return HERE / "data" / f"large{size}{'-decimal' if decimal else ''}.csv"
+    kind = f"{'-decimal' if decimal else ''}{'-shuffled' if shuffled else ''}"
+    return HERE / "data" / f"large{size}{kind}.csv"
 
 
-def params(rows: int, decimal: bool) -> str:
+def params(rows: int, decimal: bool, shuffled: bool = False) -> str:
     """Poisson means drawn log-normally (median e^3 ~ 20, a long tail), cur drifted by
     a log-normal factor. Bumping the parameters here rebuilds the cached file."""
-    kind = " decimal=17g" if decimal else ""
+    kind = f"{' decimal=17g' if decimal else ''}{' shuffled=7' if shuffled else ''}"
     return f"rows={rows} seed={SEED} lam=lognormal(3.0,1.0) drift=lognormal(0,0.25) v1{kind}"
 
 
-def build_table(rows: int = ROWS, decimal: bool = False) -> str:
+def build_table(rows: int = ROWS, decimal: bool = False, shuffled: bool = False) -> str:
     """Write the table unless the cached one has the same parameters."""
     return cached_file(
-        data_path(rows, decimal), params(rows, decimal), lambda: table_text(rows, decimal)
+        data_path(rows, decimal, shuffled),
+        params(rows, decimal, shuffled),
+        lambda: table_text(rows, decimal, shuffled),
     )
 
 
-def table_text(rows: int = ROWS, decimal: bool = False) -> str:
+def table_text(rows: int = ROWS, decimal: bool = False, shuffled: bool = False) -> str:
     rng = np.random.default_rng(SEED)
     lam = rng.lognormal(3.0, 1.0, rows)
     ref = rng.poisson(lam)
@@ -94,6 +99,8 @@ def table_text(rows: int = ROWS, decimal: bool = False) -> str:
         cols = [[str(x) for x in c.tolist()] for c in (ref, cur)]
     width = max(7, len(str(rows)))
     lines = [f"w{i:0{width}d},{r},{c}\n" for i, r, c in zip(range(1, rows + 1), *cols, strict=True)]
+    if shuffled:
+        lines = [lines[i] for i in np.random.default_rng(7).permutation(rows).tolist()]
     return "label,ref,cur\n" + "".join(lines)
 
 
@@ -117,14 +124,15 @@ def main() -> int:
     )
     parser.add_argument("--rows", type=int, choices=sorted(TARGET_VS_NUMPY), default=ROWS)
     parser.add_argument("--decimal", action="store_true", help="probabilities, not counts")
+    parser.add_argument("--shuffled", action="store_true", help="rows in a random order")
     parser.add_argument("--no-scipy", action="store_true", help="leave (a) out")
     args = parser.parse_args()
     if args.runs < MIN_RUNS:
         parser.error(f"--runs must be at least {MIN_RUNS}")
 
     rows = args.rows
-    how = build_table(rows, args.decimal)
-    path = data_path(rows, args.decimal)
+    how = build_table(rows, args.decimal, args.shuffled)
+    path = data_path(rows, args.decimal, args.shuffled)
     data = path.relative_to(REPO)
     kldiv = kldiv_command()
     commands = {
@@ -182,8 +190,8 @@ def main() -> int:
         f"ratio k/b = {k_b:.2f}: kldiv takes {k_b:.2f}x the bare numpy script "
         f"(target <= {target:g}): {verdict(k_b <= target)}"
     )
-    per_label = peaks["k"] * 1e6 / rows  # peak_mb's MB are 2^20 bytes / 1.048576
-    per_label_b = peaks["b"] * 1e6 / rows
+    per_label = peaks["k"] * 2**20 / rows  # peak_mb gives MiB
+    per_label_b = peaks["b"] * 2**20 / rows
     line = (
         f"peak memory: kldiv {per_label:.0f} bytes a label, the bare script "
         f"{per_label_b:.0f} (ratio {peaks['k'] / peaks['b']:.2f})"
