@@ -349,8 +349,10 @@ def _positive(raw: NDArray[np.float64]) -> NDArray[np.bool_]:
     return np.greater(raw, 0.0)
 
 
-def _log(x: FloatArray, mask: NDArray[np.bool_] | None = None) -> FloatArray:
-    r"""ln(x) where ``mask`` (default: where x > 0), else 0, without NaN:
+def _log(
+    x: FloatArray, mask: NDArray[np.bool_] | None = None, out: FloatArray | None = None
+) -> FloatArray:
+    r"""ln(x) where ``mask`` (default: where x > 0), else 0, without NaN (in ``out``, if given):
 
     .. math:: \ell(x) = \begin{cases} \ln x & x > 0 \\ 0 & x = 0 \end{cases}
               \qquad\text{so that } x\,\ell(x) = 0 \log 0 = 0.
@@ -358,7 +360,7 @@ def _log(x: FloatArray, mask: NDArray[np.bool_] | None = None) -> FloatArray:
     # A full-array log is SIMD; a ufunc with where= runs a masked scalar loop at half
     # the speed. So take every log and zero the few masked-out entries after.
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.log(x)
+        out = np.log(x, out=out)
     return _zero_outside(out, _positive(x) if mask is None else mask)
 
 
@@ -857,8 +859,8 @@ def _fast_sums(
       summing to the divergences as the totals are equal) are ``m/2 + s c`` and ``m/2 -
       s c``, with :math:`c = \mathrm{atanh}(d) - d`. So ``D = J/2 +- X + e`` with ``J =
       sum m``, ``X = sum s c`` and ``e`` the mass of the other side where this one is
-      0. ``X`` is taken in a cheap form where its error bound allows (see the comment
-      below), else from the series of ``c`` where ``|d| < 1/8``.
+      0. ``X`` is taken in a cheap form where its error bound allows (:func:`_kl_hope`),
+      else from the series of ``c`` where ``|d| < 1/8``.
 
     Where p or q is 0, ``d`` and ``|r|`` are set to 0 (the terms above vanish) and the
     entry's own terms are added: ``w = 2 s ln 2``, and the ``e`` of the KL.
@@ -887,27 +889,13 @@ def _fast_sums(
         extra_p: FloatArray | float = 0.0
         if zeros is not None:
             extra_q, extra_p = _row_sums_at(q, zeros), _row_sums_at(p, zeros)
-        inf_pq, inf_qp = infinite
-        both_inf = inf_pq & inf_qp
-        # The cheap X = sum s sign(d) |r| / 2 - sum (p - q). Its error, from |r| (4 ulps:
-        # |p - q|, the quotient, log1p), the product and the sums, is at most
-        # (6 + log2 K) u (sum s |r| + sum |p - q|) =: E, with u ceil(log2 K) for NumPy's
-        # pairwise sums (BLAS's blocked dot does as well in practice). And s |r| <= 2
-        # |p - q| + 2 m entry by entry (2 atanh x <= 2x / (1 - 2x) for x < 1/2, and |r| <=
-        # 2 |d| |r| beyond), so E <= (6 + log2 K) u (3 sum |p - q| + 2 J), the bound
-        # taken. A divergence J/2 +- X + e is kept when that is below 2^-44 of it
-        # (5.7e-14, within the 1e-13 the tests ask). Near P = Q, where X is a difference
-        # of terms of order |d| for a result of order d^2, it is not: the series is.
-        bound = (6.0 + math.log2(p.shape[-1])) * _U * (3.0 * sum_abs + 4.0 * half)
-        hope = bool(np.all((_KL_CHEAP_REL * (2.0 * half + extra_p + extra_q) >= bound) | both_inf))
+        bound, hope = _kl_hope(half, sum_abs, extra_p, extra_q, p.shape[-1], infinite)
         x = None
-        if hope:  # J >= either divergence: the test below can pass
+        if hope:  # J >= either divergence: the test in _kl_cheap can pass
             x = np.copysign(r, d, out=r)
-            x_sum = 0.5 * _dot(s, x, -1) - sum_diff
-            kl_pq, kl_qp = half + x_sum + extra_q, half - x_sum + extra_p
-            finite = np.where(inf_pq, kl_qp, np.where(inf_qp, kl_pq, np.minimum(kl_pq, kl_qp)))
-            if not bool(np.all((_KL_CHEAP_REL * finite >= bound) | both_inf)):
-                kl_pq = kl_qp = None
+            cheap = _kl_cheap(half, _dot(s, x, -1), sum_diff, extra_p, extra_q, bound, infinite)
+            if cheap is not None:
+                kl_pq, kl_qp = cheap
         near = d_max < _KL_NEAR
         if kl_pq is not None or near:
             free = r  # the series needs no ln(p/q)
@@ -927,9 +915,71 @@ def _fast_sums(
         d2 = np.multiply(d, d, out=free)
         x_sum = _dot(s, _atanh_minus(d, d2, d_max * d_max, out=m), -1)
         return _Sums(jsd_nats, half + x_sum + extra_q, half - x_sum + extra_p)
-    # Some far entries: each direction's terms summed apart, p ln(p/q) - (p - q) and its
-    # mirror, which cancel by a factor 1/|d| <= 8 at most for |d| >= 1/8; the series for
-    # the others (the zeros among them, d = 0: their terms are in `extra`).
+    if x is None:
+        x = np.copysign(r, d, out=r)
+    t_pq, t_qp = _kl_mixed(p, q, s, d, m, x)
+    return _Sums(jsd_nats, np.sum(t_pq, axis=-1) + extra_q, np.sum(t_qp, axis=-1) + extra_p)
+
+
+def _kl_hope(
+    half: FloatArray,
+    sum_abs: FloatArray,
+    extra_p: FloatArray | float,
+    extra_q: FloatArray | float,
+    k: int,
+    infinite: tuple[Mask, Mask],
+) -> tuple[FloatArray, bool]:
+    r"""The error bound ``E`` of the cheap KL (:func:`_kl_cheap`), and whether it can
+    pass its test at all, from :func:`_fast_sums`' sums over ``k`` entries: ``half`` =
+    J / 2 = sum m / 2, ``sum_abs`` = sum |p - q|, the ``extra`` masses where a side is 0,
+    and the rows where D(P||Q) and D(Q||P) are ``inf``.
+
+    The cheap X = sum s sign(d) |r| / 2 - sum (p - q). Its error, from |r| (4 ulps:
+    |p - q|, the quotient, log1p), the product and the sums, is at most
+    (6 + log2 K) u (sum s |r| + sum |p - q|) =: E, with u ceil(log2 K) for NumPy's
+    pairwise sums (BLAS's blocked dot does as well in practice). And s |r| <= 2
+    |p - q| + 2 m entry by entry (2 atanh x <= 2x / (1 - 2x) for x < 1/2, and |r| <=
+    2 |d| |r| beyond), so E <= (6 + log2 K) u (3 sum |p - q| + 2 J), the bound
+    taken. A divergence J/2 +- X + e is kept when that is below 2^-44 of it
+    (5.7e-14, within the 1e-13 the tests ask). Near P = Q, where X is a difference
+    of terms of order |d| for a result of order d^2, it is not: the series is.
+    """
+    bound = (6.0 + math.log2(k)) * _U * (3.0 * sum_abs + 4.0 * half)
+    both_inf = infinite[0] & infinite[1]
+    hope = bool(np.all((_KL_CHEAP_REL * (2.0 * half + extra_p + extra_q) >= bound) | both_inf))
+    return bound, hope
+
+
+def _kl_cheap(
+    half: FloatArray,
+    s_x: FloatArray,
+    sum_diff: FloatArray,
+    extra_p: FloatArray | float,
+    extra_q: FloatArray | float,
+    bound: FloatArray,
+    infinite: tuple[Mask, Mask],
+) -> tuple[FloatArray, FloatArray] | None:
+    """D(P||Q) and D(Q||P) as ``J/2 +- X + e`` with the cheap ``X = s_x / 2 - sum_diff``
+    (``s_x`` = sum s sign(d) |r|), or None where one that is finite fails the test of
+    :func:`_kl_hope` (its ``bound`` above 2^-44 of it)."""
+    x_sum = 0.5 * s_x - sum_diff
+    kl_pq, kl_qp = half + x_sum + extra_q, half - x_sum + extra_p
+    inf_pq, inf_qp = infinite
+    finite = np.where(inf_pq, kl_qp, np.where(inf_qp, kl_pq, np.minimum(kl_pq, kl_qp)))
+    if not bool(np.all((_KL_CHEAP_REL * finite >= bound) | (inf_pq & inf_qp))):
+        return None
+    return kl_pq, kl_qp
+
+
+def _kl_mixed(
+    p: FloatArray, q: FloatArray, s: FloatArray, d: FloatArray, m: FloatArray, x: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    r"""Each entry's ``p ln(p/q) - (p - q)`` and ``q ln(q/p) - (q - p)`` (:func:`_fast_sums`),
+    from its ``s``, ``d`` (divided by ``s``), ``m`` and ``x = sign(d) |r|``, written over
+    ``s`` and ``x`` (``m`` is spent): ``m/2 +- s c`` from the series of ``c = atanh(d) - d``
+    where ``|d| < 1/8``, the direct forms elsewhere, which cancel by a factor
+    ``1/|d| <= 8`` at most. The zeros (``d = 0``) get 0: their terms are the ``extra``
+    masses, added by the caller."""
     at = np.flatnonzero((d < _KL_NEAR) & (d > -_KL_NEAR))
     d_at = d.take(at)
     d2_at = d_at * d_at
@@ -937,8 +987,6 @@ def _fast_sums(
     sc *= s.take(at)
     e = m.take(at)
     e *= 0.5
-    if x is None:
-        x = np.copysign(r, d, out=r)
     diff = np.subtract(p, q, out=m)
     t_pq = np.multiply(p, x, out=s)
     t_pq -= diff
@@ -947,7 +995,7 @@ def _fast_sums(
     t_pq.put(at, e + sc)
     e -= sc
     t_qp.put(at, e)
-    return _Sums(jsd_nats, np.sum(t_pq, axis=-1) + extra_q, np.sum(t_qp, axis=-1) + extra_p)
+    return t_pq, t_qp
 
 
 def _fast_layout(
