@@ -998,6 +998,206 @@ def _kl_mixed(
     return t_pq, t_qp
 
 
+# --------------------------------------------------------------------------- long pairs
+# Every measure of a pair is a sum over its entries of per-entry terms once the two
+# totals are known. So a long pair of 1-D distributions is measured a block of entries
+# at a time, each block's terms summed into per-block partial sums: the temporaries
+# are a block's (a few hundred kB, kept in the cache), not the pair's (a fresh float64
+# array of 10^7 entries is 80 MB, and costs its page faults and cache misses), and the
+# normalized p and q are never made whole.
+
+#: A pair of 1-D distributions longer than this is measured in blocks of this many
+#: entries (:func:`_long_pair_nats`): seven float64 blocks of scratch, 7 x 512 kB.
+PAIR_BLOCK: Final = 1 << 16
+
+# The rows of the partial sums of :func:`_long_pair_nats`, one column per block.
+_ENT_P, _ENT_Q, _CROSS_PQ, _CROSS_QP, _JSD_W = range(5)
+_DIFF, _ABS, _M, _EXTRA_P, _EXTRA_Q, _S_X = range(5, 11)
+_P_X, _Q_X = _DIFF, _ABS  # unnormalized: sum p ln(p/q) and sum q ln(p/q) instead
+
+
+class _Block(NamedTuple):
+    """One block of a long pair: p and q (normalized if asked), where each is > 0 (read
+    from the values), and where both are."""
+
+    p: FloatArray
+    q: FloatArray
+    pos_p: NDArray[np.bool_]
+    pos_q: NDArray[np.bool_]
+    shared: NDArray[np.bool_]
+
+
+def _long_block(
+    a: FloatArray,
+    b: FloatArray,
+    totals: tuple[float, float] | None,
+    start: int,
+    floats: FloatArray,
+    flags: NDArray[np.bool_],
+) -> _Block:
+    """The entries ``start:start + block`` of ``a`` and ``b`` (the values), divided by
+    ``totals`` (None: taken as given) into ``floats[0]`` and ``floats[1]``, the masks in
+    ``flags``."""
+    n = min(flags.shape[1], a.size - start)
+    raw_p, raw_q = a[start : start + n], b[start : start + n]
+    if totals is None:
+        p, q = raw_p, raw_q
+    else:
+        with np.errstate(under="ignore"):  # the same quotients as normalize()'s
+            p = np.divide(raw_p, totals[0], out=floats[0, :n])
+            q = np.divide(raw_q, totals[1], out=floats[1, :n])
+    pos_p = np.greater(raw_p, 0.0, out=flags[0, :n])  # the zero rule's _positive
+    pos_q = np.greater(raw_q, 0.0, out=flags[1, :n])
+    shared = np.logical_and(pos_p, pos_q, out=flags[2, :n])
+    return _Block(p, q, pos_p, pos_q, shared)
+
+
+#: A log at or above this is the log of a normal float: ln of the smallest, with a
+#: margin for a SIMD log's last bit (an entry within 1e-6 of it relative is taken as
+#: not normal, which costs only the one-shot path).
+_LN_NORMAL_SAFE: Final = _LN_NORMAL + 2.0**-20
+
+
+def _normal_block(x: FloatArray, log_x: FloatArray, normalized: bool) -> bool:
+    """:func:`_normal` of a block of a long pair from its logs (:func:`_log`, 0 where
+    the value is 0): a positive entry that is subnormal, or 0 once divided by its
+    total, has a log below ln 2^-1022 (or -inf); none is above 1 when divided here."""
+    return bool(log_x.min() >= _LN_NORMAL_SAFE) and (normalized or bool(x.max() <= 1.0))
+
+
+def _long_pair_nats(
+    p: ArrayLike, q: ArrayLike, axis: int, normalize: bool, block: int = PAIR_BLOCK
+) -> dict[str, FloatArray] | None:
+    r""":func:`_pair_nats` of two 1-D arrays of more than ``block`` entries, a block at a
+    time, with O(block) memory; None where this path does not apply (another shape, a
+    value that is negative, NaN or infinite, a total that is 0 or overflows, an entry
+    that is not normal once divided by its total), for the caller to take the one-shot
+    path, which also names what is wrong.
+
+    Per block, the fused kernels of :func:`_fast_sums` (:func:`_fast_parts`,
+    :func:`_fast_mix`, :func:`_jsd_w`) and the logs of the entropies, summed into
+    partial sums; then, as there, the KL from its cheap form where its error bound
+    allows (:func:`_kl_hope`, :func:`_kl_cheap`, with the sums of all blocks), else a
+    second pass for its precise form (:func:`_long_kl`). The results equal the one-shot
+    path's up to rounding: the same terms, summed in another order.
+    """
+    if not (isinstance(p, np.ndarray) and isinstance(q, np.ndarray)):
+        return None
+    if not (p.ndim == 1 == q.ndim and p.size == q.size > block and axis in (0, -1)):
+        return None
+    if p.dtype.kind not in "fiu" or q.dtype.kind not in "fiu":
+        return None
+    a, b = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    # The checks of _dist, without a temporary; a failure is named by the one-shot path.
+    if not (a.min() >= 0.0 and b.min() >= 0.0):  # NaN fails too
+        return None
+    with np.errstate(over="ignore"):
+        totals = float(a.sum()), float(b.sum())
+    if not all(0.0 < t < math.inf for t in totals):
+        return None
+
+    k = a.size
+    starts = range(0, k, block)
+    floats = np.empty((7, block))
+    flags = np.empty((3, block), dtype=np.bool_)
+    parts = np.zeros((11, len(starts)))
+    inf_pq = inf_qp = any_shared = False
+    for i, start in enumerate(starts):
+        blk = _long_block(a, b, totals if normalize else None, start, floats, flags)
+        bp, bq, shared = blk.p, blk.q, blk.shared
+        n = bp.size
+        n_shared = int(np.count_nonzero(shared))
+        inf_pq |= int(np.count_nonzero(blk.pos_p)) > n_shared  # some p > 0 = q
+        inf_qp |= int(np.count_nonzero(blk.pos_q)) > n_shared
+        any_shared |= n_shared > 0
+        log_p = _log(bp, blk.pos_p, out=floats[2, :n])
+        log_q = _log(bq, blk.pos_q, out=floats[3, :n])
+        if not (_normal_block(bp, log_p, normalize) and _normal_block(bq, log_q, normalize)):
+            return None  # the fast kernels do not apply
+        parts[_ENT_P, i] = _dot(bp, log_p, -1)
+        parts[_CROSS_QP, i] = _dot(bq, log_p, -1)
+        parts[_ENT_Q, i] = _dot(bq, log_q, -1)
+        parts[_CROSS_PQ, i] = _dot(bp, log_q, -1)
+        # The logs are spent: their memory serves the kernel's work.
+        pool = [floats[j, :n] for j in (6, 5, 4, 3, 2)]
+        d, m, r, zeros = _fast_parts(bp, bq, shared, pool.pop)
+        if normalize:
+            parts[_DIFF, i] = np.sum(d)
+            parts[_ABS, i] = np.sum(m)
+        s, d_max = _fast_mix(bp, bq, d, m, r, zeros, pool.pop)
+        if normalize:
+            parts[_M, i] = np.sum(m)
+            if zeros is not None:
+                parts[_EXTRA_P, i] = np.sum(bp.take(zeros))
+                parts[_EXTRA_Q, i] = np.sum(bq.take(zeros))
+        w_out = pool.pop()
+        x = np.copysign(r, d, out=r)  # ln(p/q), 0 where p or q is 0
+        if normalize:
+            parts[_S_X, i] = _dot(s, x, -1)
+        else:
+            parts[_P_X, i] = _dot(bp, x, -1)
+            parts[_Q_X, i] = _dot(bq, x, -1)
+        parts[_JSD_W, i] = np.sum(_jsd_w(bp, bq, s, d, m, zeros, d_max, out=w_out))
+
+    sums = parts.sum(axis=1)
+    infinite = (np.bool_(inf_pq), np.bool_(inf_qp))
+    if normalize:
+        half = sums[_M] * 0.5
+        extra_p, extra_q = sums[_EXTRA_P], sums[_EXTRA_Q]
+        bound, hope = _kl_hope(half, sums[_ABS], extra_p, extra_q, k, infinite)
+        kl = None
+        if hope:
+            kl = _kl_cheap(half, sums[_S_X], sums[_DIFF], extra_p, extra_q, bound, infinite)
+        if kl is None:
+            kl_pq, kl_qp = _long_kl(a, b, totals, floats, flags, len(starts))
+            kl = kl_pq + extra_q, kl_qp + extra_p
+    else:
+        kl = sums[_P_X], -sums[_Q_X]
+    out = {
+        "entropy_p": _floor0(-sums[_ENT_P]),
+        "entropy_q": _floor0(-sums[_ENT_Q]),
+        "cross_entropy_pq": _set_inf(_floor0(-sums[_CROSS_PQ]), infinite[0]),
+        "cross_entropy_qp": _set_inf(_floor0(-sums[_CROSS_QP]), infinite[1]),
+        "kl_pq": _set_inf(_floor0(kl[0]), infinite[0]),
+        "kl_qp": _set_inf(_floor0(kl[1]), infinite[1]),
+        "jsd": _jsd_clamped(sums[_JSD_W] * 0.25, np.array([any_shared]), -1),
+    }
+    return {key: np.asarray(value, dtype=np.float64) for key, value in out.items()}
+
+
+def _long_kl(
+    a: FloatArray,
+    b: FloatArray,
+    totals: tuple[float, float],
+    floats: FloatArray,
+    flags: NDArray[np.bool_],
+    blocks: int,
+) -> tuple[float, float]:
+    """The precise form of :func:`_fast_sums`' KL, a block at a time (the second pass of
+    :func:`_long_pair_nats`): the sums of ``p ln(p/q) - (p - q)`` and its mirror where
+    both are > 0, without the ``extra`` masses. A block whose every ``|d|`` is below
+    1/8 takes them as ``m/2 +- s c`` from the series, the others :func:`_kl_mixed`."""
+    sums = np.zeros((2, blocks))
+    block = flags.shape[1]
+    for i in range(blocks):
+        blk = _long_block(a, b, totals, i * block, floats, flags)
+        n = blk.p.size
+        pool = [floats[j, :n] for j in (5, 4, 3, 2)]
+        d, m, r, zeros = _fast_parts(blk.p, blk.q, blk.shared, pool.pop)
+        s, d_max = _fast_mix(blk.p, blk.q, d, m, r, zeros, pool.pop)
+        if d_max < _KL_NEAR:
+            # |s c| <= m / 380 there, so m/2 +- s c cancels not.
+            half = np.sum(m) * 0.5
+            d2 = np.multiply(d, d, out=r)  # the series needs no ln(p/q)
+            x_sum = _dot(s, _atanh_minus(d, d2, d_max * d_max, out=m), -1)
+            sums[:, i] = half + x_sum, half - x_sum
+        else:
+            t_pq, t_qp = _kl_mixed(blk.p, blk.q, s, d, m, np.copysign(r, d, out=r))
+            sums[:, i] = np.sum(t_pq), np.sum(t_qp)
+    kl_pq, kl_qp = sums.sum(axis=1)
+    return float(kl_pq), float(kl_qp)
+
+
 def _fast_layout(
     p: FloatArray, q: FloatArray, shared: NDArray[np.bool_], axis: int
 ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], int]:
@@ -1372,14 +1572,22 @@ def measures(
     H(Q, P), ``kl_pq`` = D(P‖Q), ``kl_qp`` = D(Q‖P), ``jsd`` and ``js_distance``, each as
     defined by the function of that name.
 
+    Two 1-D arrays of more than :data:`PAIR_BLOCK` entries are measured a block of
+    entries at a time, in memory of a few blocks rather than several copies of the pair;
+    the results are the same up to rounding (the same terms, summed in another order).
+
     Examples
     --------
     >>> m = measures([0.5, 0.5], [0.9, 0.1], unit="nats")
     >>> round(float(m["kl_pq"]), 6)
     0.510826
     """
-    pa, qa = _pair(p, q, axis, normalize)
-    out = {key: _in_unit(value, unit) for key, value in _pair_nats(pa, qa, axis).items()}
+    p, q, _ = _unlabelled_pair(p, q)
+    nats = _long_pair_nats(p, q, axis, normalize)
+    if nats is None:
+        pa, qa = _pair(p, q, axis, normalize)
+        nats = _pair_nats(pa, qa, axis)
+    out = {key: _in_unit(value, unit) for key, value in nats.items()}
     out["js_distance"] = cast(Result, np.sqrt(out["jsd"]))
     return out
 
