@@ -314,3 +314,21 @@ def test_the_measures_of_a_long_pair_take_memory_of_a_block(case: str) -> None:
     finally:
         tracemalloc.stop()
     assert peak < bound
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_a_long_pair_of_strided_views(normalize: bool) -> None:
+    # Columns of a 2-D array (a DataFrame's, say) are strided views: the blocks are
+    # views of them, taken as they are. Equal to contiguous copies up to rounding
+    # (a strided dot is summed in another order).
+    rng = np.random.default_rng(5)
+    table = rng.random((PAIR_BLOCK + 999, 2))
+    table[::7, 0] = 0.0
+    table[::11, 1] = 0.0
+    if not normalize:
+        table /= table.sum(axis=0)
+    p, q = table[:, 0], table[:, 1]
+    assert not p.flags.c_contiguous
+    got = measures(p, q, unit="nats", normalize=normalize)
+    want = measures(p.copy(), q.copy(), unit="nats", normalize=normalize)
+    _assert_close({k: float(got[k]) for k in NATS}, {k: float(want[k]) for k in NATS})
