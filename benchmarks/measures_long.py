@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from compare_large import ROWS, build_table
+from compare_large import ROWS, build_table, data_path
 
 from kldiv_cli.maths import core
 
@@ -71,7 +71,8 @@ def main() -> None:
 
     import pandas as pd
 
-    path = build_table(args.rows)
+    build_table(args.rows)
+    path = data_path(args.rows, decimal=False)
     frame = pd.read_csv(path, usecols=["ref", "cur"], dtype=np.float64)
     p, q = frame["ref"].to_numpy(), frame["cur"].to_numpy()
     k = p.size
