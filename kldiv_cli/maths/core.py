@@ -1622,9 +1622,20 @@ def contributions(
         ratio = ratio_abs[0]
         a, b = _jsd_terms(pd, qd, pos_p, pos_q, False, ratio_abs)
         jsd_nats = _jsd_entries(pa, qa, a, b, shared, *ratio_abs) * 0.5
-    kl_pq = _set_inf(pa * ratio / scale, _infinite_at(pos_p, pos_q)) + 0.0
-    kl_qp = _set_inf(-(qa * ratio) / scale, _infinite_at(pos_q, pos_p)) + 0.0
-    jsd = _floor0(jsd_nats / scale)
+    # In place, the same operations as _set_inf(p ratio / scale, ...) + 0.0 and
+    # _floor0(jsd / scale): at 10^7 entries each temporary is 80 MB more at the peak.
+    kl_pq = np.multiply(pa, ratio)
+    kl_pq /= scale
+    np.copyto(kl_pq, np.inf, where=_infinite_at(pos_p, pos_q))
+    kl_pq += 0.0  # -0.0 -> 0.0
+    kl_qp = np.multiply(qa, ratio, out=ratio)  # ratio is spent, of the broadcast shape
+    np.negative(kl_qp, out=kl_qp)
+    kl_qp /= scale
+    np.copyto(kl_qp, np.inf, where=_infinite_at(pos_q, pos_p))
+    kl_qp += 0.0
+    jsd = np.divide(jsd_nats, scale, out=jsd_nats)
+    np.maximum(jsd, 0.0, out=jsd)
+    jsd += 0.0
     out: dict[str, NDArray[Any]] = {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
     if labels is not None:
         out["labels"] = np.fromiter(labels, dtype=object, count=len(labels))
