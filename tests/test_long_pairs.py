@@ -334,12 +334,11 @@ def test_a_long_pair_of_strided_views(normalize: bool) -> None:
     _assert_close({k: float(got[k]) for k in NATS}, {k: float(want[k]) for k in NATS})
 
 
-def test_contributions_take_no_temporary_beyond_the_kernels() -> None:
+def test_the_contributions_of_a_long_pair_take_memory_of_their_arrays() -> None:
     # --top's contributions return five arrays of the pair (p, q and three of terms,
-    # 40 bytes an entry); the fused kernel's work needs five more at once beside p and
-    # q, and three masks (59 bytes an entry at its peak). The terms' unit conversion,
-    # infinities and floors are made in place: before, their temporaries made it 67.
-    k = 1 << 20
+    # 40 bytes an entry); they are made a block at a time into those arrays, so the
+    # work adds a few blocks (the one-shot path peaked at 67 bytes an entry).
+    k = 1 << 21
     rng = np.random.default_rng(13)
     p = rng.poisson(4.0, k).astype(np.float64)
     q = rng.poisson(4.0, k).astype(np.float64)
@@ -350,4 +349,36 @@ def test_contributions_take_no_temporary_beyond_the_kernels() -> None:
     finally:
         tracemalloc.stop()
     assert math.isinf(terms["kl_pq"].max())  # the terms are all there, infinities too
-    assert peak < 61 * k
+    assert peak < 40 * k + 10 * PAIR_BLOCK * 8
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+@pytest.mark.parametrize("case", list(CASES))
+def test_blocked_contributions_equal_one_shot(case: str, normalize: bool) -> None:
+    # Entry by entry the same operations (no sum), so equal up to a SIMD function's
+    # last bit, which may differ between a vector's body and its tail on some CPUs:
+    # 1e-14 relative; where a term is 0 or inf, exactly.
+    p, q = CASES[case]
+    if not normalize:
+        p, q = p / p.sum(), q / q.sum()
+    got = core._long_contributions(p, q, -1, normalize, math.log(2.0), block=64)
+    assert got is not None
+    want = core._contributions(p, q, -1, normalize, math.log(2.0))
+    assert set(got) == set(want) == {"p", "q", "kl_pq", "kl_qp", "jsd"}
+    for key, value in want.items():
+        exact = (value == 0.0) | np.isinf(value)
+        assert np.array_equal(got[key][exact], value[exact]), key
+        np.testing.assert_allclose(got[key], value, rtol=1e-14, atol=0.0, err_msg=key)
+
+
+def test_contributions_of_a_long_pair_beyond_the_fast_kernels() -> None:
+    # A subnormal value (1e-310 beside 1): the one-shot path, as in measures(). Its term
+    # of the JSD: 1/2 t ln(2t / (t + 1/k)) ~ -t/2 ln(...) > 0, tiny but not 0.
+    k = PAIR_BLOCK + 5
+    p, q = np.zeros(k), np.full(k, 1.0)
+    p[0], p[-1] = 1.0, 1e-310
+    assert core._long_contributions(p, q, -1, True, 1.0) is None
+    terms = core.contributions(p, q, unit="nats")
+    assert terms["p"][-1] == pytest.approx(1e-310, rel=1e-9)
+    assert terms["kl_pq"][0] == pytest.approx(math.log(k), rel=1e-12)
+    assert terms["jsd"].sum() == pytest.approx(float(measures(p, q, unit="nats")["jsd"]), rel=1e-12)

@@ -491,11 +491,7 @@ def _normal(d: _Dist) -> bool:
     1 / 2^-1022, so the kernels' quotients never fail."""
     if d._normal is not None:
         return d._normal
-    p = d.p
-    if not p.max() <= 1.0:
-        return False
-    # The normal entries are among the positive ones: all of them when they count alike.
-    return bool(p.min() >= _NORMAL) or np.count_nonzero(p >= _NORMAL) == np.count_nonzero(d.pos)
+    return _normal_values(d.p, d.pos)
 
 
 def _dist_ratio(p: _Dist, q: _Dist, mask: NDArray[np.bool_], safe: bool = False) -> FloatArray:
@@ -1081,21 +1077,10 @@ def _long_pair_nats(
     second pass for its precise form (:func:`_long_kl`). The results equal the one-shot
     path's up to rounding: the same terms, summed in another order.
     """
-    if not (isinstance(p, np.ndarray) and isinstance(q, np.ndarray)):
+    sides = _long_sides(p, q, axis, block)
+    if sides is None:
         return None
-    if not (p.ndim == 1 == q.ndim and p.size == q.size > block and axis in (0, -1)):
-        return None
-    if p.dtype.kind not in "fiu" or q.dtype.kind not in "fiu":
-        return None
-    a, b = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
-    # The checks of _dist, without a temporary; a failure is named by the one-shot path.
-    if not (a.min() >= 0.0 and b.min() >= 0.0):  # NaN fails too
-        return None
-    with np.errstate(over="ignore"):
-        totals = float(a.sum()), float(b.sum())
-    if not all(0.0 < t < math.inf for t in totals):
-        return None
-
+    a, b, totals = sides
     k = a.size
     starts = range(0, k, block)
     floats = np.empty((7, block))
@@ -1163,6 +1148,83 @@ def _long_pair_nats(
         "jsd": _jsd_clamped(sums[_JSD_W] * 0.25, np.array([any_shared]), -1),
     }
     return {key: np.asarray(value, dtype=np.float64) for key, value in out.items()}
+
+
+def _long_sides(
+    p: ArrayLike, q: ArrayLike, axis: int, block: int
+) -> tuple[FloatArray, FloatArray, tuple[float, float]] | None:
+    """Two numeric 1-D arrays of the same length above ``block`` as float64, with their
+    totals, when they pass :func:`_dist`'s checks; else None, for the one-shot path."""
+    if not (isinstance(p, np.ndarray) and isinstance(q, np.ndarray)):
+        return None
+    if not (p.ndim == 1 == q.ndim and p.size == q.size > block and axis in (0, -1)):
+        return None
+    if p.dtype.kind not in "fiu" or q.dtype.kind not in "fiu":
+        return None
+    a, b = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    # The checks of _dist, without a temporary; a failure is named by the one-shot path.
+    if not (a.min() >= 0.0 and b.min() >= 0.0):  # NaN fails too
+        return None
+    with np.errstate(over="ignore"):
+        totals = float(a.sum()), float(b.sum())
+    if not all(0.0 < t < math.inf for t in totals):
+        return None
+    return a, b, totals
+
+
+def _long_contributions(
+    p: ArrayLike, q: ArrayLike, axis: int, normalize: bool, scale: float, block: int = PAIR_BLOCK
+) -> dict[str, FloatArray] | None:
+    """:func:`contributions`' arrays of two 1-D arrays of more than ``block`` entries,
+    made a block at a time into the arrays it returns (with the same kernels, entry by
+    entry: the same terms), so that its work takes memory of a block; None where
+    :func:`_long_pair_nats` would be (for the one-shot path)."""
+    sides = _long_sides(p, q, axis, block)
+    if sides is None:
+        return None
+    a, b, totals = sides
+    k = a.size
+    out_p, out_q = (np.empty(k), np.empty(k)) if normalize else (a, b)
+    kl_pq, kl_qp, jsd = np.empty(k), np.empty(k), np.empty(k)
+    floats = np.empty((7, block))
+    flags = np.empty((3, block), dtype=np.bool_)
+    for start in range(0, k, block):
+        blk = _long_block(a, b, totals if normalize else None, start, floats, flags)
+        bp, bq = blk.p, blk.q
+        if not (_normal_values(bp, blk.pos_p) and _normal_values(bq, blk.pos_q)):
+            return None  # the fast kernels do not apply
+        n = bp.size
+        at = slice(start, start + n)
+        if normalize:
+            out_p[at], out_q[at] = bp, bq
+        pool = [floats[j, :n] for j in (6, 5, 4, 3, 2)]
+        d, m, r, zeros = _fast_parts(bp, bq, blk.shared, pool.pop)
+        ratio = np.copysign(r, d, out=pool.pop())  # as _fast_entries takes it
+        s, d_max = _fast_mix(bp, bq, d, m, r, zeros, pool.pop)
+        w = _jsd_w(bp, bq, s, d, m, zeros, d_max, out=r)
+        w *= 0.25
+        # As contributions() makes them from the whole arrays.
+        t = np.multiply(bp, ratio, out=kl_pq[at])
+        t /= scale
+        np.copyto(t, np.inf, where=_infinite_at(blk.pos_p, blk.pos_q))
+        t += 0.0
+        t = np.multiply(bq, ratio, out=kl_qp[at])
+        np.negative(t, out=t)
+        t /= scale
+        np.copyto(t, np.inf, where=_infinite_at(blk.pos_q, blk.pos_p))
+        t += 0.0
+        t = np.divide(w, scale, out=jsd[at])
+        np.maximum(t, 0.0, out=t)
+        t += 0.0
+    return {"p": out_p, "q": out_q, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
+
+
+def _normal_values(p: FloatArray, pos: NDArray[np.bool_]) -> bool:
+    """:func:`_normal` of the values ``p``, positive where ``pos``."""
+    if not p.max() <= 1.0:
+        return False
+    # The normal entries are among the positive ones: all of them when they count alike.
+    return bool(p.min() >= _NORMAL) or np.count_nonzero(p >= _NORMAL) == np.count_nonzero(pos)
 
 
 def _long_kl(
@@ -1606,10 +1668,22 @@ def contributions(
     themselves under ``"labels"`` (an object array).
     """
     p, q, labels = _unlabelled_pair(p, q)
+    scale = unit_scale(unit)
+    out = _long_contributions(p, q, axis, normalize, scale)
+    if out is None:
+        out = _contributions(p, q, axis, normalize, scale)
+    if labels is not None:
+        out["labels"] = np.fromiter(labels, dtype=object, count=len(labels))
+    return out
+
+
+def _contributions(
+    p: ArrayLike, q: ArrayLike, axis: int, normalize: bool, scale: float
+) -> dict[str, NDArray[Any]]:
+    """:func:`contributions` in one shot, of arrays (aligned already)."""
     pd, qd = _pair(p, q, axis, normalize)
     pa, qa = pd.p, qd.p
     pos_p, pos_q = pd.pos, qd.pos
-    scale = unit_scale(unit)
     shared = pos_p & pos_q
     # The kernels of measures(), entry by entry: the JSD's terms are the ones its sum
     # adds. The KL's are p ln(p/q), whose sum is the divergence only up to rounding
@@ -1636,7 +1710,4 @@ def contributions(
     jsd = np.divide(jsd_nats, scale, out=jsd_nats)
     np.maximum(jsd, 0.0, out=jsd)
     jsd += 0.0
-    out: dict[str, NDArray[Any]] = {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
-    if labels is not None:
-        out["labels"] = np.fromiter(labels, dtype=object, count=len(labels))
-    return out
+    return {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
