@@ -349,8 +349,10 @@ def _positive(raw: NDArray[np.float64]) -> NDArray[np.bool_]:
     return np.greater(raw, 0.0)
 
 
-def _log(x: FloatArray, mask: NDArray[np.bool_] | None = None) -> FloatArray:
-    r"""ln(x) where ``mask`` (default: where x > 0), else 0, without NaN:
+def _log(
+    x: FloatArray, mask: NDArray[np.bool_] | None = None, out: FloatArray | None = None
+) -> FloatArray:
+    r"""ln(x) where ``mask`` (default: where x > 0), else 0, without NaN (in ``out``, if given):
 
     .. math:: \ell(x) = \begin{cases} \ln x & x > 0 \\ 0 & x = 0 \end{cases}
               \qquad\text{so that } x\,\ell(x) = 0 \log 0 = 0.
@@ -358,7 +360,7 @@ def _log(x: FloatArray, mask: NDArray[np.bool_] | None = None) -> FloatArray:
     # A full-array log is SIMD; a ufunc with where= runs a masked scalar loop at half
     # the speed. So take every log and zero the few masked-out entries after.
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.log(x)
+        out = np.log(x, out=out)
     return _zero_outside(out, _positive(x) if mask is None else mask)
 
 
@@ -489,11 +491,7 @@ def _normal(d: _Dist) -> bool:
     1 / 2^-1022, so the kernels' quotients never fail."""
     if d._normal is not None:
         return d._normal
-    p = d.p
-    if not p.max() <= 1.0:
-        return False
-    # The normal entries are among the positive ones: all of them when they count alike.
-    return bool(p.min() >= _NORMAL) or np.count_nonzero(p >= _NORMAL) == np.count_nonzero(d.pos)
+    return _normal_values(d.p, d.pos)
 
 
 def _dist_ratio(p: _Dist, q: _Dist, mask: NDArray[np.bool_], safe: bool = False) -> FloatArray:
@@ -857,8 +855,8 @@ def _fast_sums(
       summing to the divergences as the totals are equal) are ``m/2 + s c`` and ``m/2 -
       s c``, with :math:`c = \mathrm{atanh}(d) - d`. So ``D = J/2 +- X + e`` with ``J =
       sum m``, ``X = sum s c`` and ``e`` the mass of the other side where this one is
-      0. ``X`` is taken in a cheap form where its error bound allows (see the comment
-      below), else from the series of ``c`` where ``|d| < 1/8``.
+      0. ``X`` is taken in a cheap form where its error bound allows (:func:`_kl_hope`),
+      else from the series of ``c`` where ``|d| < 1/8``.
 
     Where p or q is 0, ``d`` and ``|r|`` are set to 0 (the terms above vanish) and the
     entry's own terms are added: ``w = 2 s ln 2``, and the ``e`` of the KL.
@@ -887,27 +885,13 @@ def _fast_sums(
         extra_p: FloatArray | float = 0.0
         if zeros is not None:
             extra_q, extra_p = _row_sums_at(q, zeros), _row_sums_at(p, zeros)
-        inf_pq, inf_qp = infinite
-        both_inf = inf_pq & inf_qp
-        # The cheap X = sum s sign(d) |r| / 2 - sum (p - q). Its error, from |r| (4 ulps:
-        # |p - q|, the quotient, log1p), the product and the sums, is at most
-        # (6 + log2 K) u (sum s |r| + sum |p - q|) =: E, with u ceil(log2 K) for NumPy's
-        # pairwise sums (BLAS's blocked dot does as well in practice). And s |r| <= 2
-        # |p - q| + 2 m entry by entry (2 atanh x <= 2x / (1 - 2x) for x < 1/2, and |r| <=
-        # 2 |d| |r| beyond), so E <= (6 + log2 K) u (3 sum |p - q| + 2 J), the bound
-        # taken. A divergence J/2 +- X + e is kept when that is below 2^-44 of it
-        # (5.7e-14, within the 1e-13 the tests ask). Near P = Q, where X is a difference
-        # of terms of order |d| for a result of order d^2, it is not: the series is.
-        bound = (6.0 + math.log2(p.shape[-1])) * _U * (3.0 * sum_abs + 4.0 * half)
-        hope = bool(np.all((_KL_CHEAP_REL * (2.0 * half + extra_p + extra_q) >= bound) | both_inf))
+        bound, hope = _kl_hope(half, sum_abs, extra_p, extra_q, p.shape[-1], infinite)
         x = None
-        if hope:  # J >= either divergence: the test below can pass
+        if hope:  # J >= either divergence: the test in _kl_cheap can pass
             x = np.copysign(r, d, out=r)
-            x_sum = 0.5 * _dot(s, x, -1) - sum_diff
-            kl_pq, kl_qp = half + x_sum + extra_q, half - x_sum + extra_p
-            finite = np.where(inf_pq, kl_qp, np.where(inf_qp, kl_pq, np.minimum(kl_pq, kl_qp)))
-            if not bool(np.all((_KL_CHEAP_REL * finite >= bound) | both_inf)):
-                kl_pq = kl_qp = None
+            cheap = _kl_cheap(half, _dot(s, x, -1), sum_diff, extra_p, extra_q, bound, infinite)
+            if cheap is not None:
+                kl_pq, kl_qp = cheap
         near = d_max < _KL_NEAR
         if kl_pq is not None or near:
             free = r  # the series needs no ln(p/q)
@@ -927,9 +911,71 @@ def _fast_sums(
         d2 = np.multiply(d, d, out=free)
         x_sum = _dot(s, _atanh_minus(d, d2, d_max * d_max, out=m), -1)
         return _Sums(jsd_nats, half + x_sum + extra_q, half - x_sum + extra_p)
-    # Some far entries: each direction's terms summed apart, p ln(p/q) - (p - q) and its
-    # mirror, which cancel by a factor 1/|d| <= 8 at most for |d| >= 1/8; the series for
-    # the others (the zeros among them, d = 0: their terms are in `extra`).
+    if x is None:
+        x = np.copysign(r, d, out=r)
+    t_pq, t_qp = _kl_mixed(p, q, s, d, m, x)
+    return _Sums(jsd_nats, np.sum(t_pq, axis=-1) + extra_q, np.sum(t_qp, axis=-1) + extra_p)
+
+
+def _kl_hope(
+    half: FloatArray,
+    sum_abs: FloatArray,
+    extra_p: FloatArray | float,
+    extra_q: FloatArray | float,
+    k: int,
+    infinite: tuple[Mask, Mask],
+) -> tuple[FloatArray, bool]:
+    r"""The error bound ``E`` of the cheap KL (:func:`_kl_cheap`), and whether it can
+    pass its test at all, from :func:`_fast_sums`' sums over ``k`` entries: ``half`` =
+    J / 2 = sum m / 2, ``sum_abs`` = sum |p - q|, the ``extra`` masses where a side is 0,
+    and the rows where D(P||Q) and D(Q||P) are ``inf``.
+
+    The cheap X = sum s sign(d) |r| / 2 - sum (p - q). Its error, from |r| (4 ulps:
+    |p - q|, the quotient, log1p), the product and the sums, is at most
+    (6 + log2 K) u (sum s |r| + sum |p - q|) =: E, with u ceil(log2 K) for NumPy's
+    pairwise sums (BLAS's blocked dot does as well in practice). And s |r| <= 2
+    |p - q| + 2 m entry by entry (2 atanh x <= 2x / (1 - 2x) for x < 1/2, and |r| <=
+    2 |d| |r| beyond), so E <= (6 + log2 K) u (3 sum |p - q| + 2 J), the bound
+    taken. A divergence J/2 +- X + e is kept when that is below 2^-44 of it
+    (5.7e-14, within the 1e-13 the tests ask). Near P = Q, where X is a difference
+    of terms of order |d| for a result of order d^2, it is not: the series is.
+    """
+    bound = (6.0 + math.log2(k)) * _U * (3.0 * sum_abs + 4.0 * half)
+    both_inf = infinite[0] & infinite[1]
+    hope = bool(np.all((_KL_CHEAP_REL * (2.0 * half + extra_p + extra_q) >= bound) | both_inf))
+    return bound, hope
+
+
+def _kl_cheap(
+    half: FloatArray,
+    s_x: FloatArray,
+    sum_diff: FloatArray,
+    extra_p: FloatArray | float,
+    extra_q: FloatArray | float,
+    bound: FloatArray,
+    infinite: tuple[Mask, Mask],
+) -> tuple[FloatArray, FloatArray] | None:
+    """D(P||Q) and D(Q||P) as ``J/2 +- X + e`` with the cheap ``X = s_x / 2 - sum_diff``
+    (``s_x`` = sum s sign(d) |r|), or None where one that is finite fails the test of
+    :func:`_kl_hope` (its ``bound`` above 2^-44 of it)."""
+    x_sum = 0.5 * s_x - sum_diff
+    kl_pq, kl_qp = half + x_sum + extra_q, half - x_sum + extra_p
+    inf_pq, inf_qp = infinite
+    finite = np.where(inf_pq, kl_qp, np.where(inf_qp, kl_pq, np.minimum(kl_pq, kl_qp)))
+    if not bool(np.all((_KL_CHEAP_REL * finite >= bound) | (inf_pq & inf_qp))):
+        return None
+    return kl_pq, kl_qp
+
+
+def _kl_mixed(
+    p: FloatArray, q: FloatArray, s: FloatArray, d: FloatArray, m: FloatArray, x: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    r"""Each entry's ``p ln(p/q) - (p - q)`` and ``q ln(q/p) - (q - p)`` (:func:`_fast_sums`),
+    from its ``s``, ``d`` (divided by ``s``), ``m`` and ``x = sign(d) |r|``, written over
+    ``s`` and ``x`` (``m`` is spent): ``m/2 +- s c`` from the series of ``c = atanh(d) - d``
+    where ``|d| < 1/8``, the direct forms elsewhere, which cancel by a factor
+    ``1/|d| <= 8`` at most. The zeros (``d = 0``) get 0: their terms are the ``extra``
+    masses, added by the caller."""
     at = np.flatnonzero((d < _KL_NEAR) & (d > -_KL_NEAR))
     d_at = d.take(at)
     d2_at = d_at * d_at
@@ -937,8 +983,6 @@ def _fast_sums(
     sc *= s.take(at)
     e = m.take(at)
     e *= 0.5
-    if x is None:
-        x = np.copysign(r, d, out=r)
     diff = np.subtract(p, q, out=m)
     t_pq = np.multiply(p, x, out=s)
     t_pq -= diff
@@ -947,7 +991,273 @@ def _fast_sums(
     t_pq.put(at, e + sc)
     e -= sc
     t_qp.put(at, e)
-    return _Sums(jsd_nats, np.sum(t_pq, axis=-1) + extra_q, np.sum(t_qp, axis=-1) + extra_p)
+    return t_pq, t_qp
+
+
+# --------------------------------------------------------------------------- long pairs
+# Every measure of a pair is a sum over its entries of per-entry terms once the two
+# totals are known. So a long pair of 1-D distributions is measured a block of entries
+# at a time, each block's terms summed into per-block partial sums: the temporaries
+# are a block's (a few hundred kB, kept in the cache), not the pair's (a fresh float64
+# array of 10^7 entries is 80 MB, and costs its page faults and cache misses), and the
+# normalized p and q are never made whole.
+
+#: A pair of 1-D distributions longer than this is measured in blocks of this many
+#: entries (:func:`_long_pair_nats`): seven float64 blocks of scratch, 7 x 512 kB.
+PAIR_BLOCK: Final = 1 << 16
+
+# The rows of the partial sums of :func:`_long_pair_nats`, one column per block.
+_ENT_P, _ENT_Q, _CROSS_PQ, _CROSS_QP, _JSD_W = range(5)
+_DIFF, _ABS, _M, _EXTRA_P, _EXTRA_Q, _S_X = range(5, 11)
+_P_X, _Q_X = _DIFF, _ABS  # unnormalized: sum p ln(p/q) and sum q ln(p/q) instead
+
+
+class _Block(NamedTuple):
+    """One block of a long pair: p and q (normalized if asked), where each is > 0 (read
+    from the values), and where both are."""
+
+    p: FloatArray
+    q: FloatArray
+    pos_p: NDArray[np.bool_]
+    pos_q: NDArray[np.bool_]
+    shared: NDArray[np.bool_]
+
+
+def _long_block(
+    a: FloatArray,
+    b: FloatArray,
+    totals: tuple[float, float] | None,
+    start: int,
+    floats: FloatArray,
+    flags: NDArray[np.bool_],
+) -> _Block:
+    """The entries ``start:start + block`` of ``a`` and ``b`` (the values), divided by
+    ``totals`` (None: taken as given) into ``floats[0]`` and ``floats[1]``, the masks in
+    ``flags``."""
+    n = min(flags.shape[1], a.size - start)
+    raw_p, raw_q = a[start : start + n], b[start : start + n]
+    if totals is None:
+        p, q = raw_p, raw_q
+    else:
+        with np.errstate(under="ignore"):  # the same quotients as normalize()'s
+            p = np.divide(raw_p, totals[0], out=floats[0, :n])
+            q = np.divide(raw_q, totals[1], out=floats[1, :n])
+    pos_p = np.greater(raw_p, 0.0, out=flags[0, :n])  # the zero rule's _positive
+    pos_q = np.greater(raw_q, 0.0, out=flags[1, :n])
+    shared = np.logical_and(pos_p, pos_q, out=flags[2, :n])
+    return _Block(p, q, pos_p, pos_q, shared)
+
+
+#: A log at or above this is the log of a normal float: ln of the smallest, with a
+#: margin for a SIMD log's last bit (an entry within 1e-6 of it relative is taken as
+#: not normal, which costs only the one-shot path).
+_LN_NORMAL_SAFE: Final = _LN_NORMAL + 2.0**-20
+
+
+def _normal_block(x: FloatArray, log_x: FloatArray, normalized: bool) -> bool:
+    """:func:`_normal` of a block of a long pair from its logs (:func:`_log`, 0 where
+    the value is 0): a positive entry that is subnormal, or 0 once divided by its
+    total, has a log below ln 2^-1022 (or -inf); none is above 1 when divided here."""
+    return bool(log_x.min() >= _LN_NORMAL_SAFE) and (normalized or bool(x.max() <= 1.0))
+
+
+def _long_pair_nats(
+    p: ArrayLike, q: ArrayLike, axis: int, normalize: bool, block: int = PAIR_BLOCK
+) -> dict[str, FloatArray] | None:
+    r""":func:`_pair_nats` of two 1-D arrays of more than ``block`` entries, a block at a
+    time, with O(block) memory; None where this path does not apply (another shape, a
+    value that is negative, NaN or infinite, a total that is 0 or overflows, an entry
+    that is not normal once divided by its total), for the caller to take the one-shot
+    path, which also names what is wrong.
+
+    Per block, the fused kernels of :func:`_fast_sums` (:func:`_fast_parts`,
+    :func:`_fast_mix`, :func:`_jsd_w`) and the logs of the entropies, summed into
+    partial sums; then, as there, the KL from its cheap form where its error bound
+    allows (:func:`_kl_hope`, :func:`_kl_cheap`, with the sums of all blocks), else a
+    second pass for its precise form (:func:`_long_kl`). The results equal the one-shot
+    path's up to rounding: the same terms, summed in another order.
+    """
+    sides = _long_sides(p, q, axis, block)
+    if sides is None:
+        return None
+    a, b, totals = sides
+    k = a.size
+    starts = range(0, k, block)
+    floats = np.empty((7, block))
+    flags = np.empty((3, block), dtype=np.bool_)
+    parts = np.zeros((11, len(starts)))
+    inf_pq = inf_qp = any_shared = False
+    for i, start in enumerate(starts):
+        blk = _long_block(a, b, totals if normalize else None, start, floats, flags)
+        bp, bq, shared = blk.p, blk.q, blk.shared
+        n = bp.size
+        n_shared = int(np.count_nonzero(shared))
+        inf_pq |= int(np.count_nonzero(blk.pos_p)) > n_shared  # some p > 0 = q
+        inf_qp |= int(np.count_nonzero(blk.pos_q)) > n_shared
+        any_shared |= n_shared > 0
+        log_p = _log(bp, blk.pos_p, out=floats[2, :n])
+        log_q = _log(bq, blk.pos_q, out=floats[3, :n])
+        if not (_normal_block(bp, log_p, normalize) and _normal_block(bq, log_q, normalize)):
+            return None  # the fast kernels do not apply
+        parts[_ENT_P, i] = _dot(bp, log_p, -1)
+        parts[_CROSS_QP, i] = _dot(bq, log_p, -1)
+        parts[_ENT_Q, i] = _dot(bq, log_q, -1)
+        parts[_CROSS_PQ, i] = _dot(bp, log_q, -1)
+        # The logs are spent: their memory serves the kernel's work.
+        pool = [floats[j, :n] for j in (6, 5, 4, 3, 2)]
+        d, m, r, zeros = _fast_parts(bp, bq, shared, pool.pop)
+        if normalize:
+            parts[_DIFF, i] = np.sum(d)
+            parts[_ABS, i] = np.sum(m)
+        s, d_max = _fast_mix(bp, bq, d, m, r, zeros, pool.pop)
+        if normalize:
+            parts[_M, i] = np.sum(m)
+            if zeros is not None:
+                parts[_EXTRA_P, i] = np.sum(bp.take(zeros))
+                parts[_EXTRA_Q, i] = np.sum(bq.take(zeros))
+        w_out = pool.pop()
+        x = np.copysign(r, d, out=r)  # ln(p/q), 0 where p or q is 0
+        if normalize:
+            parts[_S_X, i] = _dot(s, x, -1)
+        else:
+            parts[_P_X, i] = _dot(bp, x, -1)
+            parts[_Q_X, i] = _dot(bq, x, -1)
+        parts[_JSD_W, i] = np.sum(_jsd_w(bp, bq, s, d, m, zeros, d_max, out=w_out))
+
+    sums = parts.sum(axis=1)
+    infinite = (np.bool_(inf_pq), np.bool_(inf_qp))
+    if normalize:
+        half = sums[_M] * 0.5
+        extra_p, extra_q = sums[_EXTRA_P], sums[_EXTRA_Q]
+        bound, hope = _kl_hope(half, sums[_ABS], extra_p, extra_q, k, infinite)
+        kl = None
+        if hope:
+            kl = _kl_cheap(half, sums[_S_X], sums[_DIFF], extra_p, extra_q, bound, infinite)
+        if kl is None:
+            kl_pq, kl_qp = _long_kl(a, b, totals, floats, flags, len(starts))
+            kl = kl_pq + extra_q, kl_qp + extra_p
+    else:
+        kl = sums[_P_X], -sums[_Q_X]
+    out = {
+        "entropy_p": _floor0(-sums[_ENT_P]),
+        "entropy_q": _floor0(-sums[_ENT_Q]),
+        "cross_entropy_pq": _set_inf(_floor0(-sums[_CROSS_PQ]), infinite[0]),
+        "cross_entropy_qp": _set_inf(_floor0(-sums[_CROSS_QP]), infinite[1]),
+        "kl_pq": _set_inf(_floor0(kl[0]), infinite[0]),
+        "kl_qp": _set_inf(_floor0(kl[1]), infinite[1]),
+        "jsd": _jsd_clamped(sums[_JSD_W] * 0.25, np.array([any_shared]), -1),
+    }
+    return {key: np.asarray(value, dtype=np.float64) for key, value in out.items()}
+
+
+def _long_sides(
+    p: ArrayLike, q: ArrayLike, axis: int, block: int
+) -> tuple[FloatArray, FloatArray, tuple[float, float]] | None:
+    """Two numeric 1-D arrays of the same length above ``block`` as float64, with their
+    totals, when they pass :func:`_dist`'s checks; else None, for the one-shot path."""
+    if not (isinstance(p, np.ndarray) and isinstance(q, np.ndarray)):
+        return None
+    if not (p.ndim == 1 == q.ndim and p.size == q.size > block and axis in (0, -1)):
+        return None
+    if p.dtype.kind not in "fiu" or q.dtype.kind not in "fiu":
+        return None
+    a, b = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    # The checks of _dist, without a temporary; a failure is named by the one-shot path.
+    if not (a.min() >= 0.0 and b.min() >= 0.0):  # NaN fails too
+        return None
+    with np.errstate(over="ignore"):
+        totals = float(a.sum()), float(b.sum())
+    if not all(0.0 < t < math.inf for t in totals):
+        return None
+    return a, b, totals
+
+
+def _long_contributions(
+    p: ArrayLike, q: ArrayLike, axis: int, normalize: bool, scale: float, block: int = PAIR_BLOCK
+) -> dict[str, FloatArray] | None:
+    """:func:`contributions`' arrays of two 1-D arrays of more than ``block`` entries,
+    made a block at a time into the arrays it returns (with the same kernels, entry by
+    entry: the same terms), so that its work takes memory of a block; None where
+    :func:`_long_pair_nats` would be (for the one-shot path)."""
+    sides = _long_sides(p, q, axis, block)
+    if sides is None:
+        return None
+    a, b, totals = sides
+    k = a.size
+    out_p, out_q = (np.empty(k), np.empty(k)) if normalize else (a, b)
+    kl_pq, kl_qp, jsd = np.empty(k), np.empty(k), np.empty(k)
+    floats = np.empty((7, block))
+    flags = np.empty((3, block), dtype=np.bool_)
+    for start in range(0, k, block):
+        blk = _long_block(a, b, totals if normalize else None, start, floats, flags)
+        bp, bq = blk.p, blk.q
+        if not (_normal_values(bp, blk.pos_p) and _normal_values(bq, blk.pos_q)):
+            return None  # the fast kernels do not apply
+        n = bp.size
+        at = slice(start, start + n)
+        if normalize:
+            out_p[at], out_q[at] = bp, bq
+        pool = [floats[j, :n] for j in (6, 5, 4, 3, 2)]
+        d, m, r, zeros = _fast_parts(bp, bq, blk.shared, pool.pop)
+        ratio = np.copysign(r, d, out=pool.pop())  # as _fast_entries takes it
+        s, d_max = _fast_mix(bp, bq, d, m, r, zeros, pool.pop)
+        w = _jsd_w(bp, bq, s, d, m, zeros, d_max, out=r)
+        w *= 0.25
+        # As contributions() makes them from the whole arrays.
+        t = np.multiply(bp, ratio, out=kl_pq[at])
+        t /= scale
+        np.copyto(t, np.inf, where=_infinite_at(blk.pos_p, blk.pos_q))
+        t += 0.0
+        t = np.multiply(bq, ratio, out=kl_qp[at])
+        np.negative(t, out=t)
+        t /= scale
+        np.copyto(t, np.inf, where=_infinite_at(blk.pos_q, blk.pos_p))
+        t += 0.0
+        t = np.divide(w, scale, out=jsd[at])
+        np.maximum(t, 0.0, out=t)
+        t += 0.0
+    return {"p": out_p, "q": out_q, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
+
+
+def _normal_values(p: FloatArray, pos: NDArray[np.bool_]) -> bool:
+    """:func:`_normal` of the values ``p``, positive where ``pos``."""
+    if not p.max() <= 1.0:
+        return False
+    # The normal entries are among the positive ones: all of them when they count alike.
+    return bool(p.min() >= _NORMAL) or np.count_nonzero(p >= _NORMAL) == np.count_nonzero(pos)
+
+
+def _long_kl(
+    a: FloatArray,
+    b: FloatArray,
+    totals: tuple[float, float],
+    floats: FloatArray,
+    flags: NDArray[np.bool_],
+    blocks: int,
+) -> tuple[float, float]:
+    """The precise form of :func:`_fast_sums`' KL, a block at a time (the second pass of
+    :func:`_long_pair_nats`): the sums of ``p ln(p/q) - (p - q)`` and its mirror where
+    both are > 0, without the ``extra`` masses. A block whose every ``|d|`` is below
+    1/8 takes them as ``m/2 +- s c`` from the series, the others :func:`_kl_mixed`."""
+    sums = np.zeros((2, blocks))
+    block = flags.shape[1]
+    for i in range(blocks):
+        blk = _long_block(a, b, totals, i * block, floats, flags)
+        n = blk.p.size
+        pool = [floats[j, :n] for j in (5, 4, 3, 2)]
+        d, m, r, zeros = _fast_parts(blk.p, blk.q, blk.shared, pool.pop)
+        s, d_max = _fast_mix(blk.p, blk.q, d, m, r, zeros, pool.pop)
+        if d_max < _KL_NEAR:
+            # |s c| <= m / 380 there, so m/2 +- s c cancels not.
+            half = np.sum(m) * 0.5
+            d2 = np.multiply(d, d, out=r)  # the series needs no ln(p/q)
+            x_sum = _dot(s, _atanh_minus(d, d2, d_max * d_max, out=m), -1)
+            sums[:, i] = half + x_sum, half - x_sum
+        else:
+            t_pq, t_qp = _kl_mixed(blk.p, blk.q, s, d, m, np.copysign(r, d, out=r))
+            sums[:, i] = np.sum(t_pq), np.sum(t_qp)
+    kl_pq, kl_qp = sums.sum(axis=1)
+    return float(kl_pq), float(kl_qp)
 
 
 def _fast_layout(
@@ -1324,14 +1634,22 @@ def measures(
     H(Q, P), ``kl_pq`` = D(P‖Q), ``kl_qp`` = D(Q‖P), ``jsd`` and ``js_distance``, each as
     defined by the function of that name.
 
+    Two 1-D arrays of more than :data:`PAIR_BLOCK` entries are measured a block of
+    entries at a time, in memory of a few blocks rather than several copies of the pair;
+    the results are the same up to rounding (the same terms, summed in another order).
+
     Examples
     --------
     >>> m = measures([0.5, 0.5], [0.9, 0.1], unit="nats")
     >>> round(float(m["kl_pq"]), 6)
     0.510826
     """
-    pa, qa = _pair(p, q, axis, normalize)
-    out = {key: _in_unit(value, unit) for key, value in _pair_nats(pa, qa, axis).items()}
+    p, q, _ = _unlabelled_pair(p, q)
+    nats = _long_pair_nats(p, q, axis, normalize)
+    if nats is None:
+        pa, qa = _pair(p, q, axis, normalize)
+        nats = _pair_nats(pa, qa, axis)
+    out = {key: _in_unit(value, unit) for key, value in nats.items()}
     out["js_distance"] = cast(Result, np.sqrt(out["jsd"]))
     return out
 
@@ -1350,10 +1668,22 @@ def contributions(
     themselves under ``"labels"`` (an object array).
     """
     p, q, labels = _unlabelled_pair(p, q)
+    scale = unit_scale(unit)
+    out = _long_contributions(p, q, axis, normalize, scale)
+    if out is None:
+        out = _contributions(p, q, axis, normalize, scale)
+    if labels is not None:
+        out["labels"] = np.fromiter(labels, dtype=object, count=len(labels))
+    return out
+
+
+def _contributions(
+    p: ArrayLike, q: ArrayLike, axis: int, normalize: bool, scale: float
+) -> dict[str, NDArray[Any]]:
+    """:func:`contributions` in one shot, of arrays (aligned already)."""
     pd, qd = _pair(p, q, axis, normalize)
     pa, qa = pd.p, qd.p
     pos_p, pos_q = pd.pos, qd.pos
-    scale = unit_scale(unit)
     shared = pos_p & pos_q
     # The kernels of measures(), entry by entry: the JSD's terms are the ones its sum
     # adds. The KL's are p ln(p/q), whose sum is the divergence only up to rounding
@@ -1366,10 +1696,18 @@ def contributions(
         ratio = ratio_abs[0]
         a, b = _jsd_terms(pd, qd, pos_p, pos_q, False, ratio_abs)
         jsd_nats = _jsd_entries(pa, qa, a, b, shared, *ratio_abs) * 0.5
-    kl_pq = _set_inf(pa * ratio / scale, _infinite_at(pos_p, pos_q)) + 0.0
-    kl_qp = _set_inf(-(qa * ratio) / scale, _infinite_at(pos_q, pos_p)) + 0.0
-    jsd = _floor0(jsd_nats / scale)
-    out: dict[str, NDArray[Any]] = {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
-    if labels is not None:
-        out["labels"] = np.fromiter(labels, dtype=object, count=len(labels))
-    return out
+    # In place, the same operations as _set_inf(p ratio / scale, ...) + 0.0 and
+    # _floor0(jsd / scale): at 10^7 entries each temporary is 80 MB more at the peak.
+    kl_pq = np.multiply(pa, ratio)
+    kl_pq /= scale
+    np.copyto(kl_pq, np.inf, where=_infinite_at(pos_p, pos_q))
+    kl_pq += 0.0  # -0.0 -> 0.0
+    kl_qp = np.multiply(qa, ratio, out=ratio)  # ratio is spent, of the broadcast shape
+    np.negative(kl_qp, out=kl_qp)
+    kl_qp /= scale
+    np.copyto(kl_qp, np.inf, where=_infinite_at(pos_q, pos_p))
+    kl_qp += 0.0
+    jsd = np.divide(jsd_nats, scale, out=jsd_nats)
+    np.maximum(jsd, 0.0, out=jsd)
+    jsd += 0.0
+    return {"p": pa, "q": qa, "kl_pq": kl_pq, "kl_qp": kl_qp, "jsd": jsd}
