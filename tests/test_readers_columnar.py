@@ -407,3 +407,21 @@ def test_a_text_column_of_numbers_arrow_refuses_goes_to_the_csv_module() -> None
     # Arrow refuses that the grammar takes leaves the input to the csv module.
     text = "l,n\n" + "".join(f"w{i},{i}\n" for i in range(50)) + "w50,nan(1)\n"
     assert forced(text) is None
+
+
+@given(
+    chunks=st.lists(st.lists(st.text(max_size=3), max_size=4), min_size=1, max_size=4),
+    data=st.data(),
+)
+def test_labels_in_arrow_chunks_are_taken_in_the_order_asked(
+    chunks: list[list[str]], data: st.DataObject
+) -> None:
+    # Labels.take picks from each chunk of Arrow's array in turn: any rows, in any
+    # order, repeated or not, give the labels of those rows, as a Python list would.
+    from kldiv_cli.readers.table import Labels
+
+    flat = [label for chunk in chunks for label in chunk]
+    rows = data.draw(st.lists(st.integers(0, len(flat) - 1), max_size=8) if flat else st.just([]))
+    labels = Labels.of_arrow(pa.chunked_array(chunks, type=pa.string()))
+    assert labels.take(rows) == [flat[row] for row in rows]
+    assert labels.take(np.array(rows, dtype=np.intp)) == [flat[row] for row in rows]

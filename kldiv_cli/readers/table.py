@@ -76,12 +76,28 @@ class Labels:
         made only for the rows asked for (:meth:`take`) or when all are (:attr:`values`)."""
         import pyarrow as pa
 
+        chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+        starts = np.cumsum([0] + [len(chunk) for chunk in chunks])
+
         def pick(rows: Sequence[int]) -> list[str]:
-            # An Arrow array made from the buffer: pa.array() of a list or of a NumPy
-            # array asks whether it is a pandas object, which imports pandas (0.17 s).
+            # Chunk by chunk: a take on the whole chunked array cost 0.29 s for 44,000
+            # of 10M labels (the infinite ones that JSON lists), by chunk 8 ms.
             at = np.asarray(rows, dtype=np.int64)
-            indices = pa.Array.from_buffers(pa.int64(), at.size, [None, pa.py_buffer(at.tobytes())])
-            return list(array.take(indices).to_pylist())
+            order = np.argsort(at, kind="stable")
+            ordered = at[order]
+            found = np.empty(at.size, dtype=object)
+            bounds = np.searchsorted(ordered, starts)
+            for chunk, start, lo, hi in zip(chunks, starts, bounds, bounds[1:], strict=False):
+                if hi > lo:
+                    # An Arrow array made from the buffer: pa.array() of a list or of a
+                    # NumPy array asks whether it is a pandas object, which imports
+                    # pandas (0.17 s).
+                    inside = np.ascontiguousarray(ordered[lo:hi] - start)
+                    indices = pa.Array.from_buffers(
+                        pa.int64(), inside.size, [None, pa.py_buffer(inside.tobytes())]
+                    )
+                    found[order[lo:hi]] = chunk.take(indices).to_pylist()
+            return list(found)
 
         return cls(len(array), array.to_pylist, pick=pick, arrow=array)
 
