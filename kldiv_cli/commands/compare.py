@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from kldiv_cli.commands.common import ReadOptions, read_tables, some_labels
 from kldiv_cli.commands.results import Check, Comparison
@@ -20,6 +21,7 @@ from kldiv_cli.maths.counts import check_count_total, count_total, is_counts, re
 from kldiv_cli.readers import (
     Aligned,
     Distribution,
+    FloatArray,
     Table,
     align,
     check_normalized,
@@ -280,10 +282,29 @@ def _intervals(
 def _top(pair: Aligned, unit: str, n: int, normalize: bool) -> list[dict[str, Any]]:
     """The ``n`` labels that contribute most to the JSD, largest first."""
     terms = core.contributions(pair.p, pair.q, unit=unit, normalize=normalize)  # type: ignore[arg-type]
-    order = np.argsort(-terms["jsd"], kind="stable")[:n]
+    order = largest(terms["jsd"], n)
     labels = pair.labels.take(order)
     keys = ("p", "q", "kl_pq", "kl_qp", "jsd")
     return [
         {"label": label, **{key: float(terms[key][i]) for key in keys}}
         for label, i in zip(labels, order.tolist(), strict=True)
     ]
+
+
+def largest(values: FloatArray, n: int) -> NDArray[np.intp]:
+    """The indices of the ``n`` largest of ``values`` (1-D, no NaN), largest first, and
+    of equal values the first first: ``np.argsort(-values, kind="stable")[:n]``.
+
+    Found by a partition, O(K), then a sort of those ``n`` alone: a full sort of 10M
+    JSD terms took about a second for a ``--top`` of 10.
+    """
+    size = values.size
+    if n >= size:
+        return np.argsort(-values, kind="stable")
+    if n <= 0:
+        return np.empty(0, dtype=np.intp)
+    kth = np.partition(values, size - n)[size - n]  # the n-th largest value
+    above = np.flatnonzero(values > kth)
+    ties = np.flatnonzero(values == kth)[: n - above.size]  # the first of the equal
+    chosen = np.sort(np.concatenate([above, ties]))
+    return chosen[np.argsort(-values[chosen], kind="stable")]
