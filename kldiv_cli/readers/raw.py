@@ -1,0 +1,598 @@
+"""Raw rows counted: the distribution of a column's values, by an embedded database.
+
+Owns :class:`RawOptions`, :class:`ColumnCounts`, :func:`open_raw` and
+:func:`count_columns`: the rules of the spec's "What a column's distribution is"
+(missing values, categorical or numeric, few values or bins from the reference's
+quantiles), computed by DuckDB in SQL, in bounded memory (it spills to a temporary
+folder past its memory limit), so that data larger than memory is counted without
+its rows ever reaching Python. ``duckdb`` is imported inside the functions that run
+queries: other commands never pay for it.
+
+The passes, each one scan of a side (a CSV is parsed again each time; nothing is
+held between them):
+
+1. per side, for every column: rows, missing values, whether a value is not a number;
+2. per numeric reference column: its distinct values, or its bin edges (exact ranks
+   in integers over the grouped values, a window sum in SQL);
+3. per side: the counts of every column at once (``GROUPING SETS``), each value
+   turned into its label's key in SQL (the text, the number, or the bin).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+
+from kldiv_cli.errors import InvalidDataError, UsageError, visible
+from kldiv_cli.readers.numbers import quote
+from kldiv_cli.readers.raw_files import RawSource as RawSource
+from kldiv_cli.readers.raw_files import open_raw as _open_files
+from kldiv_cli.readers.resources import available_memory
+from kldiv_cli.readers.table import FloatArray, names_text
+
+if TYPE_CHECKING:
+    import duckdb
+
+#: The missing-value tokens by default (the empty field is always missing).
+DEFAULT_NA: Final = ("NA", "N/A", "NaN", "nan", "null", "NULL", "None")
+#: The label of missing values.
+MISSING: Final = "(missing)"
+#: The label of the one bin of a column whose edges all fell on its minimum.
+ALL_VALUES: Final = "(-inf, inf)"
+
+#: kldiv's number grammar (:mod:`kldiv_cli.readers.numbers`) for DuckDB's
+#: ``regexp_full_match`` (RE2): the same pattern, with ``nan``/``inf``/``infinity``
+#: in any case spelled out letter by letter (RE2's ``(?i)`` folds Unicode, Python's
+#: re.ASCII does not).
+NUMBER_RE2: Final = (
+    r"[ \t\n\r\f\v]*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"|[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)[ \t\n\r\f\v]*"
+)
+#: The blanks the grammar allows around a number, for ``trim``.
+_BLANKS_SQL: Final = "chr(32)||chr(9)||chr(10)||chr(13)||chr(12)||chr(11)"
+#: DuckDB's types that hold numbers (a Parquet column of them needs no parsing).
+_NUMERIC_TYPES: Final = re.compile(
+    r"(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
+    r"UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)"
+)
+#: DuckDB's memory limit: past it, it spills to a temporary folder.
+MEMORY_LIMIT: Final = 384 << 20
+
+
+@dataclass(frozen=True)
+class RawOptions:
+    """How raw rows become distributions (the options of ``--count`` and ``drift``).
+
+    Attributes
+    ----------
+    input_format : str or None
+        ``csv``, ``tsv``, ``json``, ``jsonl`` or ``parquet``; None: by the files'
+        names, else their content (see :func:`open_raw`).
+    delimiter : str or None
+        The CSV/TSV field separator (``--delimiter``).
+    na : tuple of str
+        The missing-value tokens (``--na``, repeated, replaces the list); the empty
+        field is always missing, and so are JSON ``null`` and a number that is NaN.
+    drop_missing : bool
+        Leave the ``(missing)`` label out (the counts of missing values are still
+        reported).
+    bins : int
+        N: a numeric column with more than N distinct reference values is cut into
+        at most N bins; at least 2.
+    categorical : frozenset of str
+        Columns read as categories whatever their values.
+    edges : Mapping of str to tuple of float
+        Columns whose bin edges are fixed (``--edges COL=e1,e2``): finite, strictly
+        increasing.
+    """
+
+    input_format: str | None = None
+    delimiter: str | None = None
+    na: tuple[str, ...] = DEFAULT_NA
+    drop_missing: bool = False
+    bins: int = 10
+    categorical: frozenset[str] = frozenset()
+    edges: Mapping[str, tuple[float, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if self.bins < 2:
+            raise UsageError(f"--bins {self.bins}: give at least 2")
+        for column, edges in self.edges.items():
+            if not edges:
+                raise UsageError(f"--edges {column}=: give at least one edge")
+            if not all(math.isfinite(e) for e in edges):
+                raise UsageError(f"--edges {column}: the edges must be finite numbers")
+            if any(b <= a for a, b in itertools.pairwise(edges)):
+                raise UsageError(f"--edges {column}: the edges must be strictly increasing")
+        both = sorted(self.categorical & set(self.edges))
+        if both:
+            raise UsageError(f"{quote(both[0])} is given both --categorical and --edges")
+
+
+@dataclass
+class ColumnCounts:
+    """The counts of one column's values on the two sides, over the same labels.
+
+    Attributes
+    ----------
+    column : str
+        The column's name.
+    kind : str
+        ``categorical`` (each value as written), ``numeric`` (few distinct values, each
+        a label) or ``binned``.
+    edges : list of float or None
+        The bin edges e1 < ... < em (binned only): bins (-inf, e1), [e1, e2), ...,
+        [em, +inf).
+    labels : list of str
+        The union of both sides' labels, in this order: categorical, by the text's
+        code points; numeric, by value (``-inf`` first); binned, every bin from the
+        lowest (all of them, even a bin empty on both sides); then ``(missing)``, when
+        a side has a missing value and ``drop_missing`` is off.
+    reference, current : ndarray of float64
+        The count of each label on each side (whole numbers); ``current`` is all zeros
+        when :func:`count_columns` was given one side.
+    missing : tuple of int
+        Missing values (reference, current), reported even with ``drop_missing``.
+    rows : tuple of int
+        Rows (reference, current); 0 for an absent current side.
+    """
+
+    column: str
+    kind: str
+    edges: list[float] | None
+    labels: list[str]
+    reference: FloatArray
+    current: FloatArray
+    missing: tuple[int, int]
+    rows: tuple[int, int]
+
+
+def open_raw(source: str, options: RawOptions, stdin: Any = None) -> RawSource:
+    """The raw rows of ``source`` (a file, a folder, a glob such as
+    ``'data/*.parquet'``, or ``-`` for standard input), with ``options``' format and
+    delimiter. The source's ``name``, ``columns`` (in order) and ``rows`` tell what
+    it holds; see :func:`kldiv_cli.readers.raw_files.open_raw` for what is checked
+    when."""
+    return _open_files(source, options.input_format, options.delimiter, stdin)
+
+
+def count_rows(source: RawSource) -> int:
+    """The number of rows of ``source``, counted by DuckDB."""
+    with _connection() as con:
+        row = _fetch(con, source, f"SELECT count(*) FROM {_scan(source)}").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def count_columns(
+    reference: RawSource,
+    current: RawSource | None,
+    columns: Sequence[str],
+    options: RawOptions,
+) -> list[ColumnCounts]:
+    """The counts of each of ``columns`` on both sides, by the spec's rules.
+
+    Missing: an empty field, a token of ``options.na``, JSON ``null``, a NaN in a
+    numeric column. A column is categorical when it is named by
+    ``options.categorical`` or a value on either side is not a number by kldiv's
+    grammar; its labels are the values as written. Otherwise it is numeric: with at
+    most ``bins`` distinct reference values (``-inf`` and ``inf`` among them), each
+    value is a label spelled as the shortest float text (:func:`number_label`);
+    with more, it is binned, by ``options.edges`` or by the reference's quantiles:
+
+    .. math:: e_j = x_{(k_j)}, \\quad k_j = \\lceil j n / N \\rceil, \\quad j = 1..N-1
+
+    (the inverted CDF: the smallest reference value x with F(x) >= j/N, the rank
+    computed in integers; n the reference's values that are not missing), the
+    distinct ones, less one equal to the reference's minimum. Every such bin holds
+    reference mass.
+
+    With ``current`` None the counts are of ``reference`` alone (for the entropy of a
+    column): ``current`` is then all zeros and its rows and missing 0.
+
+    Raises
+    ------
+    UsageError
+        A column that a side lacks; --edges for a column that is not numeric.
+    InvalidDataError
+        A row DuckDB cannot read (a ragged row, a quote never closed: the file and the
+        line); a side with no rows; a numeric column with values but no finite
+        reference value (no bins can be formed); a category spelled ``(missing)``.
+    """
+    sides = [reference] if current is None else [reference, current]
+    for side in sides:
+        absent = [c for c in columns if c not in side.columns]
+        if absent:
+            raise UsageError(
+                f"{visible(side.name)}: no column {quote(absent[0])}; "
+                f"columns: {names_text(side.columns)}"
+            )
+    if not columns:
+        return []
+    with _connection() as con:
+        types = [_types(con, side, columns) for side in sides]
+        profiles = [
+            _profile(con, side, columns, t, options) for side, t in zip(sides, types, strict=True)
+        ]
+        plans = _plan(con, reference, types[0], profiles, columns, options)
+        counts = [
+            _counts(con, side, columns, t, plans, options)
+            for side, t in zip(sides, types, strict=True)
+        ]
+    result = []
+    for i, column in enumerate(columns):
+        plan = plans[i]
+        ref_rows, ref_missing, _ = profiles[0][i]
+        cur_rows, cur_missing, _ = profiles[1][i] if current is not None else (0, 0, False)
+        ref_counts = counts[0][i]
+        cur_counts = counts[1][i] if current is not None else {}
+        labels, keys = _labels(plan, ref_counts, cur_counts, options.drop_missing)
+        clash = plan.kind == "categorical" and MISSING in ref_counts.keys() | cur_counts.keys()
+        if clash and not options.drop_missing and (ref_missing or cur_missing):
+            raise InvalidDataError(
+                f"column {quote(column)}: a value is spelled {MISSING!r}, the label of "
+                "missing values; name it with --na or give --drop-missing"
+            )
+        result.append(
+            ColumnCounts(
+                column=column,
+                kind=plan.kind,
+                edges=plan.edges,
+                labels=labels,
+                reference=np.array([ref_counts.get(k, 0) for k in keys], dtype=np.float64),
+                current=np.array([cur_counts.get(k, 0) for k in keys], dtype=np.float64),
+                missing=(ref_missing, cur_missing),
+                rows=(ref_rows, cur_rows),
+            )
+        )
+    return result
+
+
+def number_label(x: float) -> str:
+    """The shortest float text of ``x``: Python's repr less a trailing ``.0``
+    (``2.0`` is ``2``, ``0.1`` is ``0.1``, ``1e+20`` stays), ``inf``/``-inf``, and
+    ``0`` for ``-0.0``.
+
+    >>> [number_label(x) for x in (2.0, -0.0, 0.1, 1e20, 1.5e-7, float("-inf"))]
+    ['2', '0', '0.1', '1e+20', '1.5e-07', '-inf']
+    """
+    text = repr(float(x) + 0.0)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def bin_labels(edges: Sequence[float]) -> list[str]:
+    """The labels of the bins of ``edges``: ``<e1``, ``[e1, e2)``, ..., ``>=em``.
+
+    >>> bin_labels([1.0, 2.5])
+    ['<1', '[1, 2.5)', '>=2.5']
+    """
+    if not edges:
+        return [ALL_VALUES]
+    texts = [number_label(e) for e in edges]
+    middle = [f"[{a}, {b})" for a, b in itertools.pairwise(texts)]
+    return [f"<{texts[0]}", *middle, f">={texts[-1]}"]
+
+
+# --- the engine -----------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """How a column's values become labels: its kind, and its edges or values."""
+
+    kind: str
+    edges: list[float] | None = None
+
+
+@contextmanager
+def _connection() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection that spills to its own temporary folder past
+    :data:`MEMORY_LIMIT` (or half the memory left, if less), removed afterwards."""
+    import duckdb  # imported only on the raw paths
+
+    scratch = tempfile.mkdtemp(prefix="kldiv-duckdb-")
+    room = available_memory()
+    limit = MEMORY_LIMIT if room is None else max(64 << 20, min(MEMORY_LIMIT, room // 2))
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "memory_limit": f"{limit >> 20}MB",
+            "temp_directory": scratch,
+            # Counting needs no order; keeping it costs memory in every operator.
+            "preserve_insertion_order": False,
+        },
+    )
+    try:
+        yield con
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _scan(source: RawSource) -> str:
+    """The table function that reads ``source``: strict CSV of text, or Parquet."""
+    files = "[" + ", ".join(_literal(f) for f in source.files) + "]"
+    if source.engine_format == "parquet":
+        return f"read_parquet({files})"
+    assert source.delimiter is not None
+    columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in source.columns) + "}"
+    # Every field as text (kldiv decides what is a number); no sniffing; a ragged row
+    # or a quote never closed is an error, not a NULL-padded or skipped row.
+    return (
+        f"read_csv({files}, columns = {columns}, header = true, auto_detect = false, "
+        f"delim = {_literal(source.delimiter)}, quote = '\"', escape = '\"', "
+        "strict_mode = true, null_padding = false, ignore_errors = false, "
+        "compression = 'auto', encoding = 'utf-8')"
+    )
+
+
+_CSV_ERROR: Final = re.compile(r"CSV Error on Line: (\d+)")
+_CSV_FILE: Final = re.compile(r"^\s*file = (.*)$", re.MULTILINE)
+_COLUMNS_FOUND: Final = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _fetch(
+    con: duckdb.DuckDBPyConnection, source: RawSource, sql: str
+) -> duckdb.DuckDBPyConnection:
+    """Run ``sql``; DuckDB's errors about the data become one-line InvalidDataErrors
+    naming the file and the line (DuckDB counts lines from 1, the header's included)."""
+    import duckdb
+
+    try:
+        return con.execute(sql)
+    except duckdb.InvalidInputException as e:
+        raise InvalidDataError(_data_problem(source, str(e))) from None
+    except duckdb.ConversionException as e:  # pragma: no cover - the grammar guards casts
+        raise InvalidDataError(f"{visible(source.name)}: {str(e).splitlines()[0]}") from None
+    except duckdb.OutOfMemoryException as e:
+        raise InvalidDataError(
+            f"{visible(source.name)}: out of memory while counting ({str(e).splitlines()[0]})"
+        ) from None
+
+
+def _data_problem(source: RawSource, text: str) -> str:
+    """A DuckDB error about ``source`` as one line: file, line, what is wrong."""
+    name = source.name
+    file = _CSV_FILE.search(text)
+    if file is not None and source.name != "<stdin>":
+        name = file.group(1).strip()
+    line = _CSV_ERROR.search(text)
+    where = f"line {line.group(1)}: " if line else ""
+    found = _COLUMNS_FOUND.search(text)
+    if found:
+        fields = int(found.group(2))
+        what = f"{fields} field{'s' * (fields != 1)}, where the header has {found.group(1)}"
+    elif "unterminated quote" in text:
+        what = "a quoted field is never closed"
+    elif "Invalid unicode" in text or "UTF" in text:
+        what = "not valid UTF-8"
+    else:
+        lines = [s for s in text.splitlines() if s.strip()]
+        what = lines[0] if lines else "cannot be read"
+        what = what.removeprefix("Invalid Input Error: ")
+    return f"{visible(name)}: {where}{what}"
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A column's SQL on one side: its text, whether it is missing, its number."""
+
+    text: str
+    missing: str
+    number: str  # true when a value that is not missing is a number
+    value: str  # the value as DOUBLE (where ``number``)
+
+
+def _types(
+    con: duckdb.DuckDBPyConnection, source: RawSource, columns: Sequence[str]
+) -> dict[str, str]:
+    if source.engine_format != "parquet":
+        return dict.fromkeys(columns, "VARCHAR")
+    rows = _fetch(con, source, f"DESCRIBE SELECT * FROM {_scan(source)}").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _column(name: str, sql_type: str, na: tuple[str, ...]) -> _Column:
+    c = _ident(name)
+    if _NUMERIC_TYPES.fullmatch(sql_type):
+        value = f"CAST({c} AS DOUBLE)"
+        return _Column(f"CAST({c} AS VARCHAR)", f"({c} IS NULL OR isnan({value}))", "true", value)
+    text = c if sql_type == "VARCHAR" else f"CAST({c} AS VARCHAR)"
+    tokens = [t for t in dict.fromkeys(na) if t != ""]
+    listed = f" OR {text} IN ({', '.join(_literal(t) for t in tokens)})" if tokens else ""
+    number = f"regexp_full_match({text}, {_literal(NUMBER_RE2)})"
+    value = f"TRY_CAST(trim({text}, {_BLANKS_SQL}) AS DOUBLE)"
+    # A number that is NaN is missing too (``nan`` when --na has replaced the list).
+    missing = f"({text} IS NULL OR {text} = ''{listed} OR ({number} AND isnan({value})))"
+    return _Column(text, missing, number, value)
+
+
+def _profile(
+    con: duckdb.DuckDBPyConnection,
+    source: RawSource,
+    columns: Sequence[str],
+    types: dict[str, str],
+    options: RawOptions,
+) -> list[tuple[int, int, bool]]:
+    """(rows, missing, has a value that is not a number) of each column: one scan."""
+    parts = ["count(*)"]
+    for name in columns:
+        col = _column(name, types[name], options.na)
+        parts.append(f"count_if({col.missing})")
+        parts.append(f"count_if(NOT {col.missing} AND NOT {col.number})")
+    row = _fetch(con, source, f"SELECT {', '.join(parts)} FROM {_scan(source)}").fetchone()
+    assert row is not None
+    rows = int(row[0])
+    if rows == 0:
+        raise InvalidDataError(f"{visible(source.name)}: no rows")
+    return [(rows, int(row[1 + 2 * i]), bool(row[2 + 2 * i])) for i in range(len(columns))]
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection,
+    reference: RawSource,
+    types: dict[str, str],
+    profiles: list[list[tuple[int, int, bool]]],
+    columns: Sequence[str],
+    options: RawOptions,
+) -> list[_Plan]:
+    """Each column's kind, and the edges of a binned one (from the reference)."""
+    plans = []
+    for i, name in enumerate(columns):
+        text_somewhere = any(p[i][2] for p in profiles)
+        if name in options.categorical or text_somewhere:
+            if name in options.edges:
+                raise UsageError(
+                    f"--edges {name}: the column is not numeric (a value is not a number)"
+                )
+            plans.append(_Plan("categorical"))
+            continue
+        if name in options.edges:
+            plans.append(_Plan("binned", list(options.edges[name])))
+            continue
+        plans.append(_numeric_plan(con, reference, name, types[name], profiles, i, options))
+    return plans
+
+
+def _numeric_plan(
+    con: duckdb.DuckDBPyConnection,
+    reference: RawSource,
+    name: str,
+    sql_type: str,
+    profiles: list[list[tuple[int, int, bool]]],
+    i: int,
+    options: RawOptions,
+) -> _Plan:
+    """Few values or bins, by the reference's distinct values; the edges by exact
+    ranks: the values grouped with their counts, a running sum over them in order
+    (both spill to disk past the memory limit), and for each j the smallest value
+    whose running sum reaches k_j = ceil(j n / N), all in integers."""
+    col = _column(name, sql_type, options.na)
+    n_bins = options.bins
+    picks = ", ".join(f"min(v) FILTER (WHERE cum * {n_bins} >= {j} * n)" for j in range(1, n_bins))
+    sql = (
+        f"WITH g AS (SELECT {col.value} + 0.0 AS v, count(*) AS m FROM {_scan(reference)} "
+        f"WHERE NOT {col.missing} GROUP BY v), "
+        "c AS (SELECT v, sum(m) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) AS cum, "
+        "sum(m) OVER () AS n, count(*) OVER () AS d FROM g) "
+        f"SELECT any_value(d), min(v), count(*) FILTER (WHERE isfinite(v)), {picks} FROM c"
+    )
+    row = _fetch(con, reference, sql).fetchone()
+    assert row is not None
+    distinct = 0 if row[0] is None else int(row[0])
+    finite = int(row[2])
+    has_values = any(p[i][1] < p[i][0] for p in profiles)
+    if finite == 0 and has_values:
+        raise InvalidDataError(
+            f"{visible(reference.name)}: column {quote(name)} is numeric but has no finite "
+            "value in the reference: no bins can be formed (give --edges or --categorical)"
+        )
+    if distinct <= n_bins:
+        return _Plan("numeric")
+    minimum = float(row[1])
+    edges = sorted({float(e) for e in row[3:]} - {minimum})
+    return _Plan("binned", edges)
+
+
+def _bucket(value: str, edges: Sequence[float], lo: int, hi: int) -> str:
+    """SQL for the bin of ``value`` among bins lo..hi: the number of edges at or
+    below it, by a binary search of nested CASEs (log2(m) comparisons)."""
+    if lo == hi:
+        return str(lo)
+    mid = (lo + hi) // 2
+    edge = _literal(repr(float(edges[mid])))
+    left = _bucket(value, edges, lo, mid)
+    right = _bucket(value, edges, mid + 1, hi)
+    return f"CASE WHEN {value} < CAST({edge} AS DOUBLE) THEN {left} ELSE {right} END"
+
+
+def _key(col: _Column, plan: _Plan) -> str:
+    """SQL for a value's label key, categorical or numeric: NULL when missing; else
+    its text, or its number."""
+    key = col.text if plan.kind == "categorical" else f"({col.value} + 0.0)"  # -0.0 is 0
+    return f"CASE WHEN {col.missing} THEN NULL ELSE {key} END"
+
+
+def _counts(
+    con: duckdb.DuckDBPyConnection,
+    source: RawSource,
+    columns: Sequence[str],
+    types: dict[str, str],
+    plans: list[_Plan],
+    options: RawOptions,
+) -> list[dict[Any, int]]:
+    """Each column's counts by key (None: missing), all in one scan by GROUPING SETS."""
+    inner = []
+    outer = []
+    for i, name in enumerate(columns):
+        col = _column(name, types[name], options.na)
+        edges = plans[i].edges
+        if edges is None:
+            inner.append(f"{_key(col, plans[i])} AS k{i}")
+            outer.append(f"k{i}")
+        else:
+            # The value is computed once, in the inner SELECT, and bucketed from
+            # there: the binary search names it log2(m) times.
+            inner.append(f"CASE WHEN {col.missing} THEN NULL ELSE {col.value} END AS k{i}")
+            bucket = _bucket(f"k{i}", edges, 0, len(edges))
+            outer.append(f"CASE WHEN k{i} IS NULL THEN NULL ELSE {bucket} END AS k{i}")
+    names = [f"k{i}" for i in range(len(columns))]
+    sets = ", ".join(f"({k})" for k in names)
+    sql = (
+        f"SELECT GROUPING({', '.join(names)}) AS g, {', '.join(names)}, count(*) AS m "
+        f"FROM (SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {_scan(source)})) "
+        f"GROUP BY GROUPING SETS ({sets})"
+    )
+    width = len(columns)
+    found: list[dict[Any, int]] = [{} for _ in columns]
+    for row in _fetch(con, source, sql).fetchall():
+        # GROUPING is a bit mask, the first column the highest bit: set for every
+        # column that is not grouped in this row's set.
+        i = next(j for j in range(width) if not (row[0] >> (width - 1 - j)) & 1)
+        key = row[1 + i]
+        if key is not None and plans[i].kind == "numeric":
+            key = float(key) + 0.0
+        found[i][key] = int(row[-1])
+    return found
+
+
+def _labels(
+    plan: _Plan,
+    ref: dict[Any, int],
+    cur: dict[Any, int],
+    drop_missing: bool,
+) -> tuple[list[str], list[Any]]:
+    """The labels of a column, in the documented order, and the keys they count."""
+    present = (ref.keys() | cur.keys()) - {None}
+    if plan.kind == "binned":
+        assert plan.edges is not None
+        keys: list[Any] = list(range(len(plan.edges) + 1))
+        labels = bin_labels(plan.edges)
+    elif plan.kind == "numeric":
+        keys = sorted(present)
+        labels = [number_label(k) for k in keys]
+    else:
+        keys = sorted(present)
+        labels = list(keys)
+    if not drop_missing and (None in ref or None in cur):
+        keys.append(None)
+        labels.append(MISSING)
+    return labels, keys
