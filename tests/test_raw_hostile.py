@@ -7,6 +7,8 @@ import gzip
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kldiv_cli.errors import InputMissingError, InvalidDataError, UsageError
 from kldiv_cli.readers import RawOptions, count_columns, open_raw, raw_files
@@ -147,3 +149,49 @@ def test_json_that_is_not_records(tmp_path: Path) -> None:
         open_raw(write(tmp_path / "r.json", "[1, 2]"), RawOptions())
     with pytest.raises(InvalidDataError, match="line 2: a JSON line must be one record"):
         open_raw(write(tmp_path / "r.jsonl", '{"x": 1}\n[1]\n'), RawOptions())
+
+
+def plain_quote_problem(text: str) -> tuple[int, str] | None:
+    """RFC 4180's quotes, one character at a time: the offset of the first problem."""
+    state = "start"  # start of a field, unquoted, inside quotes, just after a quote inside
+    opened = 0
+    for i, ch in enumerate(text):
+        lead = ch in ",\r\n"
+        if state == "start":
+            state, opened = ("inside", i) if ch == '"' else ("start" if lead else "plain", opened)
+        elif state == "plain":
+            if ch == '"':
+                return i, "inside an unquoted field"
+            state = "start" if lead else "plain"
+        elif state == "inside":
+            state = "quote" if ch == '"' else "inside"
+        else:  # a quote inside: doubled, or the closing one
+            if ch == '"':
+                state = "inside"
+            elif lead:
+                state = "start"
+            else:
+                return i, "after the closing quote"
+    if state == "inside":
+        return opened, "never closed"
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet='ab,"\n', max_size=40), chunk=st.integers(1, 12))
+def test_quote_check_matches_a_character_by_character_reading(
+    tmp_path_factory: pytest.TempPathFactory, text: str, chunk: int
+) -> None:
+    path = tmp_path_factory.mktemp("q") / "q.csv"
+    path.write_text(text, encoding="utf-8")
+    expected = plain_quote_problem(text)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(raw_files, "_CHUNK", chunk)
+        if expected is None:
+            raw_files.check_quotes("q.csv", str(path), ",")
+            return
+        with pytest.raises(InvalidDataError) as e:
+            raw_files.check_quotes("q.csv", str(path), ",")
+    at, what = expected
+    assert f"q.csv: line {text.count(chr(10), 0, at) + 1}: " in str(e.value)
+    assert what in str(e.value)

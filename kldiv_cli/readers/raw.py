@@ -58,8 +58,6 @@ NUMBER_RE2: Final = (
     r"[ \t\n\r\f\v]*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
     r"|[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)[ \t\n\r\f\v]*"
 )
-#: The blanks the grammar allows around a number, for ``trim``.
-_BLANKS_SQL: Final = "chr(32)||chr(9)||chr(10)||chr(13)||chr(12)||chr(11)"
 #: DuckDB's types that hold numbers (a Parquet column of them needs no parsing).
 _NUMERIC_TYPES: Final = re.compile(
     r"(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
@@ -220,15 +218,10 @@ def count_columns(
     if not columns:
         return []
     with _connection() as con:
-        types = [_types(con, side, columns) for side in sides]
-        profiles = [
-            _profile(con, side, columns, t, options) for side, t in zip(sides, types, strict=True)
-        ]
-        plans = _plan(con, reference, types[0], profiles, columns, options)
-        counts = [
-            _counts(con, side, columns, t, plans, options)
-            for side, t in zip(sides, types, strict=True)
-        ]
+        tables = [_load(con, side, f"side{k}", columns, options) for k, side in enumerate(sides)]
+        profiles = [_profile(con, side, t, columns) for side, t in zip(sides, tables, strict=True)]
+        plans = _plan(con, reference, tables[0], profiles, columns, options)
+        counts = [_counts(con, t, columns, plans) for t in tables]
     result = []
     for i, column in enumerate(columns):
         plan = plans[i]
@@ -410,35 +403,69 @@ def _types(
     return {str(r[0]): str(r[1]) for r in rows}
 
 
-def _column(name: str, sql_type: str, na: tuple[str, ...]) -> _Column:
-    c = _ident(name)
-    if _NUMERIC_TYPES.fullmatch(sql_type):
-        value = f"CAST({c} AS DOUBLE)"
-        return _Column(f"CAST({c} AS VARCHAR)", f"({c} IS NULL OR isnan({value}))", "true", value)
-    text = c if sql_type == "VARCHAR" else f"CAST({c} AS VARCHAR)"
-    tokens = [t for t in dict.fromkeys(na) if t != ""]
-    listed = f" OR {text} IN ({', '.join(_literal(t) for t in tokens)})" if tokens else ""
-    number = f"regexp_full_match({text}, {_literal(NUMBER_RE2)})"
-    value = f"TRY_CAST(trim({text}, {_BLANKS_SQL}) AS DOUBLE)"
-    # A number that is NaN is missing too (``nan`` when --na has replaced the list).
-    missing = f"({text} IS NULL OR {text} = ''{listed} OR ({number} AND isnan({value})))"
-    return _Column(text, missing, number, value)
+def _column(i: int) -> _Column:
+    """Column ``i`` of a side's table (see :func:`_load`)."""
+    return _Column(f"t{i}", f"m{i}", f"n{i}", f"v{i}")
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    source: RawSource,
+    table: str,
+    columns: Sequence[str],
+    options: RawOptions,
+) -> str:
+    """Read ``source`` once into ``table`` (on disk, in DuckDB's own columnar format),
+    with four columns for each of ``columns``: its text ``t``, whether it is a number
+    ``n``, its value ``v`` (DOUBLE, where a number) and whether it is missing ``m``.
+
+    The passes that follow scan this narrow table: the CSV is parsed, and the
+    grammar's regular expression run, once for each value, not once a pass.
+    """
+    types = _types(con, source, columns)
+    tokens = [t for t in dict.fromkeys(options.na) if t != ""]
+    first, second, third = [], [], []
+    for i, name in enumerate(columns):
+        c, t, n, v, m = _ident(name), f"t{i}", f"n{i}", f"v{i}", f"m{i}"
+        if _NUMERIC_TYPES.fullmatch(types[name]):
+            first.append(f"CAST({c} AS VARCHAR) AS {t}, CAST({c} AS DOUBLE) AS {v}")
+            second.append(f"{t}, true AS {n}, {v}")
+            third.append(f"{t}, {n}, {v}, ({v} IS NULL OR isnan({v})) AS {m}")
+            continue
+        text = c if types[name] == "VARCHAR" else f"CAST({c} AS VARCHAR)"
+        first.append(f"{text} AS {t}")
+        number = f"regexp_full_match({t}, {_literal(NUMBER_RE2)})"
+        # TRY_CAST: every text the grammar takes casts (DuckDB's cast skips the blanks
+        # around a number itself, and takes more, such as 1_000, which the grammar has
+        # refused first).
+        value = f"CASE WHEN {n} THEN TRY_CAST({t} AS DOUBLE) END"
+        second.append(f"{t}, {number} AS {n}")
+        listed = f" OR {t} IN ({', '.join(_literal(x) for x in tokens)})" if tokens else ""
+        # A number that is NaN is missing too (``nan`` when --na has replaced the list).
+        missing = f"({t} IS NULL OR {t} = ''{listed} OR coalesce(isnan({v}), false))"
+        third.append(f"{t}, {n}, {v}, {missing} AS {m}")
+        second[-1] += f", {value} AS {v}"
+    sql = (
+        f"CREATE TABLE {table} AS SELECT {', '.join(third)} FROM "
+        f"(SELECT {', '.join(second)} FROM (SELECT {', '.join(first)} FROM {_scan(source)}))"
+    )
+    _fetch(con, source, sql)
+    return table
 
 
 def _profile(
     con: duckdb.DuckDBPyConnection,
     source: RawSource,
+    table: str,
     columns: Sequence[str],
-    types: dict[str, str],
-    options: RawOptions,
 ) -> list[tuple[int, int, bool]]:
     """(rows, missing, has a value that is not a number) of each column: one scan."""
     parts = ["count(*)"]
-    for name in columns:
-        col = _column(name, types[name], options.na)
+    for i in range(len(columns)):
+        col = _column(i)
         parts.append(f"count_if({col.missing})")
         parts.append(f"count_if(NOT {col.missing} AND NOT {col.number})")
-    row = _fetch(con, source, f"SELECT {', '.join(parts)} FROM {_scan(source)}").fetchone()
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {table}").fetchone()
     assert row is not None
     rows = int(row[0])
     if rows == 0:
@@ -449,7 +476,7 @@ def _profile(
 def _plan(
     con: duckdb.DuckDBPyConnection,
     reference: RawSource,
-    types: dict[str, str],
+    table: str,
     profiles: list[list[tuple[int, int, bool]]],
     columns: Sequence[str],
     options: RawOptions,
@@ -468,15 +495,15 @@ def _plan(
         if name in options.edges:
             plans.append(_Plan("binned", list(options.edges[name])))
             continue
-        plans.append(_numeric_plan(con, reference, name, types[name], profiles, i, options))
+        plans.append(_numeric_plan(con, reference, table, name, profiles, i, options))
     return plans
 
 
 def _numeric_plan(
     con: duckdb.DuckDBPyConnection,
     reference: RawSource,
+    table: str,
     name: str,
-    sql_type: str,
     profiles: list[list[tuple[int, int, bool]]],
     i: int,
     options: RawOptions,
@@ -485,17 +512,17 @@ def _numeric_plan(
     ranks: the values grouped with their counts, a running sum over them in order
     (both spill to disk past the memory limit), and for each j the smallest value
     whose running sum reaches k_j = ceil(j n / N), all in integers."""
-    col = _column(name, sql_type, options.na)
+    col = _column(i)
     n_bins = options.bins
     picks = ", ".join(f"min(v) FILTER (WHERE cum * {n_bins} >= {j} * n)" for j in range(1, n_bins))
     sql = (
-        f"WITH g AS (SELECT {col.value} + 0.0 AS v, count(*) AS m FROM {_scan(reference)} "
+        f"WITH g AS (SELECT {col.value} + 0.0 AS v, count(*) AS m FROM {table} "
         f"WHERE NOT {col.missing} GROUP BY v), "
         "c AS (SELECT v, sum(m) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) AS cum, "
         "sum(m) OVER () AS n, count(*) OVER () AS d FROM g) "
         f"SELECT any_value(d), min(v), count(*) FILTER (WHERE isfinite(v)), {picks} FROM c"
     )
-    row = _fetch(con, reference, sql).fetchone()
+    row = con.execute(sql).fetchone()
     assert row is not None
     distinct = 0 if row[0] is None else int(row[0])
     finite = int(row[2])
@@ -533,17 +560,15 @@ def _key(col: _Column, plan: _Plan) -> str:
 
 def _counts(
     con: duckdb.DuckDBPyConnection,
-    source: RawSource,
+    table: str,
     columns: Sequence[str],
-    types: dict[str, str],
     plans: list[_Plan],
-    options: RawOptions,
 ) -> list[dict[Any, int]]:
     """Each column's counts by key (None: missing), all in one scan by GROUPING SETS."""
     inner = []
     outer = []
-    for i, name in enumerate(columns):
-        col = _column(name, types[name], options.na)
+    for i in range(len(columns)):
+        col = _column(i)
         edges = plans[i].edges
         if edges is None:
             inner.append(f"{_key(col, plans[i])} AS k{i}")
@@ -558,12 +583,12 @@ def _counts(
     sets = ", ".join(f"({k})" for k in names)
     sql = (
         f"SELECT GROUPING({', '.join(names)}) AS g, {', '.join(names)}, count(*) AS m "
-        f"FROM (SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {_scan(source)})) "
+        f"FROM (SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {table})) "
         f"GROUP BY GROUPING SETS ({sets})"
     )
     width = len(columns)
     found: list[dict[Any, int]] = [{} for _ in columns]
-    for row in _fetch(con, source, sql).fetchall():
+    for row in con.execute(sql).fetchall():
         # GROUPING is a bit mask, the first column the highest bit: set for every
         # column that is not grouped in this row's set.
         i = next(j for j in range(width) if not (row[0] >> (width - 1 - j)) & 1)

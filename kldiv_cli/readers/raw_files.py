@@ -13,7 +13,6 @@ from __future__ import annotations
 import glob
 import gzip
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -22,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Final
+
+import numpy as np
 
 from kldiv_cli.errors import InputMissingError, InvalidDataError, UsageError, visible
 from kldiv_cli.readers.categories import _category
@@ -292,15 +293,15 @@ def _parquet_columns(name: str, files: list[str]) -> list[str]:
 
 def check_quotes(name: str, path: str, sep: str) -> None:
     """Refuse a quote inside an unquoted field (``ab"c``), which RFC 4180 forbids and
-    DuckDB keeps as text: InvalidDataError naming the line.
+    DuckDB keeps as text, and text after a closing quote: InvalidDataError naming
+    the line.
 
     Reads the file in chunks, cut at line ends; a chunk without a quote costs one
-    ``bytes.find``. A quoted field that runs past a chunk (a line end inside quotes)
-    is carried to the next one, which then grows, so that a long field is scanned a
-    bounded number of times.
+    ``bytes.find``; one with quotes is checked by :func:`_stray_quote` in NumPy. A
+    quoted field that runs past a chunk (a line end inside quotes) is carried to the
+    next one, which then grows, so that a long field is scanned a bounded number of
+    times.
     """
-    pattern = _quote_pattern(sep)
-    lead = (sep.encode(), b"\r", b"\n")
     line = 1  # the line buf starts at
     buf = b""
     want = _CHUNK
@@ -314,21 +315,13 @@ def check_quotes(name: str, path: str, sep: str) -> None:
                 want = max(_CHUNK, len(buf))
                 continue
             if b'"' in buf[:cut]:
-                for match in pattern.finditer(buf, 0, cut):
-                    if len(match.group()) > 1:
-                        continue
-                    at = match.start()
-                    opens = at == 0 or buf[at - 1 : at] in lead
-                    if opens and end:
-                        return  # a quote never closed: DuckDB names its line
-                    if opens:  # a quoted field that goes on in the next chunk
-                        cut = at
-                        break
+                problem, carry = _stray_quote(buf[:cut], sep, end)
+                if problem is not None:
+                    at, what = problem
                     where = line + buf.count(b"\n", 0, at)
-                    raise InvalidDataError(
-                        f"{visible(name)}: line {where}: a quote inside an unquoted field "
-                        '(quote the whole field and double the quote: "a""b")'
-                    )
+                    raise InvalidDataError(f"{visible(name)}: line {where}: {what}")
+                if carry is not None:
+                    cut = carry
             line += buf.count(b"\n", 0, cut)
             buf = buf[cut:]
             if end:
@@ -336,18 +329,58 @@ def check_quotes(name: str, path: str, sep: str) -> None:
             want = max(_CHUNK, len(buf))
 
 
-_QUOTES: dict[str, re.Pattern[bytes]] = {}
+def _stray_quote(text: bytes, sep: str, end: bool) -> tuple[tuple[int, str] | None, int | None]:
+    """Whether the quotes of ``text`` (which starts at a field's start, outside quotes)
+    are as RFC 4180 wants them: ((offset, problem) or None, the offset of a quoted
+    field still open at the end, to be carried, or None).
+
+    By runs of adjacent quotes, in NumPy: inside quotes, a run of even length is
+    doubled quotes and one of odd length closes the field; outside, a run opens a
+    field (and an even one closes it again). So a run starts outside quotes exactly
+    when the quotes before it are even in number. A run that starts outside must
+    follow a separator or line end; one that ends outside must be followed by one.
+    """
+    data = np.frombuffer(text, dtype=np.uint8)
+    at = np.flatnonzero(data == _QUOTE)
+    first = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # index in ``at`` of each run
+    starts = at[first]
+    stops = at[np.append(first[1:], len(at)) - 1] + 1  # one past each run
+    outside = first % 2 == 0
+    lead = np.zeros(256, dtype=bool)
+    lead[[ord(sep), _CR, _LF]] = True
+    before = np.ones(len(starts), dtype=bool)
+    has_before = starts > 0
+    before[has_before] = lead[data[starts[has_before] - 1]]
+    bad_open = outside & ~before
+    closes = (np.append(first[1:], len(at)) % 2) == 0  # outside again after the run
+    after = np.ones(len(stops), dtype=bool)
+    has_after = stops < len(data)
+    after[has_after] = lead[data[stops[has_after]]]
+    bad_close = closes & ~after
+    problems = []
+    if bad_open.any():
+        k = int(np.argmax(bad_open))
+        problems.append((int(starts[k]), _STRAY))
+    if bad_close.any():
+        k = int(np.argmax(bad_close))
+        problems.append((int(stops[k]), "text after the closing quote of a quoted field"))
+    if problems:
+        return min(problems), None
+    if len(at) % 2 == 0:
+        return None, None
+    # A quoted field open at the end: the last run that went from outside to inside.
+    opened = int(starts[np.flatnonzero(outside & ~closes)[-1]])
+    if end:
+        return (opened, "a quoted field is never closed"), None
+    return None, opened
 
 
-def _quote_pattern(sep: str) -> re.Pattern[bytes]:
-    """A whole quoted field at a field's start (skipped), or any other quote (stray)."""
-    pattern = _QUOTES.get(sep)
-    if pattern is None:
-        lead = re.escape(sep.encode()) + rb"\r\n"
-        pattern = _QUOTES[sep] = re.compile(
-            rb"(?:(?<=[" + lead + rb"])|^)\"[^\"]*(?:\"\"[^\"]*)*\"|\""
-        )
-    return pattern
+_STRAY: Final = (
+    'a quote inside an unquoted field (quote the whole field and double the quote: "a""b")'
+)
+_QUOTE: Final = ord('"')
+_CR: Final = ord("\r")
+_LF: Final = ord("\n")
 
 
 def _json_to_parquet(files: list[str], fmt: str, scratch: str) -> tuple[str, list[str]]:
