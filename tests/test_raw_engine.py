@@ -477,3 +477,22 @@ def test_both_ways_to_the_edges_give_the_inverted_cdf(xs: list[float], bins: int
         con.executemany("INSERT INTO t VALUES (?)", [[x] for x in xs])
         for fast in (True, False):
             assert raw._edges(con, "v", "FROM t WHERE true", n, bins, fast) == expected
+
+
+@pytest.mark.parametrize("bins", [10, 70])  # 70: counted by count(DISTINCT), not stepping
+def test_at_most_bins_distinct_values_are_labels_one_more_is_binned(
+    tmp_path: Path, bins: int
+) -> None:
+    values = [str(v) for v in range(bins)] + ["0"]  # bins distinct values, one twice
+    cc = counts(tmp_path, values, ["1"], RawOptions(bins=bins))
+    assert cc.kind == "numeric"
+    assert len(cc.labels) == bins
+    cc = counts(tmp_path, [*values, str(bins)], ["1"], RawOptions(bins=bins))
+    assert cc.kind == "binned"
+    # n = bins + 2 values (0 twice): the k_j-th smallest, k_j = ceil(j n / bins).
+    n = bins + 2
+    ordered = sorted([*range(bins), 0, bins])
+    expected = sorted({float(ordered[-(-j * n // bins) - 1]) for j in range(1, bins)} - {0.0})
+    assert cc.edges == expected
+    assert cc.reference.sum() == n
+    assert all(cc.reference > 0)
