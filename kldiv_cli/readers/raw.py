@@ -8,14 +8,20 @@ folder past its memory limit), so that data larger than memory is counted withou
 its rows ever reaching Python. ``duckdb`` is imported inside the functions that run
 queries: other commands never pay for it.
 
-The passes, each one scan of a side (a CSV is parsed again each time; nothing is
-held between them):
+The steps (each side is parsed once; the rest are scans of DuckDB's own columnar
+copy of it, which spills to disk past the memory limit):
 
-1. per side, for every column: rows, missing values, whether a value is not a number;
-2. per numeric reference column: its distinct values, or its bin edges (exact ranks
-   in integers over the grouped values, a window sum in SQL);
-3. per side: the counts of every column at once (``GROUPING SETS``), each value
-   turned into its label's key in SQL (the text, the number, or the bin).
+1. :func:`_load`: each side into a table of four columns per column: its text,
+   whether it is a number by kldiv's grammar (``regexp_full_match``), its value
+   (DOUBLE), whether it is missing;
+2. :func:`_profile`: per side, for every column, rows, missing values, and whether a
+   value is not a number (which makes the column categorical on both sides);
+3. :func:`_numeric_plan`: per numeric reference column, few values or bins, and the
+   edges by exact integer ranks (:func:`_edges`);
+4. :func:`_counts`: per side, the counts of every column at once (``GROUPING
+   SETS``), each value turned into its label's key in SQL (the text, the number, or
+   the bin by a binary search of nested CASEs; never DuckDB's ``histogram()``, whose
+   bins are closed on the right and which puts NaN in the first).
 """
 
 from __future__ import annotations
