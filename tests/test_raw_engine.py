@@ -496,3 +496,13 @@ def test_at_most_bins_distinct_values_are_labels_one_more_is_binned(
     assert cc.edges == expected
     assert cc.reference.sum() == n
     assert all(cc.reference > 0)
+
+
+def test_categorical_labels_are_in_code_point_order(tmp_path: Path) -> None:
+    # DuckDB orders text by its UTF-8 bytes, which is code-point order: Python's.
+    ref = ["z", "Z", "é", "a", "€", "\U0001d11e", "ß", "10", "9"]
+    cur = ["ÿ", "a", "\uffff", "\U0001d11e"]
+    cc = counts(tmp_path, ref, cur)
+    assert cc.labels == sorted(set(ref) | set(cur))
+    assert as_dict(cc)["\U0001d11e"] == (1, 1)
+    assert as_dict(cc)["\uffff"] == (0, 1)

@@ -227,33 +227,35 @@ def count_columns(
         tables = [_load(con, side, f"side{k}", columns, options) for k, side in enumerate(sides)]
         profiles = [_profile(con, side, t, columns) for side, t in zip(sides, tables, strict=True)]
         plans = _plan(con, reference, tables[0], profiles, columns, options)
-        counts = [_counts(con, t, columns, plans) for t in tables]
-    result = []
-    for i, column in enumerate(columns):
-        plan = plans[i]
-        ref_rows, ref_missing, _ = profiles[0][i]
-        cur_rows, cur_missing, _ = profiles[1][i] if current is not None else (0, 0, False)
-        ref_counts = counts[0][i]
-        cur_counts = counts[1][i] if current is not None else {}
-        labels, keys = _labels(plan, ref_counts, cur_counts, options.drop_missing)
-        clash = plan.kind == "categorical" and MISSING in ref_counts.keys() | cur_counts.keys()
-        if clash and not options.drop_missing and (ref_missing or cur_missing):
-            raise InvalidDataError(
-                f"column {quote(column)}: a value is spelled {MISSING!r}, the label of "
-                "missing values; name it with --na or give --drop-missing"
+        counted = [_counts(con, t, columns, plans) for t in tables]
+        result = []
+        for i, column in enumerate(columns):
+            plan = plans[i]
+            ref_rows, ref_missing, _ = profiles[0][i]
+            cur_rows, cur_missing, _ = profiles[1][i] if current is not None else (0, 0, False)
+            labels, ref_counts, cur_counts = _aligned(con, counted, i, len(columns), plan)
+            with_missing = not options.drop_missing and bool(ref_missing or cur_missing)
+            if with_missing and plan.kind == "categorical" and MISSING in labels:
+                raise InvalidDataError(
+                    f"column {quote(column)}: a value is spelled {MISSING!r}, the label of "
+                    "missing values; name it with --na or give --drop-missing"
+                )
+            if with_missing:
+                labels.append(MISSING)
+                ref_counts = np.append(ref_counts, float(ref_missing))
+                cur_counts = np.append(cur_counts, float(cur_missing))
+            result.append(
+                ColumnCounts(
+                    column=column,
+                    kind=plan.kind,
+                    edges=plan.edges,
+                    labels=labels,
+                    reference=ref_counts,
+                    current=cur_counts,
+                    missing=(ref_missing, cur_missing),
+                    rows=(ref_rows, cur_rows),
+                )
             )
-        result.append(
-            ColumnCounts(
-                column=column,
-                kind=plan.kind,
-                edges=plan.edges,
-                labels=labels,
-                reference=np.array([ref_counts.get(k, 0) for k in keys], dtype=np.float64),
-                current=np.array([cur_counts.get(k, 0) for k in keys], dtype=np.float64),
-                missing=(ref_missing, cur_missing),
-                rows=(ref_rows, cur_rows),
-            )
-        )
     return result
 
 
@@ -643,8 +645,9 @@ def _counts(
     side: _Side,
     columns: Sequence[str],
     plans: list[_Plan],
-) -> list[dict[Any, int]]:
-    """Each column's counts by key (None: missing), all in one scan by GROUPING SETS."""
+) -> str:
+    """A table of each column's counts by key (NULL: missing), all in one scan, by
+    GROUPING SETS: ``g`` (which column a row counts), ``k0``, ``k1``, ..., ``m``."""
     inner = []
     outer = []
     for i in range(len(columns)):
@@ -666,38 +669,43 @@ def _counts(
         f"FROM (SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {side.table})) "
         f"GROUP BY GROUPING SETS ({sets})"
     )
-    width = len(columns)
-    found: list[dict[Any, int]] = [{} for _ in columns]
-    for row in con.execute(sql).fetchall():
-        # GROUPING is a bit mask, the first column the highest bit: set for every
-        # column that is not grouped in this row's set.
-        i = next(j for j in range(width) if not (row[0] >> (width - 1 - j)) & 1)
-        key = row[1 + i]
-        if key is not None and plans[i].kind == "numeric":
-            key = float(key) + 0.0
-        found[i][key] = int(row[-1])
-    return found
+    counts = f"{side.table}_counts"
+    con.execute(f"CREATE TABLE {counts} AS {sql}")
+    return counts
 
 
-def _labels(
-    plan: _Plan,
-    ref: dict[Any, int],
-    cur: dict[Any, int],
-    drop_missing: bool,
-) -> tuple[list[str], list[Any]]:
-    """The labels of a column, in the documented order, and the keys they count."""
-    present = (ref.keys() | cur.keys()) - {None}
+def _aligned(
+    con: duckdb.DuckDBPyConnection, counted: list[str], i: int, width: int, plan: _Plan
+) -> tuple[list[str], FloatArray, FloatArray]:
+    """Column ``i``'s labels (missing values left out) and the counts of each side
+    over them, aligned in DuckDB (a full outer join of the sides' counts, in order:
+    text by code points, which is UTF-8's byte order; numbers by value; bins by
+    position), so that a million labels never go through a Python dict."""
+    # GROUPING's bit mask: the first column the highest bit, set where not grouped.
+    mask = ((1 << width) - 1) & ~(1 << (width - 1 - i))
+    sides = [
+        f"(SELECT k{i} AS k, m FROM {table} WHERE g = {mask} AND k{i} IS NOT NULL)"
+        for table in counted
+    ]
+    if len(sides) == 1:
+        sql = f"SELECT k, m AS r, 0 AS c FROM {sides[0]} ORDER BY k"
+    else:
+        sql = (
+            "SELECT coalesce(a.k, b.k) AS k, coalesce(a.m, 0) AS r, coalesce(b.m, 0) AS c "
+            f"FROM {sides[0]} a FULL OUTER JOIN {sides[1]} b ON a.k = b.k ORDER BY 1"
+        )
+    found = con.execute(sql).fetchnumpy()
+    keys, ref, cur = found["k"], found["r"], found["c"]
+    ref = np.asarray(ref, dtype=np.float64)
+    cur = np.asarray(cur, dtype=np.float64)
     if plan.kind == "binned":
         assert plan.edges is not None
-        keys: list[Any] = list(range(len(plan.edges) + 1))
-        labels = bin_labels(plan.edges)
-    elif plan.kind == "numeric":
-        keys = sorted(present)
-        labels = [number_label(k) for k in keys]
-    else:
-        keys = sorted(present)
-        labels = list(keys)
-    if not drop_missing and (None in ref or None in cur):
-        keys.append(None)
-        labels.append(MISSING)
-    return labels, keys
+        at = np.asarray(keys, dtype=np.intp)
+        ref_all = np.zeros(len(plan.edges) + 1)
+        cur_all = np.zeros(len(plan.edges) + 1)
+        ref_all[at] = ref
+        cur_all[at] = cur
+        return bin_labels(plan.edges), ref_all, cur_all
+    if plan.kind == "numeric":
+        return [number_label(x) for x in np.asarray(keys, dtype=np.float64).tolist()], ref, cur
+    return [str(k) for k in np.asarray(keys, dtype=object).tolist()], ref, cur
