@@ -15,6 +15,8 @@ The modules, one job each (imports run down this list, never up):
 - :mod:`~kldiv_cli.readers.tables`: :func:`read_table`, the entry point.
 - :mod:`~kldiv_cli.readers.alignment`: alignment by label, and its warnings.
 - :mod:`~kldiv_cli.readers.categories`: raw observations.
+- :mod:`~kldiv_cli.readers.raw_files`: raw rows' sources (files, folders, globs, stdin).
+- :mod:`~kldiv_cli.readers.raw`: raw rows counted by DuckDB (imported lazily there).
 """
 
 from kldiv_cli.readers.alignment import (
@@ -29,6 +31,17 @@ from kldiv_cli.readers.alignment import (
 )
 from kldiv_cli.readers.categories import read_categories, read_joint_counts
 from kldiv_cli.readers.numbers import NUMBER_FORMS, number_hint, parse_number, parse_whole, quote
+from kldiv_cli.readers.raw import (
+    DEFAULT_NA,
+    MISSING,
+    ColumnCounts,
+    RawOptions,
+    RawSource,
+    bin_labels,
+    count_columns,
+    number_label,
+    open_raw,
+)
 from kldiv_cli.readers.resources import size_text
 from kldiv_cli.readers.table import (
     Distribution,
@@ -40,17 +53,26 @@ from kldiv_cli.readers.table import (
 from kldiv_cli.readers.tables import read_table
 
 __all__ = [
+    "DEFAULT_NA",
+    "MISSING",
     "NUMBER_FORMS",
     "Aligned",
+    "ColumnCounts",
     "Distribution",
     "FloatArray",
     "Labels",
+    "RawOptions",
+    "RawSource",
     "Table",
     "align",
+    "bin_labels",
     "check_normalized",
+    "count_columns",
     "is_close_to_integer",
     "label_hint",
     "number_hint",
+    "number_label",
+    "open_raw",
     "parse_number",
     "parse_whole",
     "position_warning",
