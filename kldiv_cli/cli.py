@@ -64,6 +64,21 @@ class InputFormat(StrEnum):
     json = "json"
 
 
+class RawInputFormat(StrEnum):
+    """The formats of compare and entropy, whose --count reads raw rows: a table of
+    counts is never JSON lines or Parquet."""
+
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+    jsonl = "jsonl"
+    parquet = "parquet"
+
+
+#: The formats of a table of distributions (the rest are raw rows').
+TABLE_FORMATS = tuple(InputFormat)
+
+
 class Measure(StrEnum):
     entropy_p = "entropy_p"
     entropy_q = "entropy_q"
@@ -160,6 +175,50 @@ InputFormatOption = Annotated[
         "--input-format",
         metavar="FORMAT",
         help="Read the sources as FORMAT, one of csv, tsv or json, whatever their names.",
+    ),
+]
+RawInputFormatOption = Annotated[
+    RawInputFormat | None,
+    typer.Option(
+        "--input-format",
+        metavar="FORMAT",
+        help="Read the sources as FORMAT, one of csv, tsv or json, whatever their names; "
+        "with --count also jsonl (JSON lines) or parquet.",
+    ),
+]
+NaOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--na",
+        metavar="TOKEN",
+        help="With --count: a field equal to TOKEN is missing; repeatable, replaces the "
+        "default list (NA, N/A, NaN, nan, null, NULL, None); --na '' keeps only the "
+        "empty field.",
+    ),
+]
+DropMissingOption = Annotated[
+    bool,
+    typer.Option(
+        "--drop-missing",
+        help="With --count: leave missing values out, rather than count them as the "
+        "label (missing); how many is still reported.",
+    ),
+]
+CategoricalOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--categorical",
+        metavar="COL",
+        help="With --count: read COL's values as categories, even numbers; repeatable.",
+    ),
+]
+EdgesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--edges",
+        metavar="COL=E1,E2,...",
+        help="With --count: cut numeric COL at these increasing edges, bins (-inf, E1), "
+        "[E1, E2), ..., [Em, inf); repeatable.",
     ),
 ]
 NoHeaderOption = Annotated[
@@ -556,13 +615,16 @@ def _main(
     help="How far apart are two distributions? Every measure: entropies, cross-entropies, "
     "KL divergence both ways, Jensen-Shannon divergence and distance.\n\n"
     "P and Q are files (CSV, TSV, JSON), - for standard input, or inline numbers. "
-    "With one source, --p and --q name two of its columns.",
+    "With one source, --p and --q name two of its columns. With --count COL, P and Q "
+    "are raw rows (one observation each; CSV, TSV, JSON, JSON lines, Parquet, a folder "
+    "or a glob) and COL's values are counted on each, Q the reference for binning.",
     epilog=examples(
         "kldiv compare 0.9,0.1 0.5,0.5",
         "kldiv compare samples/dice.csv --label face --value jsd",
         "kldiv compare samples/dice.csv --label face --max jsd=0.1",
         "kldiv compare samples/dec-P.csv -p x1 -q x2 --format json",
         "cat samples/dec-P.csv | kldiv compare - --p x1 --q x2",
+        "kldiv compare samples/dec-?.csv --count cluster",
     ),
 )
 def compare(
@@ -625,9 +687,32 @@ def compare(
         ),
     ] = None,
     quiet: QuietOption = False,
-    input_format: InputFormatOption = None,
+    input_format: RawInputFormatOption = None,
     no_header: NoHeaderOption = False,
     delimiter: DelimiterOption = None,
+    count: Annotated[
+        str | None,
+        typer.Option(
+            "--count",
+            metavar="COL",
+            help="P and Q are raw rows: compare the distributions of COL's values "
+            "(categories, values, or bins of Q's quantiles).",
+        ),
+    ] = None,
+    bins: Annotated[
+        int | None,
+        typer.Option(
+            "--bins",
+            metavar="N",
+            click_type=WHOLE,
+            help="With --count: a numeric column with more than N (>= 2) distinct values "
+            "in Q is cut into at most N bins (default 10).",
+        ),
+    ] = None,
+    na: NaOption = None,
+    drop_missing: DropMissingOption = False,
+    categorical: CategoricalOption = None,
+    edges: EdgesOption = None,
     test: Annotated[
         bool,
         typer.Option(
@@ -680,23 +765,49 @@ def compare(
     if ci is None and (resamples is not None or seed is not None):
         raise UsageError("--resamples and --seed set up --ci; give --ci LEVEL too")
     out_format = _out_format(fmt)
+    raw = _raw_options(count, input_format, delimiter, na, drop_missing, bins, categorical, edges)
+    if count is None and bins is not None:
+        raise UsageError("--bins goes with --count COL (raw rows)")
+    if count is not None:
+        for option, given in (("--p", p_col), ("--q", q_col), ("--label", label)):
+            if given is not None:
+                raise UsageError(f"{option} names a column of counts; --count reads raw rows")
+        if no_header:
+            raise UsageError("--no-header: raw rows of --count need a header row")
+        if q_source is None:
+            raise UsageError("--count COL compares two sources of raw rows: give P and Q")
     with _meter("kldiv: bootstrap resamples", ci is not None) as progress:
-        result = command.run(
-            [p_source, q_source],
-            _read_options(input_format, no_header, label, delimiter),
-            p_col=p_col,
-            q_col=q_col,
-            unit=unit.value,
-            pseudocount=pseudocount,
-            normalize=not no_normalize,
-            top=top,
-            checks=checks,
-            test=test,
-            ci=ci,
-            resamples=resamples,
-            seed=seed,
-            progress=progress,
-        )
+        options: dict[str, Any] = {
+            "unit": unit.value,
+            "pseudocount": pseudocount,
+            "normalize": not no_normalize,
+            "top": top,
+            "checks": checks,
+            "test": test,
+            "ci": ci,
+            "resamples": resamples,
+            "seed": seed,
+            "progress": progress,
+        }
+        if count is not None and q_source is not None:
+            from kldiv_cli.commands import counted
+
+            result = counted.compare_counts(
+                p_source,
+                q_source,
+                count,
+                raw,
+                _Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
+                **options,
+            )
+        else:
+            result = command.run(
+                [p_source, q_source],
+                _read_options(input_format, no_header, label, delimiter),
+                p_col=p_col,
+                q_col=q_col,
+                **options,
+            )
     if top is not None and value is None and out_format in ("csv", "tsv"):
         result.warnings.append("--top is shown in the table and json formats only")
     _warn_all(result.warnings, quiet)
@@ -758,7 +869,7 @@ def _warn_all(warnings: list[str], quiet: bool) -> None:
 
 
 def _read_options(
-    input_format: InputFormat | None,
+    input_format: InputFormat | RawInputFormat | None,
     no_header: bool,
     label: str | None,
     delimiter: str | None,
@@ -766,12 +877,56 @@ def _read_options(
     """How the command reads its sources; ``-`` is standard input through :class:`_Stdin`."""
     from kldiv_cli.commands.common import ReadOptions
 
+    if input_format is not None and input_format.value not in TABLE_FORMATS:
+        raise UsageError(
+            f"--input-format {input_format.value} is for raw rows: give --count COL, "
+            f"or read a table as {', '.join(TABLE_FORMATS)}"
+        )
     return ReadOptions(
         input_format=input_format.value if input_format else None,
         no_header=no_header,
         label=label,
         delimiter=delimiter,
         stdin=_Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
+    )
+
+
+def _raw_options(
+    count: Any,
+    input_format: RawInputFormat | None,
+    delimiter: str | None,
+    na: list[str] | None,
+    drop_missing: bool,
+    bins: int | None,
+    categorical: list[str] | None,
+    edges: list[str] | None,
+) -> Any:
+    """The options of raw rows (None without ``count``, where giving one is a usage
+    error: a table of counts has no missing values to name, nor values to bin)."""
+    if not count:
+        given = [
+            name
+            for name, value in (
+                ("--na", na),
+                ("--drop-missing", drop_missing),
+                ("--categorical", categorical),
+                ("--edges", edges),
+            )
+            if value
+        ]
+        if given:
+            raise UsageError(f"{given[0]} goes with --count COL (raw rows)")
+        return None
+    from kldiv_cli.commands.counted import raw_options
+
+    return raw_options(
+        input_format=input_format.value if input_format else None,
+        delimiter=delimiter,
+        na=na,
+        drop_missing=drop_missing,
+        bins=bins,
+        categorical=categorical or (),
+        edges=edges or (),
     )
 
 
@@ -930,13 +1085,16 @@ def pairs(
 @app.command(
     cls=_Command,
     help="The entropy of each distribution of TABLE (its numeric columns, or with --rows "
-    "its rows), with its total n and its support (non-zero entries).",
+    "its rows), with its total n and its support (non-zero entries). With --count COL, "
+    "TABLE is raw rows (one observation each) and COL's values are counted: one "
+    "distribution per --count.",
     epilog=examples(
         "kldiv entropy 0.5,0.5",
         "kldiv entropy samples/dice.csv --label face",
         "kldiv entropy samples/hair-eye.csv --rows --unit nats",
         "kldiv entropy samples/tale-letters.csv --estimator nsb",
         "kldiv entropy 3,1,1 --estimator chao-shen --bins 5",
+        "kldiv entropy samples/hair-eye-students.csv --count eye",
     ),
 )
 def entropy(
@@ -959,29 +1117,60 @@ def entropy(
             metavar="K",
             click_type=WHOLE,
             help="The alphabet has K bins (K >= 1), more than the table shows "
-            "(the rest were never seen).",
+            "(the rest were never seen). With --count: a numeric column with more than "
+            "K (>= 2) distinct values is cut into at most K bins (default 10), and the "
+            "alphabet is the column's labels.",
         ),
     ] = None,
     label: LabelOption = None,
     unit: UnitOption = Unit.bits,
     fmt: FormatOption = None,
     quiet: QuietOption = False,
-    input_format: InputFormatOption = None,
+    input_format: RawInputFormatOption = None,
     no_header: NoHeaderOption = False,
     delimiter: DelimiterOption = None,
+    count: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--count",
+            metavar="COL",
+            help="TABLE is raw rows: the entropy of COL's values (categories, values, "
+            "or bins of its quantiles); repeatable.",
+        ),
+    ] = None,
+    na: NaOption = None,
+    drop_missing: DropMissingOption = False,
+    categorical: CategoricalOption = None,
+    edges: EdgesOption = None,
 ) -> int:
     from kldiv_cli.commands import entropy as command
 
-    _check_at_least("--bins", bins, 1)
+    raw = _raw_options(count, input_format, delimiter, na, drop_missing, bins, categorical, edges)
+    if raw is not None:
+        for option, given in (("--rows", rows), ("--label", label), ("--no-header", no_header)):
+            if given:
+                raise UsageError(f"{option} is for a table of counts; --count reads raw rows")
+        from kldiv_cli.commands import counted
+
+        result = counted.entropy_counts(
+            table,
+            count or [],
+            raw,
+            _Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
+            unit=unit.value,
+            estimator=estimator.value,
+        )
+    else:
+        _check_at_least("--bins", bins, 1)
+        result = command.run(
+            table,
+            _read_options(input_format, no_header, label, delimiter),
+            rows=rows,
+            unit=unit.value,
+            estimator=estimator.value,
+            bins=bins,
+        )
     out_format = _out_format(fmt)
-    result = command.run(
-        table,
-        _read_options(input_format, no_header, label, delimiter),
-        rows=rows,
-        unit=unit.value,
-        estimator=estimator.value,
-        bins=bins,
-    )
     _warn_all(result.warnings, quiet)
     _emit_result(result, out_format)
     return 0
