@@ -8,6 +8,7 @@ compute with :mod:`kldiv_cli.maths`; none prints or knows the output format.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
@@ -62,11 +63,16 @@ class ReadOptions:
     stdin: BinaryIO | None = None
 
 
+def one_stdin(sources: Sequence[str | None]) -> None:
+    """Refuse more than one ``-`` among ``sources``: standard input reads once."""
+    if list(sources).count("-") > 1:
+        raise UsageError("both sources are - (standard input); at most one may be")
+
+
 def read_tables(sources: list[str | None], read: ReadOptions) -> list[Table]:
     """Read each given SOURCE (None: not given) into a table; at most one may be -."""
+    one_stdin(sources)
     given = [s for s in sources if s is not None]
-    if given.count("-") > 1:
-        raise UsageError("both sources are - (standard input); at most one may be")
     label = read.label
     tables = [
         read_table(

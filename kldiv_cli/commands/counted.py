@@ -18,7 +18,7 @@ import numpy as np
 
 from kldiv_cli.commands import compare as compare_command
 from kldiv_cli.commands import entropy as entropy_command
-from kldiv_cli.commands.common import parse_number
+from kldiv_cli.commands.common import one_stdin, parse_number
 from kldiv_cli.commands.results import Comparison, EntropyResult
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.readers import (
@@ -98,8 +98,7 @@ def compare_counts(
     those in Q's, Q the reference for binning, compared as two count columns
     (:func:`kldiv_cli.commands.compare.compare`, with its keyword options
     ``compare``) over the union of the labels."""
-    if p_source == "-" and q_source == "-":
-        raise UsageError("both sources are - (standard input); at most one may be")
+    one_stdin([p_source, q_source])
     p_raw = open_raw(p_source, options, stdin)
     q_raw = open_raw(q_source, options, stdin)
     (counts,) = count_columns(q_raw, p_raw, [column], options)

@@ -38,7 +38,7 @@ def read_categories(
     exactly as written, like labels: ``""``, ``NA`` and ``1.0`` are categories of
     their own. CSV/TSV columns are named by the header (or 1, 2, ... with
     ``no_header``); JSON must be an array of records, each with the same keys (see
-    :func:`_category` for how its values are spelled). Returns the source's name and
+    :func:`category_text` for how its values are spelled). Returns the source's name and
     one list of strings per name.
     """
     if delimiter is not None:
@@ -130,12 +130,12 @@ def _json_categories(name: str, data: bytes, names: Sequence[str]) -> list[list[
         if col not in keys:
             raise UsageError(f"{name}: no key {quote(col)}; keys: {names_text(keys)}")
     try:
-        return [[_category(record[col]) for record in doc] for col in names]
+        return [[category_text(record[col]) for record in doc] for col in names]
     except RecursionError:  # a value nested nearly as deep as json.loads goes
         raise InvalidDataError(f"{name}: invalid JSON: nested too deeply") from None
 
 
-def _category(value: Any) -> str:
+def category_text(value: Any) -> str:
     """A JSON value as a category, spelled so that different values stay different.
 
     A number is kept as written (``1`` and ``1.0`` differ, as in a CSV); ``true``,

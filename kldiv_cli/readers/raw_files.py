@@ -25,7 +25,7 @@ from typing import IO, Any, BinaryIO, Final
 import numpy as np
 
 from kldiv_cli.errors import InputMissingError, InvalidDataError, UsageError, visible
-from kldiv_cli.readers.categories import _category
+from kldiv_cli.readers.categories import category_text
 from kldiv_cli.readers.delimited import check_header, head_records
 from kldiv_cli.readers.json_doc import JsonNumber, load_json, record_keys
 from kldiv_cli.readers.sources import STDIN_NAME, parse_delimiter, separator
@@ -385,7 +385,7 @@ _LF: Final = ord("\n")
 
 def _json_to_parquet(files: list[str], fmt: str, scratch: str) -> tuple[str, list[str]]:
     """JSON records, read by kldiv's strict loader, as a Parquet file of text for
-    DuckDB: each value spelled as :func:`kldiv_cli.readers.categories._category`
+    DuckDB: each value spelled as :func:`kldiv_cli.readers.categories.category_text`
     spells it for ``mi`` (``1`` and ``"1"`` stay two values), ``null`` as SQL NULL.
 
     JSON (an array of records) is read whole, as every JSON source of kldiv; JSON
@@ -436,7 +436,7 @@ def _json_batches(files: list[str], fmt: str) -> Iterator[tuple[list[str], list[
                 )
             for column, key in zip(batch, keys, strict=True):
                 value = record[key]
-                column.append(None if value is None else _category(value))
+                column.append(None if value is None else category_text(value))
             count += 1
             if count == _JSON_BATCH:
                 yield keys, batch
