@@ -9,7 +9,6 @@ is not ASCII), and the test of whether a long whole number survives float64
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Final
 
@@ -121,10 +120,3 @@ def _comma_hint(cell: str) -> str:
     if _DECIMAL_COMMA.fullmatch(cell):
         return " (a decimal comma? kldiv reads '.' as the decimal point)"
     return ""
-
-
-def int_to_float(value: int) -> float:
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf  # beyond the float range: reported as not finite
