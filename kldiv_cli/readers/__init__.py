@@ -19,6 +19,9 @@ The modules, one job each (imports run down this list, never up):
 - :mod:`~kldiv_cli.readers.raw`: raw rows counted by DuckDB (imported lazily there).
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any, Final
+
 from kldiv_cli.readers.alignment import (
     Aligned,
     align,
@@ -29,19 +32,7 @@ from kldiv_cli.readers.alignment import (
     probability_warning,
     union_of,
 )
-from kldiv_cli.readers.categories import read_categories, read_joint_counts
 from kldiv_cli.readers.numbers import NUMBER_FORMS, number_hint, parse_number, parse_whole, quote
-from kldiv_cli.readers.raw import (
-    DEFAULT_NA,
-    MISSING,
-    ColumnCounts,
-    RawOptions,
-    RawSource,
-    bin_labels,
-    count_columns,
-    number_label,
-    open_raw,
-)
 from kldiv_cli.readers.resources import size_text
 from kldiv_cli.readers.table import (
     Distribution,
@@ -51,6 +42,49 @@ from kldiv_cli.readers.table import (
     require_exact_counts,
 )
 from kldiv_cli.readers.tables import read_table
+
+if TYPE_CHECKING:  # at run time these come from __getattr__, when first asked for
+    from kldiv_cli.readers.categories import read_categories, read_joint_counts
+    from kldiv_cli.readers.raw import (
+        DEFAULT_NA,
+        MISSING,
+        ColumnCounts,
+        RawOptions,
+        RawSource,
+        bin_labels,
+        count_columns,
+        number_label,
+        open_raw,
+    )
+
+#: Names whose modules load on first use: raw rows and categories serve --count and
+#: mi --x --y only, and importing them cost every other command ~20 ms of start-up.
+_LAZY: Final = {
+    "read_categories": "categories",
+    "read_joint_counts": "categories",
+    **dict.fromkeys(
+        (
+            "DEFAULT_NA",
+            "MISSING",
+            "ColumnCounts",
+            "RawOptions",
+            "RawSource",
+            "bin_labels",
+            "count_columns",
+            "number_label",
+            "open_raw",
+        ),
+        "raw",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_NA",
