@@ -23,6 +23,8 @@ __all__ = [
     "MEASURES",
     "Check",
     "Comparison",
+    "DriftColumn",
+    "DriftResult",
     "EntropyResult",
     "MatrixResult",
     "MatrixStream",
@@ -147,3 +149,81 @@ class MiResult:
     warnings: list[str] = field(default_factory=list)
     #: ``--test``: the G-test of independence.
     test: GTest | None = None
+
+
+@dataclass
+class DriftColumn:
+    """One column of ``drift``: how its values were counted, and their comparison.
+
+    ``comparison`` is ``compare``'s result on the two count vectors with **P = CUR and
+    Q = REF** (so ``kl_pq`` is D(CUR||REF)); its ``checks`` are this column's
+    ``--max`` checks, its ``test`` the G-test of ``--test``, its ``contributions``
+    those of ``--top``.
+    """
+
+    column: str
+    #: ``categorical``, ``numeric`` (few values, each a label) or ``binned``.
+    kind: str
+    #: The bin edges e1 < ... < em of a binned column (bins (-inf, e1) ... [em, inf)).
+    edges: list[float] | None
+    #: Values counted on each side (reference, current): the totals of the count
+    #: vectors, so missing values are in them unless ``--drop-missing``.
+    n: tuple[float, float]
+    #: Missing values on each side (reference, current), reported even when dropped.
+    missing: tuple[int, int]
+    #: The JSD that sampling alone exceeds 5% of the time when nothing has drifted,
+    #: chi2_0.95(k - 1) (1/n_ref + 1/n_cur) / 8 nats, in the result's unit.
+    jsd_noise: float
+    comparison: Comparison
+
+    @property
+    def bins(self) -> int | None:
+        """The number of bins of a binned column; None for the other kinds."""
+        return None if self.edges is None else len(self.edges) + 1
+
+    @property
+    def support(self) -> tuple[int, int]:
+        """Labels with mass (reference, current)."""
+        pair = self.comparison.aligned
+        return int((pair.q > 0).sum()), int((pair.p > 0).sum())
+
+    @property
+    def passed(self) -> bool:
+        return self.comparison.passed
+
+
+@dataclass(frozen=True)
+class DriftSide:
+    """A side of ``drift``: its source (a file, folder, glob, or a profile) and rows."""
+
+    source: str
+    rows: int
+    #: True when the source is a saved profile (``--save-reference``), not raw rows.
+    profile: bool = False
+
+
+@dataclass
+class DriftResult:
+    """Everything ``drift REF CUR`` reports: one :class:`DriftColumn` per column
+    compared, in the reference's column order, and the columns left out."""
+
+    unit: str
+    reference: DriftSide
+    current: DriftSide
+    columns: list[DriftColumn]
+    #: Columns left out, each ``{"column": name, "reason": why}`` (identifiers).
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    only_reference: list[str] = field(default_factory=list)
+    only_current: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: ``--save-reference``: the file the reference's profile was written to.
+    saved: str | None = None
+
+    @property
+    def failed(self) -> list[DriftColumn]:
+        """The columns with a failing ``--max`` check."""
+        return [c for c in self.columns if not c.passed]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
