@@ -357,23 +357,40 @@ def test_table_shows_each_column_its_kind_and_numbers() -> None:
 
 
 def test_table_fits_100_columns_and_says_what_gave_way() -> None:
-    # The penguins' longest name, 17 characters: the JS distance gives way first.
+    # The penguins' longest name, 17 characters; --drop-missing left a value out of
+    # REF (3 rows, n 2), so n is a column of its own: the JS distance gives way first.
     long = column("flipper_length_mm", ["a", "b"], [1, 1], [1, 0], checks=(("jsd", 0.1),))
-    result = DriftResult("bits", DriftSide("r.csv", 2), DriftSide("c.csv", 1), [long])
+    result = DriftResult("bits", DriftSide("r.csv", 3), DriftSide("c.csv", 1), [long])
     text = render.to_table(result, width=100, color=False)
     assert max(widths(text)) <= 100
-    assert "flipper_length_mm" in text
+    assert "│ flipper_length_mm │ categorical │     2/1 │" in text
     assert "(left out to fit 100 columns: '√JSD'; 109 columns show it" in text
     assert "FAIL" in text
     # narrower, the other measures give way in their order; the names and JSD stay
     narrow = render.to_table(result, width=64, color=False)
     assert max(widths(narrow)) <= 64
     assert "flipper_length_mm  categorical      2/1  0.3113   0.01  FAIL" in narrow
-    assert "'missing ref/cur', 'KL CUR‖REF', 'KL REF‖CUR', '√JSD'" in " ".join(narrow.split())
+    gave_way = "'missing ref/cur', 'KL CUR‖REF', 'KL REF‖CUR', '√JSD'"
+    assert gave_way in " ".join(narrow.split())
     # wide enough, nothing is left out
     wide = render.to_table(result, width=140, color=False)
     assert "left out" not in wide
     assert "√JSD" in wide.split("\n", 4)[3]  # the header's second line
+
+
+def test_table_without_n_when_every_column_counts_every_row() -> None:
+    # No --drop-missing: n is the rows on each side in every column; the line under
+    # the table says so once, and the JS distance takes the room at 100 columns.
+    long = column("flipper_length_mm", ["a", "b"], [1, 1], [1, 0])
+    result = DriftResult("bits", DriftSide("r.csv", 2), DriftSide("c.csv", 1), [long])
+    text = render.to_table(result, width=100, color=False)
+    assert max(widths(text)) <= 100
+    assert "ref/cur" in text  # the missing column's
+    assert "│ flipper_length_mm │ categorical │     0/0 │ 0.3113 │" in text
+    assert "√JSD" in text.split("\n", 4)[3]
+    assert "left out" not in text
+    assert "REF: r.csv · 2 rows, n of every column" in text
+    assert "CUR: c.csv · 1 row, n of every column" in text
 
 
 def test_table_marks_checks_and_says_which_columns_failed() -> None:

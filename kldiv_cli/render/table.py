@@ -564,6 +564,14 @@ def drift_table(result: DriftResult, width: int | None = None, color: bool = Tru
         Col("KL", measure("kl_qp"), "right", give=2, under=f"REF{bar}CUR"),
         Col(f"{glyphs.root}JSD", measure("js_distance"), "right", give=1),
     ]
+    # Unless --drop-missing left values out, every column's n is its side's rows: the
+    # line under the table says so once, and the column's room goes to the measures.
+    every_row = all(
+        (float(c.n[0]), float(c.n[1])) == (result.reference.rows, result.current.rows)
+        for c in columns
+    )
+    if every_row and columns:
+        layout_columns.pop(2)
     checked = any(c.comparison.checks for c in columns)
     if checked:
         verdicts = [
@@ -578,7 +586,7 @@ def drift_table(result: DriftResult, width: int | None = None, color: bool = Tru
     if not columns:
         parts.append(Text("no column was compared"))
     lines = layout.note(console.width, ", as does --format json")
-    parts.append(Text("\n".join(lines + _drift_lines(result, glyphs, checked))))
+    parts.append(Text("\n".join(lines + _drift_lines(result, glyphs, checked, every_row))))
     widths = [layout.width]
     for extra in (_drift_top(result, console.width), _drift_tests(result, console.width)):
         if extra is not None:
@@ -606,13 +614,16 @@ class _Glyphs:
         return fancy
 
 
-def _drift_lines(result: DriftResult, glyphs: _Glyphs, checked: bool) -> list[str]:
-    """The lines under drift's table: the sides, what the numbers are, the columns
-    left out or seen on one side only, the profile saved, the checks."""
+def _drift_lines(result: DriftResult, glyphs: _Glyphs, checked: bool, every_row: bool) -> list[str]:
+    """The lines under drift's table: the sides (``every_row``: and that their rows
+    are every column's n), what the numbers are, the columns left out or seen on one
+    side only, the profile saved, the checks."""
     lines = []
     for name, side in (("REF", result.reference), ("CUR", result.current)):
-        what = " (a saved profile)" if side.profile else ""
         rows = f"{side.rows} row{'s' * (side.rows != 1)}"
+        if every_row and result.columns:
+            rows += ", n of every column"
+        what = " (a saved profile)" if side.profile else ""
         lines.append(f"{name}: {shown(side.source)} {glyphs.dot} {rows}{what}")
     lines += [
         f"JSD, KL: divergences in {result.unit}; {glyphs.root}JSD: the Jensen-Shannon distance",
