@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from kldiv_cli.errors import InputMissingError, InvalidDataError, visible
+from kldiv_cli.errors import InputMissingError, InvalidDataError, OutputError, visible
 from kldiv_cli.readers.numbers import parse_number, quote
 
 #: The version of the profile document this kldiv writes and reads.
@@ -96,12 +96,9 @@ def write_profile(path: str, profile: Profile) -> None:
     text = orjson.dumps(profile.document(), option=orjson.OPT_INDENT_2) + b"\n"
     try:
         Path(path).write_bytes(text)
-    except FileNotFoundError:
-        raise InputMissingError(f"--save-reference {visible(path)}: no such folder") from None
     except OSError as e:
-        raise InputMissingError(
-            f"--save-reference {visible(path)}: cannot write ({e.strerror})"
-        ) from None
+        why = e.strerror or type(e).__name__
+        raise OutputError(f"--save-reference {visible(path)}: cannot write ({why})") from None
 
 
 def read_profile(source: str) -> Profile:
