@@ -415,11 +415,16 @@ def test_table_shows_top_labels_and_tests_per_column() -> None:
     assert max(widths(text)) <= 100
 
 
-def test_table_names_a_column_where_cur_has_a_new_value() -> None:
+def test_table_names_the_columns_with_a_value_on_one_side_only() -> None:
     new = column("species", ["a", "z"], [2, 0], [1, 1])
     result = DriftResult("bits", DriftSide("r.csv", 2), DriftSide("c.csv", 2), [new])
     text = render.to_table(result, width=120, color=False)
     assert "KL CUR‖REF is infinite where CUR has a value REF never had: species" in text
+    assert "KL REF‖CUR is infinite" not in text
+    # x: b is in REF alone
+    text = render.to_table(two_columns(), width=120, color=False)
+    assert "KL REF‖CUR is infinite where REF has a value CUR never had: x" in text
+    assert "KL CUR‖REF is infinite" not in text
 
 
 def test_table_of_no_column_says_so() -> None:

@@ -629,12 +629,13 @@ def _drift_lines(result: DriftResult, glyphs: _Glyphs, checked: bool, every_row:
         f"JSD, KL: divergences in {result.unit}; {glyphs.root}JSD: the Jensen-Shannon distance",
         "noise: the JSD that sampling alone exceeds 5% of the time when nothing has drifted",
     ]
-    new = [c.column for c in result.columns if c.comparison.only_p]
-    if new:
-        lines.append(
-            f"KL CUR{glyphs.bar}REF is infinite where CUR has a value REF never had: "
-            f"{shown(_few(new))}"
-        )
+    for this, other, only in (("CUR", "REF", "only_p"), ("REF", "CUR", "only_q")):
+        infinite = [c.column for c in result.columns if getattr(c.comparison, only)]
+        if infinite:
+            lines.append(
+                f"KL {this}{glyphs.bar}{other} is infinite where {this} has a value {other} "
+                f"never had: {shown(_few(infinite))}"
+            )
     for skipped in result.skipped:
         lines.append(f"skipped: {shown(skipped['column'])} ({shown(skipped['reason'])})")
     for name, names in (("REF", result.only_reference), ("CUR", result.only_current)):
