@@ -48,6 +48,17 @@ _PARQUET_MAGIC: Final = b"PAR1"
 _CHUNK: Final = 16 << 20
 #: JSON lines records per Parquet row group when they are handed to DuckDB.
 _JSON_BATCH: Final = 65536
+#: The longest row (a CSV/TSV record, its quoted line ends included, or a JSON line),
+#: in bytes, its line end left out. DuckDB refuses a CSV line of 2,000,000 bytes or
+#: more by default, and raising its limit costs memory on every file (it reads in
+#: buffers of 16 times the limit: at 16 MiB, a 700 MB file runs out of 384 MB); so
+#: kldiv refuses a longer row itself, before DuckDB reads it, in bounded memory, and
+#: tells DuckDB a slightly larger limit (:data:`ENGINE_LINE_LIMIT`), as DuckDB counts
+#: a byte or two more than this (a CR, the line end before).
+MAX_ROW_BYTES: Final = 2_000_000
+#: The ``max_line_size`` kldiv gives DuckDB: above :data:`MAX_ROW_BYTES`, so that a
+#: row kldiv has let through is never refused by DuckDB.
+ENGINE_LINE_LIMIT: Final = MAX_ROW_BYTES + (64 << 10)
 
 
 @dataclass
@@ -67,6 +78,11 @@ class RawSource:
         The column names, in the source's order.
     delimiter : str or None
         The field separator of CSV/TSV.
+    compression : str
+        How DuckDB decompresses CSV/TSV files (its ``compression`` option): ``gzip``
+        or ``none`` by the files' content (gzip's magic bytes, whatever the name),
+        ``auto`` (by the name) when a folder mixes both and each is named for its
+        content.
     """
 
     name: str
@@ -74,6 +90,7 @@ class RawSource:
     files: list[str]
     columns: list[str]
     delimiter: str | None = None
+    compression: str = "auto"
     #: The Parquet format DuckDB reads (JSON and JSON lines are converted to it).
     engine_format: str = ""
     _rows: int | None = field(default=None, repr=False)
@@ -191,6 +208,11 @@ def _open(path: str) -> IO[bytes]:
     return f
 
 
+def _is_gzip(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == _GZIP_MAGIC
+
+
 def _head(name: str, path: str, size: int = 1 << 16) -> bytes:
     try:
         with _open(path) as f:
@@ -199,6 +221,68 @@ def _head(name: str, path: str, size: int = 1 << 16) -> bytes:
         raise InputMissingError(f"{visible(name)}: permission denied") from None
     except (OSError, EOFError) as e:  # a truncated or corrupt gzip stream
         raise InvalidDataError(f"{visible(name)}: cannot read ({e})") from None
+
+
+def _first_row(name: str, path: str) -> bytes:
+    """The bytes of a CSV/TSV file's first row (the header), through its line end:
+    the first line end with an even number of quotes before it (a quoted header
+    name may hold a line end), however long the row, up to :data:`MAX_ROW_BYTES`.
+
+    Raises
+    ------
+    InvalidDataError
+        A first row longer than :data:`MAX_ROW_BYTES`, named as line 1.
+    """
+    buf = b""
+    scanned = 0  # buf[:scanned] holds ``quotes`` quotes and no row end
+    quotes = 0
+    try:
+        with _open(path) as f:
+            while True:
+                chunk = f.read(1 << 16)
+                buf += chunk  # bounded: the error below stops it past MAX_ROW_BYTES
+                while (at := buf.find(b"\n", scanned)) != -1:
+                    quotes += buf.count(b'"', scanned, at)
+                    scanned = at + 1
+                    if quotes % 2 == 0:
+                        return buf[:scanned]
+                quotes += buf.count(b'"', scanned)
+                scanned = len(buf)
+                if not chunk:
+                    return buf
+                if len(buf) > MAX_ROW_BYTES:
+                    raise InvalidDataError(_too_long(name, 1))
+    except PermissionError:
+        raise InputMissingError(f"{visible(name)}: permission denied") from None
+    except (OSError, EOFError) as e:  # a truncated or corrupt gzip stream
+        raise InvalidDataError(f"{visible(name)}: cannot read ({e})") from None
+
+
+def _too_long(name: str, line: int) -> str:
+    return (
+        f"{visible(name)}: line {line}: a row longer than {MAX_ROW_BYTES:,} bytes, "
+        "the most kldiv reads in one row"
+    )
+
+
+def _compression(name: str, files: list[str]) -> str:
+    """DuckDB's ``compression`` for CSV/TSV ``files``: by their content (gzip's magic
+    bytes), as kldiv's own checks read them; DuckDB's ``auto`` goes by the name only,
+    and reads a gzip file not named ``.gz`` as text (no rows, or garbage)."""
+    packed = [_is_gzip(p) for p in files]
+    if all(packed):
+        return "gzip"
+    if not any(packed):
+        return "none"
+    for path, gz in zip(files, packed, strict=True):
+        if gz != path.lower().endswith(".gz"):
+            shown = STDIN_NAME if name == STDIN_NAME else path
+            what = "is gzip but not named .gz" if gz else "is named .gz but is not gzip"
+            raise InvalidDataError(
+                f"{visible(shown)}: {what}, among files of which some are gzip and some "
+                "not: name each by its content"
+            )
+    return "auto"
 
 
 def _format_of(path: str, head: bytes) -> str:
@@ -252,7 +336,12 @@ def _open_files(
     header: list[str] | None = None
     for path in files:
         shown = STDIN_NAME if name == STDIN_NAME else path
-        records = head_records(shown, _head(shown, path), sep, 1)
+        first = _first_row(shown, path)
+        records = head_records(shown, first, sep, 1, max(1 << 16, len(first)))
+        if not records and first:
+            # DuckDB takes line 1 as the header, whatever it holds: a blank one would
+            # make the real header a row of data.
+            raise InvalidDataError(f"{visible(shown)}: line 1: the header line is empty")
         if not records:
             raise InvalidDataError(f"{visible(shown)}: empty input: no header and no rows")
         check_header(shown, records[0])
@@ -265,7 +354,8 @@ def _open_files(
             )
         check_quotes(shown, path, sep)
     assert header is not None
-    return RawSource(name, fmt, files, header, sep, engine_format="csv")
+    compression = _compression(name, files)
+    return RawSource(name, fmt, files, header, sep, compression, engine_format="csv")
 
 
 def _parquet_columns(name: str, files: list[str]) -> list[str]:
@@ -293,40 +383,90 @@ def _parquet_columns(name: str, files: list[str]) -> list[str]:
 
 def check_quotes(name: str, path: str, sep: str) -> None:
     """Refuse a quote inside an unquoted field (``ab"c``), which RFC 4180 forbids and
-    DuckDB keeps as text, and text after a closing quote: InvalidDataError naming
-    the line.
+    DuckDB keeps as text, text after a closing quote, and a row longer than
+    :data:`MAX_ROW_BYTES` (which DuckDB cannot read): InvalidDataError naming the
+    line.
 
-    Reads the file in chunks, cut at line ends; a chunk without a quote costs one
-    ``bytes.find``; one with quotes is checked by :func:`_stray_quote` in NumPy. A
-    quoted field that runs past a chunk (a line end inside quotes) is carried to the
-    next one, which then grows, so that a long field is scanned a bounded number of
-    times.
+    Reads the file in chunks of :data:`_CHUNK`, and checks the rows complete in what
+    it holds; a row not yet ended (a line end inside quotes, or none yet) is kept for
+    the next chunk, so the buffer never holds more than a chunk and a row, and a
+    row longer than the limit is refused as soon as it is seen (a line of 2 GB
+    costs one chunk past the limit, not 2 GB). A chunk without a quote costs a
+    ``bytes.find`` for its last line end and one per half a row's limit; one with
+    quotes is checked by :func:`_stray_quote` and :func:`_row_ends` in NumPy.
     """
-    line = 1  # the line buf starts at
+    line = 1  # the line buf starts at; buf starts at a row's start
     buf = b""
-    want = _CHUNK
     with _open(path) as f:
         while True:
-            chunk = f.read(want)
+            chunk = f.read(_CHUNK)
             end = not chunk
-            buf += chunk
+            buf = buf + chunk if buf else chunk
             cut = len(buf) if end else buf.rfind(b"\n") + 1
-            if cut == 0 and not end:  # no line end yet: read on
-                want = max(_CHUNK, len(buf))
-                continue
-            if b'"' in buf[:cut]:
-                problem, carry = _stray_quote(buf[:cut], sep, end)
-                if problem is not None:
-                    at, what = problem
-                    where = line + buf.count(b"\n", 0, at)
-                    raise InvalidDataError(f"{visible(name)}: line {where}: {what}")
-                if carry is not None:
-                    cut = carry
-            line += buf.count(b"\n", 0, cut)
-            buf = buf[cut:]
+            rows = 0  # one past the last row complete in buf[:cut]
+            if cut:
+                text = buf[:cut] if cut < len(buf) else buf
+                if b'"' in text:
+                    problem, _ = _stray_quote(text, sep, end)
+                    if problem is not None:
+                        at, what = problem
+                        where = line + buf.count(b"\n", 0, at)
+                        raise InvalidDataError(f"{visible(name)}: line {where}: {what}")
+                    ends = _row_ends(text)
+                    rows = int(ends[-1]) + 1 if len(ends) else 0
+                    long = _long_row(ends, MAX_ROW_BYTES)
+                else:
+                    rows = cut
+                    long = _long_line(text, MAX_ROW_BYTES)
+                if long is not None:
+                    raise InvalidDataError(_too_long(name, line + buf.count(b"\n", 0, long)))
             if end:
+                if len(buf) - rows > MAX_ROW_BYTES:  # a last row with no line end
+                    raise InvalidDataError(_too_long(name, line + buf.count(b"\n", 0, rows)))
                 return
-            want = max(_CHUNK, len(buf))
+            if len(buf) - rows > MAX_ROW_BYTES:  # a row not yet ended, already too long
+                raise InvalidDataError(_too_long(name, line + buf.count(b"\n", 0, rows)))
+            line += buf.count(b"\n", 0, rows)
+            buf = buf[rows:]
+
+
+def _row_ends(text: bytes) -> np.ndarray[Any, np.dtype[np.intp]]:
+    """The offsets of the line ends of ``text`` (which starts at a row's start,
+    outside quotes) that end a row: those with an even number of quotes before
+    them (the others are inside a quoted field)."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    ends = np.flatnonzero(data == _LF)
+    quotes = np.flatnonzero(data == _QUOTE)
+    outside: np.ndarray[Any, np.dtype[np.intp]] = ends[np.searchsorted(quotes, ends) % 2 == 0]
+    return outside
+
+
+def _long_row(ends: np.ndarray[Any, np.dtype[np.intp]], limit: int) -> int | None:
+    """The offset of the first row longer than ``limit`` bytes (its line end left
+    out) among the rows that end at ``ends`` (the first starting at 0), or None."""
+    if not len(ends):
+        return None
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    long = np.flatnonzero(ends - starts > limit)
+    return int(starts[long[0]]) if len(long) else None
+
+
+def _long_line(text: bytes, limit: int) -> int | None:
+    """The offset of the first line of ``text`` longer than ``limit`` bytes (its line
+    end left out; the last line may have none), or None.
+
+    Such a line holds a whole block of ``limit // 2`` bytes aligned on a multiple of
+    it, and only a block without a line end is looked at more closely: a
+    ``bytes.find`` a block, stopping at the block's first line end.
+    """
+    step = max(1, limit // 2)
+    for a in range(0, len(text) - step + 1, step):
+        if text.find(b"\n", a, a + step) == -1:
+            start = text.rfind(b"\n", 0, a) + 1
+            stop = text.find(b"\n", a)
+            if (len(text) if stop == -1 else stop) - start > limit:
+                return start
+    return None
 
 
 def _stray_quote(text: bytes, sep: str, end: bool) -> tuple[tuple[int, str] | None, int | None]:
@@ -460,8 +600,15 @@ def _json_records(name: str, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _json_lines(name: str, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The records of a JSON lines file, one a line; a line longer than
+    :data:`MAX_ROW_BYTES` is refused when that many bytes are read, not held whole."""
     with _open(path) as f:
-        for i, line in enumerate(f, 1):
+        i = 0
+        # +2: room for a CR and the LF after a line of the limit's length.
+        while line := f.readline(MAX_ROW_BYTES + 2):
+            i += 1
+            if len(line.rstrip(b"\r\n")) > MAX_ROW_BYTES:
+                raise InvalidDataError(_too_long(name, i))
             if not line.strip():
                 continue
             try:
