@@ -198,9 +198,11 @@ HALF = b"a" * (M // 2) + b"\n"
         # Line 3 is exactly the limit long (its line end left out): read; one more: not.
         ("plain", b"x,y\n1,2\n" + b"a" * (M - 2) + b",b\n3,4\n", None),
         ("plain+1", b"x,y\n1,2\n" + b"a" * (M - 1) + b",b\n3,4\n", 3),
-        # A CR is part of the row, the LF after it is not.
-        ("crlf", b"x,y\r\n1,2\r\n" + b"a" * (M - 3) + b",b\r\n3,4\r\n", None),
-        ("crlf+1", b"x,y\r\n1,2\r\n" + b"a" * (M - 2) + b",b\r\n3,4\r\n", 3),
+        # A line end is LF, CRLF or CR.
+        ("crlf", b"x,y\r\n1,2\r\n" + b"a" * (M - 2) + b",b\r\n3,4\r\n", None),
+        ("crlf+1", b"x,y\r\n1,2\r\n" + b"a" * (M - 1) + b",b\r\n3,4\r\n", 3),
+        ("cr", b"x,y\r1,2\r" + b"a" * (M - 2) + b",b\r3,4\r", None),
+        ("cr+1", b"x,y\r1,2\r" + b"a" * (M - 1) + b",b\r3,4\r", 3),
         # A quoted field with a line end: the row is lines 3 and 4 together.
         ("quoted", b'x,y\n1,2\n"' + HALF + b"a" * (M // 2 - 5) + b'",b\n3,4\n', None),
         ("quoted+1", b'x,y\n1,2\n"' + HALF + b"a" * (M // 2 - 4) + b'",b\n3,4\n', 3),
@@ -225,6 +227,17 @@ def test_a_row_of_the_limit_is_counted_and_one_byte_more_is_refused(
     else:
         assert (run.status, run.out) == (65, "")
         assert run.err == too_long(str(path), refused_at)
+
+
+def test_a_file_of_cr_line_ends_is_many_rows_not_one(tmp_path: Path) -> None:
+    # DuckDB reads CR alone as a line end: 10^6 rows of 4 bytes are not one row of
+    # 4 MB (refused by the first version of the row limit, which knew only LF).
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"x,y\r" + b"".join(b"%d,a\r" % (i % 4) for i in range(1_000_000)))
+    run = kldiv("entropy", str(path), "--count", "x", "--format", "json")
+    (column,) = run.json()["distributions"]
+    # 0, 1, 2, 3 equally often: 2 bits.
+    assert (column["n"], column["entropy"]) == (1_000_000, pytest.approx(2.0, rel=1e-12))
 
 
 def test_a_header_longer_than_64_kib_is_read_whole(tmp_path: Path) -> None:
@@ -259,9 +272,10 @@ def test_a_blank_first_line_is_refused_not_read_as_a_row(tmp_path: Path) -> None
 
 
 def rows_reference(text: str, limit: int) -> list[tuple[int, str]]:
-    """Every problem of ``text`` (lines from 1), reading it a character at a time:
-    RFC 4180's quotes, and rows longer than ``limit`` bytes (a row runs from a line
-    start outside quotes to the next line end outside quotes, left out)."""
+    """Every problem of ``text``, reading it a character at a time: RFC 4180's
+    quotes, and rows longer than ``limit`` bytes (a row runs from a line start to
+    the next CR or LF outside quotes, left out). Lines from 1, a line end being LF,
+    CRLF or CR."""
     problems = []
     state = "start"  # start of a field, unquoted, inside quotes, a quote inside
     row_start, line, row_line, opened_line = 0, 1, 1, 1
@@ -285,13 +299,14 @@ def rows_reference(text: str, limit: int) -> list[tuple[int, str]]:
         else:
             problems.append((line, "text after the closing quote"))
             state = "plain"
-        if ch == "\n" and state == "start":
+        ends_line = ch == "\n" or (ch == "\r" and text[i + 1 : i + 2] != "\n")
+        if ends_line:
+            line += 1
+        if ch in "\r\n" and state == "start":
             if i - row_start > limit:
                 problems.append((row_line, "a row longer than"))
-            row_start, row_line = i + 1, line + 1
-        if ch == "\n":
-            line += 1
-    if state in ("inside",):
+            row_start, row_line = i + 1, line
+    if state == "inside":
         problems.append((opened_line, "a quoted field is never closed"))
     if len(text) - row_start > limit:
         problems.append((row_line, "a row longer than"))

@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Final
+from typing import IO, Any, BinaryIO, Final, TypeAlias
 
 import numpy as np
 
@@ -59,6 +59,10 @@ MAX_ROW_BYTES: Final = 2_000_000
 #: The ``max_line_size`` kldiv gives DuckDB: above :data:`MAX_ROW_BYTES`, so that a
 #: row kldiv has let through is never refused by DuckDB.
 ENGINE_LINE_LIMIT: Final = MAX_ROW_BYTES + (64 << 10)
+
+
+#: Offsets into a buffer.
+_Offsets: TypeAlias = "np.ndarray[Any, np.dtype[np.intp]]"
 
 
 @dataclass
@@ -225,8 +229,8 @@ def _head(name: str, path: str, size: int = 1 << 16) -> bytes:
 
 def _first_row(name: str, path: str) -> bytes:
     """The bytes of a CSV/TSV file's first row (the header), through its line end:
-    the first line end with an even number of quotes before it (a quoted header
-    name may hold a line end), however long the row, up to :data:`MAX_ROW_BYTES`.
+    the first CR or LF with an even number of quotes before it (a quoted header name
+    may hold a line end), however long the row, up to :data:`MAX_ROW_BYTES`.
 
     Raises
     ------
@@ -241,7 +245,7 @@ def _first_row(name: str, path: str) -> bytes:
             while True:
                 chunk = f.read(1 << 16)
                 buf += chunk  # bounded: the error below stops it past MAX_ROW_BYTES
-                while (at := buf.find(b"\n", scanned)) != -1:
+                while (at := _line_end(buf, scanned)) != -1:
                     quotes += buf.count(b'"', scanned, at)
                     scanned = at + 1
                     if quotes % 2 == 0:
@@ -256,6 +260,12 @@ def _first_row(name: str, path: str) -> bytes:
         raise InputMissingError(f"{visible(name)}: permission denied") from None
     except (OSError, EOFError) as e:  # a truncated or corrupt gzip stream
         raise InvalidDataError(f"{visible(name)}: cannot read ({e})") from None
+
+
+def _line_end(buf: bytes, start: int) -> int:
+    """The offset of the first CR or LF of ``buf`` from ``start``; -1: none."""
+    found = [i for i in (buf.find(b"\n", start), buf.find(b"\r", start)) if i != -1]
+    return min(found, default=-1)
 
 
 def _too_long(name: str, line: int) -> str:
@@ -387,13 +397,15 @@ def check_quotes(name: str, path: str, sep: str) -> None:
     :data:`MAX_ROW_BYTES` (which DuckDB cannot read): InvalidDataError naming the
     line.
 
-    Reads the file in chunks of :data:`_CHUNK`, and checks the rows complete in what
-    it holds; a row not yet ended (a line end inside quotes, or none yet) is kept for
-    the next chunk, so the buffer never holds more than a chunk and a row, and a
-    row longer than the limit is refused as soon as it is seen (a line of 2 GB
-    costs one chunk past the limit, not 2 GB). A chunk without a quote costs a
-    ``bytes.find`` for its last line end and one per half a row's limit; one with
-    quotes is checked by :func:`_stray_quote` and :func:`_row_ends` in NumPy.
+    A row runs from a line start to the next line end outside quotes (its quoted
+    line ends are part of it, its own is not); a line end is LF, CRLF or CR, as
+    DuckDB reads them. Reads the file in chunks of :data:`_CHUNK`, and checks the
+    rows complete in what it holds; a row not yet ended is kept for the next chunk,
+    so the buffer never holds more than a chunk and a row, and a row longer than the
+    limit is refused as soon as that much of it is seen (a line of 2 GB costs one
+    chunk past the limit, not 2 GB). A chunk without a quote costs a few
+    ``bytes.find`` (two a half of the row limit); one with quotes is checked by
+    :func:`_stray_quote` and :func:`_row_ends` in NumPy.
     """
     line = 1  # the line buf starts at; buf starts at a row's start
     buf = b""
@@ -402,46 +414,64 @@ def check_quotes(name: str, path: str, sep: str) -> None:
             chunk = f.read(_CHUNK)
             end = not chunk
             buf = buf + chunk if buf else chunk
-            cut = len(buf) if end else buf.rfind(b"\n") + 1
+            cut = len(buf) if end else _last_line_end(buf) + 1
             rows = 0  # one past the last row complete in buf[:cut]
             if cut:
-                text = buf[:cut] if cut < len(buf) else buf
-                if b'"' in text:
-                    problem, _ = _stray_quote(text, sep, end)
+                if buf.find(b'"', 0, cut) != -1:
+                    text = buf[:cut] if cut < len(buf) else buf
+                    quotes = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == _QUOTE)
+                    problem, _ = _stray_quote(text, sep, end, quotes)
                     if problem is not None:
                         at, what = problem
-                        where = line + buf.count(b"\n", 0, at)
+                        where = line + _lines(buf, at)
                         raise InvalidDataError(f"{visible(name)}: line {where}: {what}")
-                    ends = _row_ends(text)
+                    ends = _row_ends(text, quotes)
                     rows = int(ends[-1]) + 1 if len(ends) else 0
                     long = _long_row(ends, MAX_ROW_BYTES)
                 else:
                     rows = cut
-                    long = _long_line(text, MAX_ROW_BYTES)
+                    long = _long_line(buf, cut, MAX_ROW_BYTES)
                 if long is not None:
-                    raise InvalidDataError(_too_long(name, line + buf.count(b"\n", 0, long)))
+                    raise InvalidDataError(_too_long(name, line + _lines(buf, long)))
+            # The row not yet ended (at the end: the last, with no line end); a CR at
+            # the very end, held back, ends it.
+            held = not end and buf.endswith(b"\r")
+            if len(buf) - rows - held > MAX_ROW_BYTES:
+                raise InvalidDataError(_too_long(name, line + _lines(buf, rows)))
             if end:
-                if len(buf) - rows > MAX_ROW_BYTES:  # a last row with no line end
-                    raise InvalidDataError(_too_long(name, line + buf.count(b"\n", 0, rows)))
                 return
-            if len(buf) - rows > MAX_ROW_BYTES:  # a row not yet ended, already too long
-                raise InvalidDataError(_too_long(name, line + buf.count(b"\n", 0, rows)))
-            line += buf.count(b"\n", 0, rows)
+            line += _lines(buf, rows)
             buf = buf[rows:]
 
 
-def _row_ends(text: bytes) -> np.ndarray[Any, np.dtype[np.intp]]:
-    """The offsets of the line ends of ``text`` (which starts at a row's start,
-    outside quotes) that end a row: those with an even number of quotes before
-    them (the others are inside a quoted field)."""
+def _last_line_end(buf: bytes) -> int:
+    """The offset of the last line end of ``buf`` (-1: none), leaving out a CR at the
+    very end, which may be the first half of a CRLF (the LF in the next chunk)."""
+    cr = buf.rfind(b"\r", 0, len(buf) - 1)
+    return max(buf.rfind(b"\n"), cr)
+
+
+def _lines(buf: bytes, stop: int) -> int:
+    """The line ends (LF, CRLF or CR) in ``buf[:stop]``."""
+    lines = buf.count(b"\n", 0, stop)
+    if buf.find(b"\r", 0, stop) != -1:  # a look for one is 10 times cheaper than a count
+        lines += buf.count(b"\r", 0, stop) - buf.count(b"\r\n", 0, stop)
+    return lines
+
+
+def _row_ends(text: bytes, quotes: _Offsets) -> _Offsets:
+    """The offsets of the CRs and LFs of ``text`` (which starts at a row's start,
+    outside quotes; its quotes at ``quotes``) that end a row: those with an even
+    number of quotes before them (the others are inside a quoted field). The LF of a
+    CRLF ends an empty row."""
     data = np.frombuffer(text, dtype=np.uint8)
-    ends = np.flatnonzero(data == _LF)
-    quotes = np.flatnonzero(data == _QUOTE)
-    outside: np.ndarray[Any, np.dtype[np.intp]] = ends[np.searchsorted(quotes, ends) % 2 == 0]
+    lf = data == _LF
+    ends = np.flatnonzero(lf | (data == _CR) if b"\r" in text else lf)
+    outside: _Offsets = ends[np.searchsorted(quotes, ends) % 2 == 0]
     return outside
 
 
-def _long_row(ends: np.ndarray[Any, np.dtype[np.intp]], limit: int) -> int | None:
+def _long_row(ends: _Offsets, limit: int) -> int | None:
     """The offset of the first row longer than ``limit`` bytes (its line end left
     out) among the rows that end at ``ends`` (the first starting at 0), or None."""
     if not len(ends):
@@ -451,28 +481,34 @@ def _long_row(ends: np.ndarray[Any, np.dtype[np.intp]], limit: int) -> int | Non
     return int(starts[long[0]]) if len(long) else None
 
 
-def _long_line(text: bytes, limit: int) -> int | None:
-    """The offset of the first line of ``text`` longer than ``limit`` bytes (its line
-    end left out; the last line may have none), or None.
+def _long_line(text: bytes, stop: int, limit: int) -> int | None:
+    """The offset of the first line of ``text[:stop]`` longer than ``limit`` bytes (its
+    line end, CR or LF, left out; the last line may have none), or None.
 
     Such a line holds a whole block of ``limit // 2`` bytes aligned on a multiple of
-    it, and only a block without a line end is looked at more closely: a
-    ``bytes.find`` a block, stopping at the block's first line end.
+    it, and only a block without a line end is looked at more closely: two
+    ``bytes.find`` a block, each stopping at the block's first CR or LF.
     """
     step = max(1, limit // 2)
-    for a in range(0, len(text) - step + 1, step):
-        if text.find(b"\n", a, a + step) == -1:
-            start = text.rfind(b"\n", 0, a) + 1
-            stop = text.find(b"\n", a)
-            if (len(text) if stop == -1 else stop) - start > limit:
+    for a in range(0, stop - step + 1, step):
+        if text.find(b"\n", a, a + step) == -1 and text.find(b"\r", a, a + step) == -1:
+            start = max(text.rfind(b"\n", 0, a), text.rfind(b"\r", 0, a)) + 1
+            ends = [i for i in (text.find(b"\n", a, stop), text.find(b"\r", a, stop)) if i != -1]
+            if min(ends, default=stop) - start > limit:
                 return start
     return None
 
 
-def _stray_quote(text: bytes, sep: str, end: bool) -> tuple[tuple[int, str] | None, int | None]:
+def _stray_quote(
+    text: bytes,
+    sep: str,
+    end: bool,
+    quotes: _Offsets | None = None,
+) -> tuple[tuple[int, str] | None, int | None]:
     """Whether the quotes of ``text`` (which starts at a field's start, outside quotes)
     are as RFC 4180 wants them: ((offset, problem) or None, the offset of a quoted
-    field still open at the end, to be carried, or None).
+    field still open at the end, to be carried, or None). ``quotes``: the offsets of
+    its quotes, if known.
 
     By runs of adjacent quotes, in NumPy: inside quotes, a run of even length is
     doubled quotes and one of odd length closes the field; outside, a run opens a
@@ -481,7 +517,7 @@ def _stray_quote(text: bytes, sep: str, end: bool) -> tuple[tuple[int, str] | No
     follow a separator or line end; one that ends outside must be followed by one.
     """
     data = np.frombuffer(text, dtype=np.uint8)
-    at = np.flatnonzero(data == _QUOTE)
+    at = np.flatnonzero(data == _QUOTE) if quotes is None else quotes
     first = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # index in ``at`` of each run
     starts = at[first]
     stops = at[np.append(first[1:], len(at)) - 1] + 1  # one past each run
