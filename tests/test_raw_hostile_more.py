@@ -464,6 +464,34 @@ def test_a_numeric_parquet_reference_and_a_text_csv_current(tmp_path: Path) -> N
     assert m["jsd"] == pytest.approx(0.5, rel=1e-12)
 
 
+def test_parquet_files_of_one_table_with_different_column_types(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "t"
+    folder.mkdir()
+    pq.write_table(pa.table({"x": pa.array([1, 2, 2], pa.int64())}), folder / "a.parquet")
+    pq.write_table(pa.table({"x": pa.array([1.5, 2.0], pa.float64())}), folder / "b.parquet")
+    options = RawOptions()
+    (cc,) = count_columns(open_raw(str(folder), options), None, ["x"], options)
+    # Before: 1.5 was cast to the first file's BIGINT, and rounded to 2: 1 once, 2
+    # four times. Now as numbers: 1, 1.5 once each, 2 three times.
+    assert cc.kind == "numeric"
+    assert (cc.labels, cc.reference.tolist()) == (["1", "1.5", "2"], [1.0, 1.0, 3.0])
+    # With text in a third file the column is text in every file, each value spelled
+    # by DuckDB's cast to text (2.0 as a DOUBLE is '2.0'; 2 as a BIGINT is '2').
+    pq.write_table(pa.table({"x": pa.array(["b"])}), folder / "c.parquet")
+    (cc,) = count_columns(open_raw(str(folder), options), None, ["x"], options)
+    assert cc.kind == "categorical"
+    assert dict(zip(cc.labels, cc.reference.tolist(), strict=True)) == {
+        "1": 1.0,
+        "1.5": 1.0,
+        "2": 2.0,
+        "2.0": 1.0,
+        "b": 1.0,
+    }
+
+
 def test_all_missing_columns_of_every_format(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq

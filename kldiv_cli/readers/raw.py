@@ -333,7 +333,10 @@ def _scan(source: RawSource) -> str:
     """The table function that reads ``source``: strict CSV of text, or Parquet."""
     files = "[" + ", ".join(_literal(f) for f in source.files) + "]"
     if source.engine_format == "parquet":
-        return f"read_parquet({files})"
+        # By name: files whose column types differ are read as the wider type (BIGINT
+        # and DOUBLE as DOUBLE; with text, as text), not cast to the first file's
+        # (which rounds 1.5 to 2 in a BIGINT column). The names are checked equal.
+        return f"read_parquet({files}, union_by_name = true)"
     assert source.delimiter is not None
     columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in source.columns) + "}"
     # Every field as text (kldiv decides what is a number); no sniffing; a ragged row
