@@ -229,6 +229,21 @@ def test_a_row_of_the_limit_is_counted_and_one_byte_more_is_refused(
         assert run.err == too_long(str(path), refused_at)
 
 
+def test_duckdbs_own_refusal_of_a_long_line_reads_as_kldivs() -> None:
+    # The net under the quote check: should DuckDB refuse a line after all (it counts
+    # a byte or two more than kldiv), its message becomes the same one line. Before,
+    # it was "line 3: CSV Error on Line: 3". (DuckDB's text, as 2.0.1 writes it.)
+    from kldiv_cli.readers.raw import _data_problem
+
+    text = (
+        "Invalid Input Error: CSV Error on Line: 3\nOriginal Line: aaaa\n"
+        "Maximum line size of 2065536 bytes exceeded. Actual Size:2065537 bytes.\n\n"
+        "  file = d/r.csv\n  delimiter = , (Set By User)\n"
+    )
+    source = raw_files.RawSource("d", "csv", ["d/r.csv"], ["x"], ",")
+    assert _data_problem(source, text) == message("d/r.csv", 3)
+
+
 def test_a_file_of_cr_line_ends_is_many_rows_not_one(tmp_path: Path) -> None:
     # DuckDB reads CR alone as a line end: 10^6 rows of 4 bytes are not one row of
     # 4 MB (refused by the first version of the row limit, which knew only LF).
