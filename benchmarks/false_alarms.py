@@ -76,7 +76,7 @@ counted per draw. The printed rates show how far they move the 5%.
 
 Usage::
 
-    python benchmarks/false_alarms.py [--repetitions R] [--seed S]
+    python benchmarks/false_alarms.py [--repetitions R] [--seed S] [--n-ref N] [--n-cur N]
 
 A report, not a test (``tests/test_false_alarms.py`` checks the law on a small case).
 Takes a few seconds; the figures depend only on the seed.
@@ -182,27 +182,34 @@ def measure(name: str, reference: Counts, current: Counts) -> Outcome:
     """JSD(CUR, REF) per repetition (kldiv's function, vectorised along the rows)."""
     jsd = np.asarray(js_divergence(current, reference, unit="bits", axis=-1), dtype=np.float64)
     k = ((reference + current) > 0).sum(axis=-1)
-    noise = jsd_noise_bits(k, N_REF, N_CUR)
+    # n per side is the total of the counts, as kldiv drift reports it.
+    noise = jsd_noise_bits(k, reference.sum(axis=-1), current.sum(axis=-1))
     return Outcome(name, k, jsd, noise)
 
 
 def categorical(
-    rng: np.random.Generator, shares: NDArray[np.float64], reps: int
+    rng: np.random.Generator,
+    shares: NDArray[np.float64],
+    reps: int,
+    n_ref: int = N_REF,
+    n_cur: int = N_CUR,
 ) -> tuple[Counts, Counts]:
     """Multinomial counts of both sides: (reps, k) each."""
     shares = shares / shares.sum()
-    ref = rng.multinomial(N_REF, shares, size=reps).astype(np.float64)
-    cur = rng.multinomial(N_CUR, shares, size=reps).astype(np.float64)
+    ref = rng.multinomial(n_ref, shares, size=reps).astype(np.float64)
+    cur = rng.multinomial(n_cur, shares, size=reps).astype(np.float64)
     return ref, cur
 
 
 Draw = Callable[[np.random.Generator, tuple[int, int]], NDArray[np.float64]]
 
 
-def binned(rng: np.random.Generator, draw: Draw, reps: int) -> tuple[Counts, Counts]:
+def binned(
+    rng: np.random.Generator, draw: Draw, reps: int, n_ref: int = N_REF, n_cur: int = N_CUR
+) -> tuple[Counts, Counts]:
     """Both sides drawn by ``draw`` ((reps, n) values, NaN = missing), binned by REF."""
-    ref_values = draw(rng, (reps, N_REF))
-    cur_values = draw(rng, (reps, N_CUR))
+    ref_values = draw(rng, (reps, n_ref))
+    cur_values = draw(rng, (reps, n_cur))
     # Edges from the reference's non-missing values: sorting puts NaN last, so the
     # ranks are taken among the first n_i of each row; rows differ in n_i only when
     # a missing value was drawn, handled row group by row group.
@@ -240,17 +247,17 @@ def normal(rng: np.random.Generator, shape: tuple[int, int]) -> NDArray[np.float
     return rng.standard_normal(shape)
 
 
-def run(reps: int, seed: int) -> list[Outcome]:
+def run(reps: int, seed: int, n_ref: int = N_REF, n_cur: int = N_CUR) -> list[Outcome]:
     rng = np.random.default_rng(seed)
     penguins = SAMPLES / "penguins-2007.csv"
     weather = SAMPLES / "seattle-weather-2012.csv"
     outcomes = []
     for name, path in (("species", penguins), ("island", penguins), ("weather", weather)):
         _, shares = shares_of(column(path, name))
-        outcomes.append(measure(name, *categorical(rng, shares, reps)))
+        outcomes.append(measure(name, *categorical(rng, shares, reps, n_ref, n_cur)))
     bill = resampler(column(penguins, "bill_length_mm"))
-    outcomes.append(measure("bill_length_mm", *binned(rng, bill, reps)))
-    outcomes.append(measure("normal", *binned(rng, normal, reps)))
+    outcomes.append(measure("bill_length_mm", *binned(rng, bill, reps, n_ref, n_cur)))
+    outcomes.append(measure("normal", *binned(rng, normal, reps, n_ref, n_cur)))
     return outcomes
 
 
@@ -258,14 +265,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repetitions", type=int, default=REPETITIONS)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--n-ref", type=int, default=N_REF, help="reference rows")
+    parser.add_argument("--n-cur", type=int, default=N_CUR, help="current rows")
     args = parser.parse_args()
-    reps = args.repetitions
-    outcomes = run(reps, args.seed)
+    reps, n_ref, n_cur = args.repetitions, args.n_ref, args.n_cur
+    outcomes = run(reps, args.seed, n_ref, n_cur)
     # One binomial standard error of a rate near 5% at this many repetitions.
     se = math.sqrt(0.05 * 0.95 / reps)
     print(
-        f"{reps:,} repetitions, seed {args.seed}: {N_REF} reference rows against "
-        f"{N_CUR} current rows drawn from the same distribution (no drift)."
+        f"{reps:,} repetitions, seed {args.seed}: {n_ref} reference rows against "
+        f"{n_cur} current rows drawn from the same distribution (no drift)."
     )
     print(f"A rate near 5% is known to +-{se:.2%} (one binomial standard error).\n")
     header = (
@@ -286,7 +295,7 @@ def main() -> None:
                 o.name,
                 f"{k}" + ("" if share == 1 else f" ({share:.0%})"),
                 f"{np.mean(o.jsd):.4f}",
-                f"{float(jsd_noise_bits(k, N_REF, N_CUR)):.4f}",
+                f"{float(jsd_noise_bits(k, n_ref, n_cur)):.4f}",
                 f"{o.fixed_rate:.2%}",
                 f"{o.noise_rate:.2%}",
                 f"{o.wide_rate:.2%}",
@@ -300,9 +309,9 @@ def main() -> None:
                 for i, (c, w) in enumerate(zip(r, widths, strict=True))
             )
         )
-    print(f"\njsd_noise (bits) for {N_REF} against {N_CUR} rows, by k:")
+    print(f"\njsd_noise (bits) for {n_ref} against {n_cur} rows, by k:")
     for k in range(2, 13):
-        print(f"  k = {k:2d}: {float(jsd_noise_bits(k, N_REF, N_CUR)):.4f}")
+        print(f"  k = {k:2d}: {float(jsd_noise_bits(k, n_ref, n_cur)):.4f}")
     # The sample size at which 0.05 bit is the 5% noise level of a 10-bin column.
     n_eff = float(jsd_noise_bits(BINS, 1, math.inf)) / LIMIT_BITS
     print(
