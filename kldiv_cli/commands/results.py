@@ -168,7 +168,7 @@ class DriftColumn:
     edges: list[float] | None
     #: Values counted on each side (reference, current): the totals of the count
     #: vectors, so missing values are in them unless ``--drop-missing``.
-    n: tuple[float, float]
+    n: tuple[int, int]
     #: Missing values on each side (reference, current), reported even when dropped.
     missing: tuple[int, int]
     #: The JSD that sampling alone exceeds 5% of the time when nothing has drifted,

@@ -129,8 +129,8 @@ def drift_delimited(result: DriftResult, sep: str, *, long: bool = False) -> str
                 [
                     cell(c.column, sep),
                     c.kind,
-                    number(c.n[0]),
-                    number(c.n[1]),
+                    str(int(c.n[0])),
+                    str(int(c.n[1])),
                     *(number(measures[key]) for key in MEASURES),
                     number(c.jsd_noise),
                     "true" if c.passed else "false",

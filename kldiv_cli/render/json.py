@@ -187,7 +187,7 @@ def drift_column_doc(column: DriftColumn) -> dict[str, Any]:
         "bins": column.bins,
         # float() and int(): the engine may hand NumPy scalars, which json cannot write
         "edges": None if column.edges is None else [float(e) for e in column.edges],
-        "n": {"reference": float(column.n[0]), "current": float(column.n[1])},
+        "n": {"reference": int(column.n[0]), "current": int(column.n[1])},
         "missing": {"reference": int(column.missing[0]), "current": int(column.missing[1])},
         "support": {
             "reference": reference,
