@@ -288,8 +288,8 @@ def test_delimited_is_one_row_per_column(sep: str) -> None:
     assert (x["column"], x["kind"], x["n_reference"], x["n_current"]) == (
         "x",
         "categorical",
-        "2.0",
-        "1.0",
+        "2",  # rows, written as whole numbers
+        "1",
     )
     measures = result.columns[0].comparison.measures
     for key in MEASURES:  # the shortest text that round-trips: the very value
