@@ -1399,8 +1399,8 @@ def drift(
     "mu_1..mu_d and logvar_1..logvar_d (unnamed: first half mu, second half logvar).",
     epilog=examples(
         "kldiv gauss 0,1 1,2 --unit nats",
-        "kldiv gauss samples/gauss-p.json samples/gauss-q.json --format json",
-        "kldiv gauss samples/gauss-p.json samples/gauss-q.json --value kl_pq",
+        "kldiv gauss 0,1 0,4 --value kl_pq --max kl_pq=1",
+        "kldiv gauss samples/gauss-p.json samples/gauss-q.json",
         "kldiv gauss --vae samples/vae-batch.csv --unit nats",
     ),
 )
@@ -1463,7 +1463,14 @@ def gauss(
         ),
     ] = None,
     input_format: InputFormatOption = None,
-    no_header: NoHeaderOption = False,
+    no_header: Annotated[
+        bool,
+        typer.Option(
+            "--no-header",
+            help="CSV/TSV have no header row: the first row of P and Q is the mean, "
+            "and the columns of --vae FILE are named 1, 2, ...",
+        ),
+    ] = False,
     delimiter: DelimiterOption = None,
 ) -> int:
     from kldiv_cli import render

@@ -21,6 +21,7 @@ import typer
 
 from kldiv_cli.cli import app
 from tests.cli_run import kldiv
+from tests.test_help import examples_in, help_text, source_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 LN2 = math.log(2.0)
@@ -518,6 +519,13 @@ def epilog_examples() -> list[str]:
     group = typer.main.get_command(app)
     epilog = group.commands["gauss"].epilog  # type: ignore[attr-defined]
     return [line for line in epilog.splitlines() if not line.endswith(":")]
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_help_examples_come_one_whole_line_each(columns: int) -> None:
+    shown = examples_in(help_text("gauss", columns))
+    assert shown == source_examples("gauss") == epilog_examples()
+    assert len(shown) >= 2
 
 
 @pytest.mark.parametrize("line", epilog_examples())
