@@ -1384,9 +1384,23 @@ def drift(
 
 # --------------------------------------------------------------------------- gauss
 
+#: An inline Gaussian with a negative mean, ``-1,2``: a minus, a digit or a point, and
+#: a comma further on. No option of gauss looks like that.
+_NEGATIVE_INLINE = re.compile(r"-[0-9.][^,]*,.*", re.ASCII | re.S)
+
+
+class _GaussCommand(_Command):
+    """``gauss``, whose inline Gaussian ``-1,2`` (a negative mean) is an argument: click
+    would read it as the unknown option ``-1``. It is given a leading blank, which the
+    number grammar allows and the reader strips, and click takes for an argument."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        shifted = [" " + a if _NEGATIVE_INLINE.fullmatch(a) else a for a in args]
+        return list(_Command.parse_args(self, ctx, shifted))
+
 
 @app.command(
-    cls=_Command,
+    cls=_GaussCommand,
     help="Gaussians in closed form. With P and Q: KL divergence both ways, "
     "cross-entropy both ways and the differential entropy of each of two multivariate "
     "normals (no JSD: it has no closed form). With --vae FILE: each row's KL divergence "
@@ -1395,7 +1409,7 @@ def drift(
     'P and Q are files: JSON {"mean": [...], "cov": [[...], ...]} (or "var": [...], '
     "the diagonal), or CSV/TSV with the mean on the first row and the covariance on "
     "the next d rows (a header row is allowed); or inline MEAN,VARIANCE for one "
-    "dimension: 0,4 is N(0, 4), standard deviation 2. FILE of --vae has columns "
+    "dimension: 0,4 is N(0, 4), standard deviation 2; -1,2 has mean -1. FILE of --vae has columns "
     "mu_1..mu_d and logvar_1..logvar_d (unnamed: first half mu, second half logvar).",
     epilog=examples(
         "kldiv gauss 0,1 1,2 --unit nats",

@@ -69,6 +69,23 @@ def test_inline_univariate_pair_is_mean_comma_variance() -> None:
     assert_measures(doc["measures"], UNIVARIATE)
 
 
+def test_a_negative_mean_inline_is_an_argument_not_an_option() -> None:
+    # N(-1, 2) against N(-0.5, 1): D = ½(2/1 + 0.5²/1 - 1 - ln 2), by hand; click would
+    # read -1,2 as the option -1.
+    run = kldiv("gauss", "-1,2", "-0.5,1", "--unit", "nats", "--format", "json")
+    assert run.status == 0, run.err
+    assert run.err == ""
+    doc = json.loads(run.out)
+    assert doc["p"]["source"] == "-1,2"
+    assert doc["q"]["source"] == "-0.5,1"
+    assert math.isclose(doc["measures"]["kl_pq"], 0.5 * (1.25 - LN2), rel_tol=1e-14)
+    # Shifting the means together changes nothing (an affine map), and -1 alone is
+    # still an unknown option.
+    same = kldiv("gauss", "0,2", "0.5,1", "--unit", "nats", "--format", "json").json()
+    assert same["measures"] == doc["measures"]
+    assert kldiv("gauss", "-1", "0,1").status == 2
+
+
 @pytest.mark.parametrize(("unit", "scale"), [("bits", LN2), ("bans", math.log(10.0))])
 def test_units_divide_the_nats_by_the_log_of_the_base(unit: str, scale: float) -> None:
     doc = kldiv("gauss", "0,1", "1,2", "--unit", unit, "--format", "json").json()

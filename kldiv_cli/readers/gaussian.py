@@ -114,6 +114,7 @@ def read_gaussian(
 
 
 def _inline(text: str) -> GaussianSpec:
+    text = text.strip()  # the CLI gives ``-1,2`` a leading blank (see cli._GaussCommand)
     cells = text.split(",")
     if len(cells) != 2:
         raise InvalidDataError(
