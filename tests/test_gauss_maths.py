@@ -265,6 +265,15 @@ def test_the_vae_term_by_hand() -> None:
     assert math.isclose(float(found[0]), 0.5 * (8.0 - math.log(4.0)), rel_tol=1e-15)
 
 
+def test_a_kl_whose_solve_overflows_is_infinite_not_nan() -> None:
+    # Lq⁻¹ Lp overflows in its first entry, and 0 * inf then makes the solve's next
+    # entries NaN: the sum holds inf², so the KL is infinite.
+    lq = np.array([[1e-200, 0, 0], [0.0, 1, 0], [1e150, 1e150, 1]])
+    lp = np.array([[1e150, 0, 0], [1e150, 1, 0], [0, 0, 1.0]])
+    found = g.kl(g.Gaussian(np.zeros(3), lp), g.Gaussian(np.zeros(3), lq))
+    assert found == math.inf
+
+
 def test_an_overflowing_vae_term_is_infinite_not_nan() -> None:
     found = g.vae_kl([[0.0], [0.0]], [[800.0], [1.0]])
     assert math.isinf(found[0])

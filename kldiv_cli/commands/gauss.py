@@ -91,10 +91,6 @@ def pair(
     p = _gaussian(p_spec, "P", warnings)
     q = _gaussian(q_spec, "Q", warnings)
     nats = gaussian.measures(p, q)
-    if any(math.isnan(v) for v in nats.values()):  # pragma: no cover - guarded above
-        raise InvalidDataError(
-            f"{p_spec.source}, {q_spec.source}: values too extreme to compute the measures"
-        )
     values = {key: nats[key] / scale for key in GAUSS_MEASURES}
     infinite = [key for key in GAUSS_MEASURES if math.isinf(values[key])]
     if infinite:
@@ -252,7 +248,8 @@ def _vae_columns(table: Table, no_header: bool, warnings: list[str]) -> tuple[li
     if len(names) % 2:
         raise InvalidDataError(
             f"{table.source}: {len(names)} columns: with no mu_J/logvar_J names, the first "
-            "half are mu and the second half logvar, so their number must be even"
+            "half are mu and the second half logvar, so their number must be even (a "
+            "column of row names? give it as --label COL)"
         )
     d = len(names) // 2
     if not no_header:

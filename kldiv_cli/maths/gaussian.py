@@ -166,8 +166,8 @@ def entropy(g: Gaussian) -> float:
 def kl(p: Gaussian, q: Gaussian) -> float:
     """D(P‖Q) in nats, by the triangular form of the module's docstring:
     ``½ [Σ_{i>j} M_ij² + Σ_i (e^{u_i} - 1 - u_i) + |Lq⁻¹(μp - μq)|²]`` with
-    ``M = Lq⁻¹ Lp`` and ``u_i = 2 (ln Lp_ii - ln Lq_ii)``. Never negative; infinite
-    when a term overflows."""
+    ``M = Lq⁻¹ Lp`` and ``u_i = 2 (ln Lp_ii - ln Lq_ii)``. Never negative, never NaN;
+    infinite when a term overflows."""
     from scipy.linalg import solve_triangular
 
     with np.errstate(over="ignore", invalid="ignore"):
@@ -176,6 +176,12 @@ def kl(p: Gaussian, q: Gaussian) -> float:
         u = 2.0 * (np.log(np.diag(p.chol)) - np.log(np.diag(q.chol)))
         off = np.tril(m, -1)
         total = float((off * off).sum() + exp_excess(u).sum() + z @ z)
+    if math.isnan(total):
+        # inf - inf or 0 * inf inside a solve. Every entry of L is at most sqrt(Σ_ii)
+        # <= sqrt(max float), so a product L_ik x_k overflows only when x_k² does, and
+        # x_k², an entry of M or z squared, is a term of the sum: the KL is beyond the
+        # float range, not undefined.
+        return math.inf
     return 0.5 * total
 
 
