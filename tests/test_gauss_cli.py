@@ -464,6 +464,24 @@ def test_vae_json_records_are_read(tmp_path: Path) -> None:
     assert_vae(kldiv("gauss", "--vae", f, "--unit", "nats", "--format", "json").json())
 
 
+def test_a_vae_row_is_the_pair_mode_with_a_diagonal_covariance(tmp_path: Path) -> None:
+    # The same Gaussian both ways: N(mu, diag(exp(logvar))) against N(0, I) by --vae,
+    # and by P Q with "var": [exp(logvar)...]. exp() rounds once per variance, and the
+    # pair mode takes its log back: 1e-14 relative.
+    mu, lv = [1.0, -0.5, 0.25], [0.3, -1.0, 1e-9]
+    batch = write(
+        tmp_path,
+        "b.tsv",
+        "mu_1\tmu_2\tmu_3\tlogvar_1\tlogvar_2\tlogvar_3\n" + "\t".join(map(repr, mu + lv)) + "\n",
+    )
+    p = write(tmp_path, "p.json", json.dumps({"mean": mu, "var": [math.exp(v) for v in lv]}))
+    q = write(tmp_path, "q.json", json.dumps({"mean": [0, 0, 0], "var": [1, 1, 1]}))
+    row = kldiv("gauss", "--vae", batch, "--unit", "nats", "--format", "json").json()
+    pair = kldiv("gauss", p, q, "--unit", "nats", "--format", "json").json()
+    assert math.isclose(row["kl"][0], pair["measures"]["kl_pq"], rel_tol=1e-14)
+    assert row["mean"] == row["kl"][0]
+
+
 def test_vae_csv_is_one_row_per_input_row_then_the_mean(tmp_path: Path) -> None:
     f = write(tmp_path, "b.csv", vae_csv("id,mu_1,mu_2,logvar_1,logvar_2"))
     run = kldiv("gauss", "--vae", f, "--unit", "nats", "--format", "csv")
