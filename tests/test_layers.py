@@ -134,6 +134,7 @@ def test_each_result_type_has_its_renderers() -> None:
         results.EntropyResult,
         results.MiResult,
         results.DriftResult,
+        results.SurpriseResult,
     ]
     for entry in (render.to_json, render.to_delimited, render.to_table):
         default = entry.dispatch(object)
@@ -145,7 +146,12 @@ def test_each_result_type_has_its_renderers() -> None:
     assert render.to_json.dispatch(stream) is render.to_json.dispatch(object)
     with pytest.raises(TypeError, match="no JSON for a MatrixStream"):
         render.to_json(stream("jsd", "bits", [], [], iter(())))
-    checked = {results.Comparison, results.PairsResult, results.DriftResult}
+    checked = {
+        results.Comparison,
+        results.PairsResult,
+        results.DriftResult,
+        results.SurpriseResult,
+    }
     for kind in whole:
         has_own = render.failed_checks.dispatch(kind) is not render.failed_checks.dispatch(object)
         assert has_own == (kind in checked), kind
