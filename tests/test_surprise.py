@@ -13,6 +13,8 @@ last bits differ between CPUs with AVX-512 and AVX2 only.
 from __future__ import annotations
 
 import math
+from decimal import Decimal, localcontext
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -25,8 +27,8 @@ from scipy.special import digamma, gammaln
 from kldiv_cli.maths.dirichlet import (
     STIRLING_FROM,
     dirichlet_kl,
-    log_gamma_ratio,
     sequential_surprise,
+    surprise_terms,
 )
 
 LN2 = math.log(2.0)
@@ -103,14 +105,16 @@ def test_hand_value_one_observation_under_a_uniform_prior() -> None:
 def test_one_observation_closed_form_with_a_large_prior() -> None:
     # One observation of category 1 under Beta(a, b): R(x, 1) = ln x, so
     # D = ln(a0 / a) + psi(a + 1) - psi(a0 + 1). For a = b = 1e6, D ~ 2.5e-7, while the
-    # log-gammas are 1.3e7: a plain gammaln(a + 1) - gammaln(a) loses ~1.5% of it.
+    # log-gammas are 1.3e7: the formula as written (``textbook``) is 0.8% off.
     a = b = 1e6
     expected = math.log((a + b) / a) + float(digamma(a + 1.0) - digamma(a + b + 1.0))
     got = float(dirichlet_kl([a, b], [1.0, 0.0]))
     # 1e-6 relative: the expected value's own digammas cancel from 14 to 2.5e-7.
     assert got == pytest.approx(expected, rel=1e-6)
-    # Its size: psi(x + 1) = ln x + 1/(2x) + O(1/x^2) gives D = 1/(4a) + O(1/a^2) for b = a.
-    assert expected == pytest.approx(1 / (4 * a), rel=1e-4)
+    # psi(x + 1) = ln x + 1/(2x) - 1/(12x^2) + O(1/x^4) gives, for b = a,
+    # D = 1/(4a) - 1/(12a^2) + 1/(48a^2) + O(1/a^3) = 1/(4a) - 1/(16a^2) + O(1/a^3):
+    # closer than the digammas, so to 1e-10.
+    assert got == pytest.approx(1 / (4 * a) - 1 / (16 * a * a), rel=1e-10)
 
 
 # --------------------------------------------------------------------------- identities
@@ -211,25 +215,108 @@ def test_one_batch_total_is_its_surprise() -> None:
     assert total == pytest.approx(float(surprises[0]), rel=1e-15)
 
 
-# --------------------------------------------------------------------------- log-gamma ratio
+# --------------------------------------------------------------------------- exact values
 
 
-@pytest.mark.parametrize("a", [0.3, 1.0, 9.99, STIRLING_FROM, 12.5, 1e3, 1e6, 1e12, 1e300])
-@pytest.mark.parametrize("n", [0, 1, 3, 50])
-def test_log_gamma_ratio_is_a_sum_of_logs(a: float, n: int) -> None:
-    # Gamma(a + n) / Gamma(a) = a (a + 1) ... (a + n - 1) for whole n: math.fsum of the logs.
-    expected = math.fsum(math.log(a + j) for j in range(n))
-    got = float(log_gamma_ratio(a, n))
-    if n == 0:
-        assert got == 0.0
-    else:
-        # 1e-13 relative: Stirling's series is cut where its error is below 2e-14.
-        assert got == pytest.approx(expected, rel=1e-13)
+def exact(alpha: list[int], counts: list[int]) -> float:
+    r"""The surprise in nats for whole pseudocounts and counts, from exact integers:
+    Gamma(k) = (k - 1)! and psi(m) - psi(M) = -(1/m + ... + 1/(M - 1)), so
+
+    D = ln[(A' - 1)! prod (a_i - 1)! / ((A - 1)! prod (a'_i - 1)!)]
+        - sum_i n_i (1/a'_i + ... + 1/(A' - 1)),
+
+    the log of the ratio taken in Decimal with 80 digits: no cancellation survives."""
+    post = [a + n for a, n in zip(alpha, counts, strict=True)]
+    a0, p0 = sum(alpha), sum(post)
+    num = math.factorial(p0 - 1) * math.prod(math.factorial(a - 1) for a in alpha)
+    den = math.factorial(a0 - 1) * math.prod(math.factorial(p - 1) for p in post)
+    harmonic = sum(
+        (
+            n * sum((Fraction(1, j) for j in range(p, p0)), Fraction(0))
+            for n, p in zip(counts, post, strict=True)
+            if n
+        ),
+        Fraction(0),
+    )
+    with localcontext() as ctx:
+        ctx.prec = 80
+        value = (
+            Decimal(num).ln()
+            - Decimal(den).ln()
+            - Decimal(harmonic.numerator) / Decimal(harmonic.denominator)
+        )
+        return float(value)
 
 
-def test_log_gamma_ratio_broadcasts() -> None:
-    got = log_gamma_ratio([[1.0], [20.0]], [0.0, 2.0])
-    assert got.shape == (2, 2)
-    assert got[0, 0] == 0.0
-    assert got[1, 0] == 0.0
-    assert got[1, 1] == pytest.approx(math.log(20.0) + math.log(21.0), rel=1e-14)
+@pytest.mark.parametrize(
+    ("alpha", "counts"),
+    [
+        ([1, 1], [1, 0]),
+        ([1, 1], [3000, 0]),  # the data outweigh the prior: log-gammas of 2e4 cancel
+        ([1, 1], [0, 20000]),
+        ([1001, 1], [0, 1]),  # the black swan
+        ([500, 500], [1, 0]),  # the prior outweighs the data: D ~ 1/(4 * 500)
+        ([5000, 3000], [2, 1]),
+        ([3, 5, 7], [100, 0, 2000]),
+        ([1, 1, 1, 1], [1, 2, 3, 4]),
+        ([9, 10, 11], [0, 1, 0]),  # around STIRLING_FROM: each branch of the terms
+        ([2, 40, 1], [30, 0, 7]),
+    ],
+)
+def test_exact_for_whole_numbers(alpha: list[int], counts: list[int]) -> None:
+    # 1e-12 relative: the terms are each good to ~1e-14 relative of their size, which
+    # here is at most ~1e2 times the surprise.
+    assert float(dirichlet_kl(alpha, counts)) == pytest.approx(exact(alpha, counts), rel=1e-12)
+
+
+def test_a_vague_prior_and_a_huge_batch() -> None:
+    # Dir(e, e), e -> 0, then N of the first category: D -> ln Gamma(e) - ln Gamma(2e)
+    # -> ln 2 (each ln Gamma(a) = -ln a + O(a)); the other parts are O(e ln N). Written
+    # out, the formula subtracts log-gammas of 3e17 and keeps nothing of ln 2.
+    value = float(dirichlet_kl([1e-300, 1e-300], [2.0**53, 0.0]))
+    assert value == pytest.approx(LN2, rel=1e-12)
+    assert textbook([1e-300, 1e-300], [2.0**53, 0.0]) != pytest.approx(LN2, rel=1e-3)
+
+
+def test_a_subnormal_pseudocount() -> None:
+    # Dir(e, 1) and one observation of the first: ln Gamma(e) = -ln e - gamma e + ...,
+    # so D = ln(1 + e) - ln Gamma(e) + ln Gamma(1 + e) ... = -ln e - 1 + O(e), by hand:
+    # T(1 + e, 1) - T(e, 1) - T(1, 0) with psi(1 + e) - psi(2 + e) = -1/(1 + e).
+    e = 5e-324
+    # numpy warns (to stderr) of these three; underflow is silent by default
+    with np.errstate(divide="raise", over="raise", invalid="raise"):
+        value = float(dirichlet_kl([e, 1.0], [1.0, 0.0]))
+    assert value == pytest.approx(-math.log(e) - 1.0, rel=1e-14)
+
+
+def test_an_enormous_prior_is_not_moved() -> None:
+    # alpha ~ 1e300: the posterior differs from the prior by ~n^2 / alpha ~ 1e-288.
+    with np.errstate(divide="raise", over="raise", invalid="raise"):
+        value = float(dirichlet_kl([1e300, 1e300], [100.0, 1e6]))
+    assert 0.0 <= value < 1e-280
+
+
+@pytest.mark.parametrize("a", [5e-324, 0.3, 1.0, 9.99, STIRLING_FROM, 12.5, 1e6, 1e300])
+def test_terms_are_zero_without_counts(a: float) -> None:
+    assert float(surprise_terms(a, 0.0)) == 0.0
+    assert float(surprise_terms(a, 0.0, 1.0)) == 0.0
+
+
+@pytest.mark.parametrize("a", [0.3, 1.0, 9.99, STIRLING_FROM, 12.5, 1e3, 1e6])
+@pytest.mark.parametrize("n", [1, 3, 50])
+def test_terms_by_their_definition(a: float, n: int) -> None:
+    # T(a, n) = ln Gamma(a + n) - ln Gamma(a) - n psi(a + n) + (1 - c) n, with
+    # ln Gamma(a + n) - ln Gamma(a) = ln a + ... + ln(a + n - 1) (fsum) and SciPy's psi.
+    rising = math.fsum(math.log(a + j) for j in range(n))
+    for c in (0.0, 1.0):
+        expected = rising - n * float(digamma(a + n)) + (1.0 - c) * n
+        # 1e-12 of the largest part: the definition itself cancels its n ln(a + n)
+        assert float(surprise_terms(a, n, c)) == pytest.approx(expected, abs=1e-12 * (rising + n))
+
+
+@pytest.mark.parametrize("n", [1, 10, 1000, 10**9, 2**53])
+def test_uniform_prior_and_n_of_one_category(n: int) -> None:
+    # Dir(1, 1) and n of the first: Beta(n + 1, 1), density (n + 1) x^n, so
+    # D = ln(n + 1) + n E[ln x] = ln(n + 1) + n (psi(n + 1) - psi(n + 2)) = ln(n + 1) - n/(n + 1).
+    expected = math.log1p(n) - n / (n + 1)
+    assert float(dirichlet_kl([1.0, 1.0], [float(n), 0.0])) == pytest.approx(expected, rel=1e-13)
