@@ -1395,10 +1395,10 @@ def drift(
     "holds counts (whole numbers) over PRIOR's categories, aligned by label.",
     epilog=examples(
         "kldiv surprise 1,1 0,1 --unit nats",
-        "kldiv surprise samples/swans-counts.csv samples/swans-seasons.csv --add 1",
-        "kldiv surprise samples/swans-counts.csv samples/swans-seasons.csv --add 1 "
+        "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1",
+        "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1 "
         "--max surprise=1",
-        "kldiv surprise samples/swans-counts.csv samples/swans-seasons.csv --add 1 --format json",
+        "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1 --format json",
     ),
 )
 def surprise(

@@ -21,7 +21,7 @@ from tests.cli_run import kldiv
 
 ROOT = Path(__file__).resolve().parent.parent
 SWANS = str(ROOT / "samples/swans-counts.csv")
-SEASONS = str(ROOT / "samples/swans-seasons.csv")
+WEEKS = str(ROOT / "samples/swans-weeks.csv")
 LN2 = math.log(2.0)
 
 
@@ -81,7 +81,7 @@ def test_the_black_swan_json() -> None:
 
 
 def test_batches_of_the_sample_in_order() -> None:
-    run = kldiv("surprise", SWANS, SEASONS, "--add", "1", "--format", "json")
+    run = kldiv("surprise", SWANS, WEEKS, "--add", "1", "--format", "json")
     doc = run.json()
     names = [b["name"] for b in doc["batches"]]
     assert names == ["week1", "week2", "week3", "week4"]
@@ -102,7 +102,7 @@ def test_rows_are_batches_with_rows(tmp_path: Path) -> None:
         "week,white,black\nweek1,40,0\nweek2,35,1\nweek3,30,4\nweek4,38,3\n",
     )
     by_rows = kldiv("surprise", SWANS, data, "--add", "1", "--rows", "--format", "json").json()
-    by_cols = kldiv("surprise", SWANS, SEASONS, "--add", "1", "--format", "json").json()
+    by_cols = kldiv("surprise", SWANS, WEEKS, "--add", "1", "--format", "json").json()
     assert [b["name"] for b in by_rows["batches"]] == ["week1", "week2", "week3", "week4"]
     for a, b in zip(by_rows["batches"], by_cols["batches"], strict=True):
         assert a["surprise"] == pytest.approx(b["surprise"], rel=1e-13)
@@ -128,7 +128,7 @@ def test_a_category_data_lacks_counts_zero(tmp_path: Path) -> None:
 
 
 def test_table_for_people() -> None:
-    run = kldiv("surprise", SWANS, SEASONS, "--add", "1", "--format", "table")
+    run = kldiv("surprise", SWANS, WEEKS, "--add", "1", "--format", "table")
     assert run.status == 0
     assert run.err == ""
     assert "kldiv surprise · unit: bits" in run.out
@@ -138,7 +138,7 @@ def test_table_for_people() -> None:
 
 
 def test_tsv_is_the_default_in_a_pipe() -> None:
-    run = kldiv("surprise", SWANS, SEASONS, "--add", "1")
+    run = kldiv("surprise", SWANS, WEEKS, "--add", "1")
     assert run.status == 0
     assert run.out.splitlines()[0] == "name\tn\tsurprise"
     assert len(run.out.splitlines()) == 5
@@ -148,7 +148,7 @@ def test_tsv_is_the_default_in_a_pipe() -> None:
 
 
 def test_a_zero_pseudocount_is_refused_naming_its_label() -> None:
-    run = kldiv("surprise", SWANS, SEASONS)
+    run = kldiv("surprise", SWANS, WEEKS)
     assert run.status == 65
     assert run.out == ""
     assert run.err == (
@@ -232,7 +232,7 @@ def test_prior_with_several_columns_asks_which(tmp_path: Path) -> None:
 
 
 def test_max_fails_naming_each_batch_over_the_limit() -> None:
-    run = kldiv("surprise", SWANS, SEASONS, "--add", "1", "--max", "surprise=0.7")
+    run = kldiv("surprise", SWANS, WEEKS, "--add", "1", "--max", "surprise=0.7")
     assert run.status == 1
     assert len(run.out.splitlines()) == 5  # the output is written all the same
     lines = run.err.splitlines()
@@ -243,13 +243,13 @@ def test_max_fails_naming_each_batch_over_the_limit() -> None:
 
 
 def test_max_total_and_passing_checks() -> None:
-    ok = kldiv("surprise", SWANS, SEASONS, "--add", "1", "--max", "surprise=5", "--format", "json")
+    ok = kldiv("surprise", SWANS, WEEKS, "--add", "1", "--max", "surprise=5", "--format", "json")
     assert ok.status == 0
     assert ok.err == ""
     doc = json.loads(ok.out)
     assert doc["passed"] is True
     assert len(doc["checks"]) == 4
-    run = kldiv("surprise", SWANS, SEASONS, "--add", "1", "--max", "total=1", "--format", "json")
+    run = kldiv("surprise", SWANS, WEEKS, "--add", "1", "--max", "total=1", "--format", "json")
     assert run.status == 1
     doc = json.loads(run.out)
     assert doc["checks"][0]["batch"] is None
@@ -259,7 +259,7 @@ def test_max_total_and_passing_checks() -> None:
 
 def test_a_real_pipe() -> None:
     # The installed program, DATA from standard input.
-    text = (ROOT / "samples/swans-seasons.csv").read_text(encoding="utf-8")
+    text = (ROOT / "samples/swans-weeks.csv").read_text(encoding="utf-8")
     done = subprocess.run(
         [
             sys.executable,
