@@ -1396,8 +1396,7 @@ def drift(
     epilog=examples(
         "kldiv surprise 1,1 0,1 --unit nats",
         "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1",
-        "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1 "
-        "--max surprise=1",
+        "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1 --max surprise=1",
         "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1 --format json",
     ),
 )
