@@ -287,3 +287,33 @@ def test_a_real_pipe() -> None:
         "week3",
         "week4",
     ]
+
+
+def test_an_empty_batch_has_no_surprise_and_changes_nothing(tmp_path: Path) -> None:
+    # A batch of zeros leaves the posterior equal to the prior: surprise exactly 0, and
+    # the next batch is measured as if it were not there.
+    data = write(tmp_path, "data.csv", "swan,a,empty,b\nwhite,3,0,1\nblack,0,0,2\n")
+    without = write(tmp_path, "without.csv", "swan,a,b\nwhite,3,1\nblack,0,2\n")
+    prior = write(tmp_path, "prior.csv", "swan,n\nwhite,1\nblack,1\n")
+    doc = kldiv("surprise", prior, data, "--format", "json").json()
+    ref = kldiv("surprise", prior, without, "--format", "json").json()
+    assert doc["batches"][1] == {"name": "empty", "n": 0.0, "surprise": 0.0}
+    assert doc["batches"][2]["surprise"] == pytest.approx(ref["batches"][1]["surprise"], rel=1e-14)
+    assert doc["total"] == pytest.approx(ref["total"], rel=1e-14)
+
+
+def test_labels_on_one_side_only_are_refused(tmp_path: Path) -> None:
+    data = write(tmp_path, "data.csv", "swan,n\nwhite,3\nblack,1\n")
+    run = kldiv("surprise", "1,1", data)
+    assert run.status == 65
+    assert run.out == ""
+    assert (
+        run.err == f"kldiv: error: 1,1 has no labels and {data} has; give both labels or neither\n"
+    )
+
+
+def test_a_data_table_of_zeros_is_refused(tmp_path: Path) -> None:
+    run = kldiv("surprise", "1,1", "0,0")
+    assert run.status == 65
+    assert run.out == ""
+    assert run.err == "kldiv: error: 0,0: no positive value (all 2 are 0)\n"
