@@ -22,7 +22,7 @@ which is computed here as
 the same sum regrouped (:math:`N = \sum_i n_i`, so the :math:`n - c\,n` add up to 0
 for any constant c). Written out, the log-gammas and the digammas grow like
 :math:`N \ln N` and cancel down to a surprise of a few nats: 10^9 counts would leave
-it with about 7 correct digits, 10^15 with none. :func:`surprise_terms` takes each
+it with about 7 correct digits, 10^15 with one. :func:`surprise_terms` takes each
 :math:`T` from Stirling's series with those large parts cancelled by hand, so that no
 term is larger than about :math:`a \ln(1 + n/a) + \ln(a + n)` (with :math:`c = 0`),
 or than :math:`n^2 / a` (with :math:`c = 1`, chosen when the prior outweighs the data:
