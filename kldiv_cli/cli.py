@@ -1518,6 +1518,107 @@ def gauss(
     return 0 if result.passed else 1
 
 
+# --------------------------------------------------------------------------- surprise
+
+
+@app.command(
+    cls=_Command,
+    help="Bayesian surprise: how far do batches of counts move a Dirichlet prior? "
+    "Reports D(posterior||prior) in closed form for each batch (DATA's numeric columns, "
+    "or with --rows its rows, in order), each given the prior and every batch before "
+    "it, and the total: all batches at once.\n\n"
+    "PRIOR holds pseudocounts, each > 0 (a reference's counts plus A: --add A); DATA "
+    "holds counts (whole numbers) over PRIOR's categories, aligned by label.",
+    epilog=examples(
+        "kldiv surprise 1,1 0,1 --unit nats",
+        "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1",
+        "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1 --max surprise=1",
+        "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1 --format json",
+    ),
+)
+def surprise(
+    prior: Annotated[
+        str,
+        typer.Argument(
+            metavar="PRIOR",
+            click_type=TEXT,
+            help="The prior's pseudocounts: a file, - (stdin) or inline numbers like 1,1.",
+        ),
+    ],
+    data: Annotated[
+        str,
+        typer.Argument(
+            metavar="DATA",
+            click_type=TEXT,
+            help="Batches of counts: a file, - (stdin) or inline numbers like 0,1.",
+        ),
+    ],
+    add: Annotated[
+        float,
+        typer.Option(
+            "--add",
+            metavar="A",
+            click_type=NUMBER,
+            help="Add A, a number >= 0, to every pseudocount of PRIOR.",
+        ),
+    ] = 0.0,
+    prior_column: Annotated[
+        str | None,
+        typer.Option(
+            "--prior-column",
+            metavar="COL",
+            help="COL is PRIOR's column of pseudocounts, when PRIOR has several.",
+        ),
+    ] = None,
+    rows: Annotated[
+        bool,
+        typer.Option(
+            "--rows",
+            help="DATA's batches are its rows (named by the label column), its columns "
+            "the categories.",
+        ),
+    ] = False,
+    label: LabelOption = None,
+    unit: UnitOption = Unit.bits,
+    max_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max",
+            metavar="MEASURE=LIMIT",
+            help="Fail (exit 1) when MEASURE exceeds the number LIMIT: surprise (of any "
+            "batch) or total; repeatable.",
+        ),
+    ] = None,
+    fmt: FormatOption = None,
+    quiet: QuietOption = False,
+    input_format: InputFormatOption = None,
+    no_header: NoHeaderOption = False,
+    delimiter: DelimiterOption = None,
+) -> int:
+    from kldiv_cli import render
+    from kldiv_cli.commands import surprise as command
+
+    if not (math.isfinite(add) and add >= 0):
+        raise UsageError(f"--add {add!r}: must be a finite number >= 0")
+    checks = [command.parse_check(text) for text in max_ or []]
+    out_format = _out_format(fmt)
+    result = command.run(
+        prior,
+        data,
+        _read_options(input_format, no_header, label, delimiter),
+        prior_column=prior_column,
+        rows=rows,
+        add=add,
+        unit=unit.value,
+        checks=checks,
+    )
+    _warn_all(result.warnings, quiet)
+    _emit_result(result, out_format)
+    for line in render.failed_checks(result):
+        _say(line)
+    return 0 if result.passed else 1
+
+
 def main() -> NoReturn:
     """The console script ``kldiv``."""
     app(prog_name=PROG)

@@ -136,6 +136,7 @@ def test_each_result_type_has_its_renderers() -> None:
         results.DriftResult,
         results.GaussResult,
         results.VaeResult,
+        results.SurpriseResult,
     ]
     for entry in (render.to_json, render.to_delimited, render.to_table):
         default = entry.dispatch(object)
@@ -153,6 +154,7 @@ def test_each_result_type_has_its_renderers() -> None:
         results.DriftResult,
         results.GaussResult,
         results.VaeResult,
+        results.SurpriseResult,
     }
     for kind in whole:
         has_own = render.failed_checks.dispatch(kind) is not render.failed_checks.dispatch(object)

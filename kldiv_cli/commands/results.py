@@ -32,6 +32,7 @@ __all__ = [
     "MatrixStream",
     "MiResult",
     "PairsResult",
+    "SurpriseResult",
     "VaeResult",
 ]
 
@@ -295,3 +296,32 @@ class VaeResult:
     @property
     def passed(self) -> bool:
         return all(check.passed for check in self.checks)
+
+
+@dataclass
+class SurpriseResult:
+    """Everything ``surprise PRIOR DATA`` reports: the Dirichlet prior, and per batch
+    of counts (in order) its total ``n`` and its surprise given the prior and the
+    batches before it, D(posterior || that prior), in ``unit``."""
+
+    unit: str
+    #: PRIOR's source and its column (None: its only one, unnamed).
+    prior_source: str
+    prior_column: str | None
+    #: alpha_0, the pseudocounts' total after ``add``; K, the categories.
+    prior_total: float
+    prior_size: int
+    #: ``--add``: added to every pseudocount read.
+    add: float
+    names: list[str]
+    n: FloatArray
+    surprise: FloatArray
+    #: D(final posterior || prior): all batches at once, not the sum of ``surprise``.
+    total: float
+    #: ``--max`` checks: (batch name, check) for ``surprise``, (None, check) for ``total``.
+    checks: list[tuple[str | None, Check]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for _, check in self.checks)
