@@ -17,6 +17,7 @@ The modules, one job each (imports run down this list, never up):
 - :mod:`~kldiv_cli.readers.categories`: raw observations.
 - :mod:`~kldiv_cli.readers.raw_files`: raw rows' sources (files, folders, globs, stdin).
 - :mod:`~kldiv_cli.readers.raw`: raw rows counted by DuckDB (imported lazily there).
+- :mod:`~kldiv_cli.readers.points`: raw rows as points (``samples``), by DuckDB.
 - :mod:`~kldiv_cli.readers.profiles`: saved reference profiles (``drift``).
 """
 
@@ -53,6 +54,7 @@ from kldiv_cli.readers.tables import read_table
 
 if TYPE_CHECKING:  # at run time these come from __getattr__, when first asked for
     from kldiv_cli.readers.categories import read_categories, read_joint_counts
+    from kldiv_cli.readers.points import Points, read_points
     from kldiv_cli.readers.raw import (
         DEFAULT_NA,
         MISSING,
@@ -86,6 +88,8 @@ _LAZY: Final = {
         ),
         "raw",
     ),
+    "Points": "points",
+    "read_points": "points",
 }
 
 
@@ -106,6 +110,7 @@ __all__ = [
     "Distribution",
     "FloatArray",
     "Labels",
+    "Points",
     "Profile",
     "ProfileColumn",
     "RawOptions",
@@ -128,6 +133,7 @@ __all__ = [
     "quote",
     "read_categories",
     "read_joint_counts",
+    "read_points",
     "read_profile",
     "read_table",
     "require_exact_counts",
