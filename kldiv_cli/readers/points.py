@@ -252,8 +252,9 @@ def _points(
     infinite = keep[:, None] & ~np.isfinite(values)
     if infinite.any():
         row, col = (int(x) for x in np.argwhere(infinite)[0])
+        text = _text_at(con, source, sql[col].text, row)
         raise InvalidDataError(
-            f"{name}: row {row + 1}, column {quote(columns[col])}: {values[row, col]!r} is "
+            f"{name}: row {row + 1}, column {quote(columns[col])}: {quote(text)} is "
             "infinite; a point needs finite coordinates"
         )
     dropped = int(missing.sum())
