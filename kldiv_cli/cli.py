@@ -1440,8 +1440,10 @@ def samples(
             "--jitter",
             metavar="SCALE",
             click_type=NUMBER,
-            help="Add uniform noise in [-SCALE/2, SCALE/2] to every coordinate (SCALE > 0, "
-            "e.g. the data's rounding step), so that duplicate points are apart.",
+            help="Add uniform noise in [-SCALE/2, SCALE/2] to every coordinate, so that "
+            "duplicate points are apart; SCALE > 0 is the data's rounding step (0.1 for "
+            "values written to one decimal): a smaller one leaves the rounding grid in "
+            "the distances and inflates the estimates.",
         ),
     ] = None,
     seed: Annotated[

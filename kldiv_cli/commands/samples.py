@@ -30,8 +30,9 @@ from kldiv_cli.readers import FloatArray, Points, open_raw, quote, read_points
 _ROWS_SHOWN: Final = 5
 #: What to do about a distance 0, in every such error.
 _JITTER_HINT: Final = (
-    "add --jitter SCALE (uniform noise in [-SCALE/2, SCALE/2] on every coordinate, "
-    "SCALE below the data's resolution) or remove the duplicates"
+    "add --jitter SCALE (uniform noise in [-SCALE/2, SCALE/2] on every coordinate; SCALE "
+    "the data's rounding step, e.g. 0.1 for values written to one decimal) or remove "
+    "the duplicates"
 )
 
 

@@ -73,13 +73,14 @@ def samples_table(result: SamplesResult, width: int | None = None, color: bool =
     table = fitted_table(layout, f"kldiv samples · unit: {result.unit}")
     note = [
         *layout.note(console.width),
-        f"k = {result.k} nearest neighbour · d = {result.dimensions}: {', '.join(result.columns)}",
+        f"the k-th nearest neighbour, k = {result.k} · d = {result.dimensions}: "
+        f"{', '.join(result.columns)}",
         f"P: {result.p.source} ({result.p.n} points) · Q: {result.q.source} ({result.q.n} points)",
     ]
     if result.jitter is not None:
         note.append(
-            f"jitter: uniform noise of ±{human(float(result.jitter['scale']))}/2, "
-            f"seed {result.jitter['seed']}"
+            f"jitter: uniform noise in ±{human(float(result.jitter['scale']) / 2)} on "
+            f"every coordinate, seed {result.jitter['seed']}"
         )
     text = Text("\n".join(map(shown, note)))  # column and file names are data
     return _print(_widened(console, color, layout.width), Group(table, text))
