@@ -32,6 +32,14 @@ HAND_NATS = {
     "entropy_q": 1.5 + math.log(2) + (2 * math.log(1.5) + math.log(3)) / 3,
 }
 
+#: The tiny sample's estimates of both divergences are negative: said in a warning.
+NEGATIVE = [
+    f"{key}: the estimate of {name} is negative (a divergence never is): at this many "
+    "points its sampling noise exceeds the divergence"
+    for key, name in (("kl_pq", "D(P||Q)"), ("kl_qp", "D(Q||P)"))
+]
+NEGATIVE_ERR = "".join(f"kldiv: warning: {w}\n" for w in NEGATIVE)
+
 
 def write(tmp_path: Path, name: str, text: str) -> str:
     path = tmp_path / name
@@ -74,8 +82,9 @@ def test_json_by_hand(tiny: tuple[str, str]) -> None:
     for key, value in HAND_NATS.items():
         assert doc["measures"][key] == pytest.approx(value, rel=EXACT), key
     # the text column both have is not a coordinate: said in a warning
-    assert doc["warnings"] == ["column 'name' left out: not numeric on both sides"]
-    assert run.err == "kldiv: warning: column 'name' left out: not numeric on both sides\n"
+    left_out = "column 'name' left out: not numeric on both sides"
+    assert doc["warnings"] == [left_out, *NEGATIVE]
+    assert run.err == f"kldiv: warning: {left_out}\n" + NEGATIVE_ERR
 
 
 @pytest.mark.parametrize(("unit", "base"), [("bits", 2.0), ("bans", 10.0), ("nats", math.e)])
@@ -83,7 +92,7 @@ def test_units_divide_by_ln_base(tiny: tuple[str, str], unit: str, base: float) 
     p, q = tiny
     run = kldiv("samples", p, q, "--columns", "x", "--unit", unit, "--format", "json")
     assert run.status == 0, run.err
-    assert run.err == ""  # --columns x: nothing is left out, nothing to warn about
+    assert run.err == NEGATIVE_ERR  # --columns x: nothing is left out
     got = run.json()["measures"]
     for key, nats in HAND_NATS.items():
         assert got[key] == pytest.approx(nats / math.log(base), rel=EXACT), key
@@ -94,6 +103,19 @@ def test_bits_are_the_default(tiny: tuple[str, str]) -> None:
     doc = kldiv("samples", p, q, "--format", "json", "--quiet").json()
     assert doc["unit"] == "bits"
     assert doc["measures"]["kl_pq"] == pytest.approx(math.log2(3 / 4), rel=EXACT)
+
+
+def test_a_negative_estimate_only_when_there_is_one(tmp_path: Path) -> None:
+    # P = {0, 1, 2}, Q = {10, 11, 13}: rho = 1, 1, 1 and nu = 10, 9, 8, so
+    # D(P||Q) = ln(720)/3 + ln(3/2) > 0; likewise D(Q||P): no warning.
+    p = write(tmp_path, "p.csv", "x\n0\n1\n2\n")
+    q = write(tmp_path, "q.csv", "x\n10\n11\n13\n")
+    run = kldiv("samples", p, q, "--unit", "nats", "--format", "json")
+    assert run.status == 0
+    assert run.err == ""
+    doc = json.loads(run.out)
+    assert doc["warnings"] == []
+    assert doc["measures"]["kl_pq"] == pytest.approx(math.log(720) / 3 + math.log(3 / 2), rel=EXACT)
 
 
 @pytest.mark.parametrize(("fmt", "sep"), [("csv", ","), ("tsv", "\t")])
@@ -171,8 +193,8 @@ def test_missing_values_drop_rows_with_a_warning(tmp_path: Path) -> None:
     assert doc["p"] == {"source": p, "n": 3, "dropped": 2}
     assert doc["q"] == {"source": q, "n": 3, "dropped": 1}
     warning = "rows with a missing value dropped: P 2 of 5, Q 1 of 4"
-    assert doc["warnings"] == [warning]
-    assert run.err == f"kldiv: warning: {warning}\n"
+    assert doc["warnings"] == [warning, *NEGATIVE]
+    assert run.err == f"kldiv: warning: {warning}\n" + NEGATIVE_ERR
     # what is left is the hand sample (y = 0 everywhere adds nothing but d = 2:
     # every distance is the same, so D is (2/3) sum ln(nu/rho) + ln(3/2))
     assert doc["measures"]["kl_pq"] == pytest.approx(
@@ -212,7 +234,7 @@ def test_jitter_spreads_duplicates_reproducibly(tmp_path: Path) -> None:
     args = ("samples", p, q, "--jitter", "0.01", "--format", "json")
     first = kldiv(*args, "--seed", "7")
     assert first.status == 0
-    assert first.err == ""
+    assert "error" not in first.err
     doc = json.loads(first.out)
     assert doc["jitter"] == {"scale": 0.01, "seed": 7}
     assert all(math.isfinite(v) for v in doc["measures"].values())
@@ -298,6 +320,20 @@ def test_an_infinite_value(tmp_path: Path) -> None:
     )
 
 
+def test_a_distance_that_overflows(tmp_path: Path) -> None:
+    # 1e300 - (-1e300) overflows: P's two points are each other's nearest, inf apart,
+    # and the sums of logs would give inf - inf = NaN. Refused, naming both rows.
+    p = write(tmp_path, "p.csv", "x\n1e300\n-1e300\n")
+    q = write(tmp_path, "q.csv", "x\n1\n2\n3\n")
+    run = kldiv("samples", p, q, "--format", "json")
+    assert run.status == 65
+    assert run.out == ""
+    assert run.err == (
+        f"kldiv: error: P {p}: rows 1, 2: a distance overflows (beyond 1.8e308): the "
+        "coordinates are too large; rescale them\n"
+    )
+
+
 def test_no_numeric_column_in_common(tmp_path: Path) -> None:
     p = write(tmp_path, "p.csv", "x,name\n0,a\n1,b\n")
     q = write(tmp_path, "q.csv", "y,name\n0,a\n1,b\n")
@@ -357,7 +393,8 @@ def test_a_real_pipe(tiny: tuple[str, str]) -> None:
     assert proc.returncode == 0, proc.stderr
     rows = dict(line.split("\t") for line in proc.stdout.decode().strip().split("\n")[1:])
     assert float(rows["kl_pq"]) == pytest.approx(math.log(3 / 4), rel=EXACT)
-    assert proc.stderr == b"kldiv: warning: column 'name' left out: not numeric on both sides\n"
+    left_out = "kldiv: warning: column 'name' left out: not numeric on both sides\n"
+    assert proc.stderr.decode() == left_out + NEGATIVE_ERR
 
 
 def test_help_says_entropy_may_be_negative() -> None:

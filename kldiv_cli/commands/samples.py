@@ -112,6 +112,13 @@ def samples(
     distances = kth_distances(p_values, q_values, k)
     refuse_zero_distances(distances, p_points, q_points, p_values, q_values)
     nats = knn_measures(distances, len(chosen))
+    for key, name in (("kl_pq", "D(P||Q)"), ("kl_qp", "D(Q||P)")):
+        if nats[key] < 0:
+            # A divergence is never negative; its estimate is, by sampling noise alone.
+            warnings.append(
+                f"{key}: the estimate of {name} is negative (a divergence never is): at "
+                "this many points its sampling noise exceeds the divergence"
+            )
     return SamplesResult(
         unit=unit,
         k=k,
@@ -142,10 +149,22 @@ def refuse_zero_distances(
     p_values: FloatArray,
     q_values: FloatArray,
 ) -> None:
-    """An :class:`InvalidDataError` for the first distance 0: rho_k (a point of a side
-    with k others at the same place) or nu_k (a point of one side with k points of
-    the other at the same place), naming the data rows, and the rows it repeats."""
+    """An :class:`InvalidDataError` for a distance that overflows to infinity, then for
+    the first distance 0: rho_k (a point of a side with k others at the same place) or
+    nu_k (a point of one side with k points of the other at the same place), naming
+    the data rows, and the rows it repeats."""
     k = distances.k
+    for side, own, found in (
+        ("P", p, (distances.rho_p, distances.nu_p)),
+        ("Q", q, (distances.rho_q, distances.nu_q)),
+    ):
+        over = np.flatnonzero(~np.isfinite(found[0]) | ~np.isfinite(found[1]))
+        if over.size:
+            # inf - inf in the sums would make the estimates NaN
+            raise InvalidDataError(
+                f"{side} {visible(own.source)}: rows {_rows(own.rows[over])}: a distance "
+                "overflows (beyond 1.8e308): the coordinates are too large; rescale them"
+            )
     sides = (("P", p, p_values, q, q_values), ("Q", q, q_values, p, p_values))
     for (side, own, values, _, _), rho in zip(
         sides, (distances.rho_p, distances.rho_q), strict=True
