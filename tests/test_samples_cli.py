@@ -228,6 +228,23 @@ def test_a_point_on_both_sides_is_refused(tmp_path: Path) -> None:
     assert "P rows 3; P row 3 is Q row 2" in run.err
 
 
+def test_rows_of_a_folder_are_named_by_file(tmp_path: Path) -> None:
+    # A folder is one table, its files' rows end to end: a message names the file and
+    # its own data row (a.csv has 2 rows, so the table's row 4 is b.csv:2).
+    folder = tmp_path / "p"
+    folder.mkdir()
+    a = write(folder, "a.csv", "x,y\n0,0\n1,1\n")
+    b = write(folder, "b.csv", "x,y\n2,3\n1,1\n")
+    q = write(tmp_path, "q.csv", "x,y\n0.5,0\n2,0\n5,0\n")
+    run = kldiv("samples", str(folder), q)
+    assert run.status == 65
+    assert f"rows {a}:2, {b}:2; row {a}:2 is the same point as row {b}:2;" in run.err
+    write(folder, "b.csv", "x,y\n2,3\n1,abc\n")
+    run = kldiv("samples", str(folder), q, "--columns", "x,y")
+    assert run.status == 65
+    assert f"{folder}: row {b}:2, column 'y': 'abc' is not a number" in run.err
+
+
 def test_jitter_spreads_duplicates_reproducibly(tmp_path: Path) -> None:
     p = write(tmp_path, "p.csv", "x,y\n0,0\n1,2\n3,0\n1,2\n")
     q = write(tmp_path, "q.csv", "x,y\n0.5,0\n2,0\n5,0\n1,2\n")

@@ -162,7 +162,7 @@ def refuse_zero_distances(
         if over.size:
             # inf - inf in the sums would make the estimates NaN
             raise InvalidDataError(
-                f"{side} {visible(own.source)}: rows {_rows(own.rows[over])}: a distance "
+                f"{side} {visible(own.source)}: rows {_rows(own, over)}: a distance "
                 "overflows (beyond 1.8e308): the coordinates are too large; rescale them"
             )
     sides = (("P", p, p_values, q, q_values), ("Q", q, q_values, p, p_values))
@@ -173,11 +173,11 @@ def refuse_zero_distances(
         if at.size:
             first = int(at[0])
             same = _same(values, values[first])
-            twins = ", ".join(str(int(own.rows[j])) for j in same[same != first][:_ROWS_SHOWN])
+            twins = _rows(own, same[same != first])
             raise InvalidDataError(
                 f"{side} {visible(own.source)}: duplicate points make the distance to the "
                 f"k-th nearest neighbour (k = {k}) 0, whose log is infinite: rows "
-                f"{_rows(own.rows[at])}; row {int(own.rows[first])} is the same point as row "
+                f"{_rows(own, at)}; row {own.place(int(own.rows[first]))} is the same point as row "
                 f"{twins}; {_JITTER_HINT}"
             )
     for (side, own, values, other, other_values), nu in zip(
@@ -187,13 +187,13 @@ def refuse_zero_distances(
         if at.size:
             first = int(at[0])
             same = _same(other_values, values[first])
-            twins = ", ".join(str(int(other.rows[j])) for j in same[:_ROWS_SHOWN])
+            twins = _rows(other, same)
             name = "Q" if side == "P" else "P"
             raise InvalidDataError(
                 f"{side} {visible(own.source)} and {name} {visible(other.source)} share "
                 f"points, which make the distance to the other side's k-th nearest "
                 f"neighbour (k = {k}) 0, whose log is infinite: {side} rows "
-                f"{_rows(own.rows[at])}; {side} row {int(own.rows[first])} is {name} row "
+                f"{_rows(own, at)}; {side} row {own.place(int(own.rows[first]))} is {name} row "
                 f"{twins}; {_JITTER_HINT}"
             )
 
@@ -203,8 +203,9 @@ def _same(values: FloatArray, point: FloatArray) -> Any:
     return np.flatnonzero((values == point).all(axis=1))
 
 
-def _rows(rows: Any) -> str:
-    """``3, 7, 12`` or ``3, 7, 12, 15, 20 and 4 more``."""
-    shown = ", ".join(str(int(r)) for r in rows[:_ROWS_SHOWN])
-    more = len(rows) - _ROWS_SHOWN
+def _rows(points: Points, at: Any) -> str:
+    """The data rows of the points at indices ``at``: ``3, 7, 12`` or ``3, 7, 12, 15, 20
+    and 4 more`` (``a.csv:3, b.csv:1`` for a folder or glob)."""
+    shown = ", ".join(points.place(int(r)) for r in points.rows[at[:_ROWS_SHOWN]])
+    more = len(at) - _ROWS_SHOWN
     return f"{shown} and {more} more" if more > 0 else shown

@@ -12,7 +12,7 @@ not a number, or is infinite, is an error naming the file, the row and the colum
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -63,7 +63,7 @@ class Points:
         The coordinates, finite, one row a point, in the source's row order.
     rows : ndarray of int64, shape (n,)
         The data row (1-based, the header not counted; across the files of a folder
-        or glob, in order) each point comes from.
+        or glob, in order) each point comes from; :meth:`place` names it.
     read : int
         The rows read.
     dropped : int
@@ -75,6 +75,20 @@ class Points:
     rows: Any
     read: int
     dropped: int
+    #: The files read (a folder or glob has several), for :meth:`place`.
+    raw: RawSource | None = field(default=None, repr=False)
+    _files: list[tuple[str, int]] | None = field(default=None, repr=False)
+
+    def place(self, row: int) -> str:
+        """Where data row ``row`` (1-based, over the whole source) is, for a message:
+        ``4`` for a source of one file; ``b.csv:2`` (the file, its data row) for a
+        folder or glob, whose files' rows are counted on first use."""
+        if self.raw is None or len(self.raw.files) < 2:
+            return str(row)
+        if self._files is None:
+            with _connection() as con:
+                self._files = _file_rows(con, self.raw)
+        return _place(self._files, row)
 
 
 def read_points(
@@ -235,8 +249,8 @@ def _points(
             text = _text_at(con, source, sql, i, row)
             hint = number_hint(text) or f"; give {NUMBER_FORMS}"
             raise InvalidDataError(
-                f"{name}: row {row + 1}, column {quote(columns[i])}: {quote(text)} is not a "
-                f"number{hint}"
+                f"{name}: row {_where(con, source, row + 1)}, column {quote(columns[i])}: "
+                f"{quote(text)} is not a number{hint}"
             )
         missing |= np.asarray(found[f"m{i}"], dtype=bool)
     keep = ~missing
@@ -245,8 +259,8 @@ def _points(
         row, col = (int(x) for x in np.argwhere(infinite)[0])
         text = _text_at(con, source, sql, col, row)
         raise InvalidDataError(
-            f"{name}: row {row + 1}, column {quote(columns[col])}: {quote(text)} is "
-            "infinite; a point needs finite coordinates"
+            f"{name}: row {_where(con, source, row + 1)}, column {quote(columns[col])}: "
+            f"{quote(text)} is infinite; a point needs finite coordinates"
         )
     dropped = int(missing.sum())
     if dropped == read:
@@ -260,7 +274,38 @@ def _points(
         rows=np.flatnonzero(keep) + 1,
         read=read,
         dropped=dropped,
+        raw=source,
     )
+
+
+def _file_rows(con: duckdb.DuckDBPyConnection, source: RawSource) -> list[tuple[str, int]]:
+    """Each file of ``source`` with its rows, in the order DuckDB reads them."""
+    found = []
+    for file in source.files:
+        one = replace(source, files=[file])
+        row = _fetch(con, one, f"SELECT count(*) FROM {_scan(one)}").fetchone()
+        assert row is not None
+        found.append((file, int(row[0])))
+    return found
+
+
+def _place(files: Sequence[tuple[str, int]], row: int) -> str:
+    """``file:r`` for data row ``row`` of the files' rows laid end to end.
+
+    >>> _place([("a.csv", 2), ("b.csv", 3)], 4)
+    'b.csv:2'
+    """
+    start = 0
+    for file, count in files:
+        if row <= start + count:
+            return f"{visible(file)}:{row - start}"
+        start += count
+    return str(row)
+
+
+def _where(con: duckdb.DuckDBPyConnection, source: RawSource, row: int) -> str:
+    """Data row ``row`` of ``source`` for a message (see :meth:`Points.place`)."""
+    return _place(_file_rows(con, source), row) if len(source.files) > 1 else str(row)
 
 
 def _text_at(con: duckdb.DuckDBPyConnection, source: RawSource, sql: str, i: int, row: int) -> str:
