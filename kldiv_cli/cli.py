@@ -1619,6 +1619,126 @@ def surprise(
     return 0 if result.passed else 1
 
 
+@app.command(
+    cls=_Command,
+    help="KL divergence both ways and differential entropies of continuous data, from "
+    "samples: the chosen numeric columns of P and Q are points in d dimensions, and "
+    "the estimates come from each point's k-th nearest neighbour (Wang-Kulkarni-Verdú "
+    "for D(P||Q) and D(Q||P), Kozachenko-Leonenko for h(P) and h(Q)). A differential "
+    "entropy can be negative, and it depends on the data's scale.\n\n"
+    "P and Q are raw rows (CSV, TSV, JSON, JSON lines, Parquet, a folder or a glob); a "
+    "row with a missing value in a chosen column is left out. Duplicate points (a "
+    "distance 0) are refused, naming the rows; --jitter spreads them.",
+    epilog=examples(
+        "kldiv samples p.csv q.csv",
+        "kldiv samples p.parquet q.parquet --columns x,y,z -k 5 --unit nats",
+        "kldiv samples rounded-p.csv rounded-q.csv --jitter 0.01 --seed 7 --format json",
+    ),
+)
+def samples(
+    p: Annotated[
+        str,
+        typer.Argument(
+            metavar="P",
+            click_type=TEXT,
+            help="The sample of P: raw rows (a file, folder, glob or -).",
+        ),
+    ],
+    q: Annotated[
+        str,
+        typer.Argument(
+            metavar="Q",
+            click_type=TEXT,
+            help="The sample of Q: raw rows (a file, folder, glob or -).",
+        ),
+    ],
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            metavar="A,B,...",
+            help="The coordinates (comma-separated columns); default: every column that "
+            "is numeric on both sides.",
+        ),
+    ] = None,
+    k: Annotated[
+        int,
+        typer.Option(
+            "-k",
+            metavar="K",
+            click_type=WHOLE,
+            help="Use the K-th nearest neighbour, K >= 1 and below each side's points "
+            "(default 1: least bias; a larger K, less variance).",
+        ),
+    ] = 1,
+    jitter: Annotated[
+        float | None,
+        typer.Option(
+            "--jitter",
+            metavar="SCALE",
+            click_type=NUMBER,
+            help="Add uniform noise in [-SCALE/2, SCALE/2] to every coordinate, so that "
+            "duplicate points are apart; SCALE > 0 is the data's rounding step (0.1 for "
+            "values written to one decimal): a smaller one leaves the rounding grid in "
+            "the distances and inflates the estimates.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            metavar="N",
+            click_type=WHOLE,
+            help="With --jitter: seed the noise with N (>= 0); default a random seed, "
+            "reported in the JSON.",
+        ),
+    ] = None,
+    na: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--na",
+            metavar="TOKEN",
+            help="A field equal to TOKEN is missing; repeatable, replaces the default "
+            "list (NA, N/A, NaN, nan, null, NULL, None); --na '' keeps only the empty "
+            "field.",
+        ),
+    ] = None,
+    unit: UnitOption = Unit.bits,
+    fmt: FormatOption = None,
+    quiet: QuietOption = False,
+    input_format: Annotated[
+        RawInputFormat | None,
+        typer.Option(
+            "--input-format",
+            metavar="FORMAT",
+            help="Read P and Q as FORMAT, one of csv, tsv, json, jsonl or parquet, "
+            "whatever their names.",
+        ),
+    ] = None,
+    delimiter: DelimiterOption = None,
+) -> int:
+    from kldiv_cli.commands import samples as command
+
+    out_format = _out_format(fmt)
+    names = None if columns is None else [n.strip() for n in columns.split(",") if n.strip()]
+    result = command.samples(
+        p,
+        q,
+        columns=names,
+        k=k,
+        unit=unit.value,
+        jitter=jitter,
+        seed=seed,
+        input_format=input_format.value if input_format else None,
+        delimiter=delimiter,
+        na=na,
+        stdin=_Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
+    )
+    _warn_all(result.warnings, quiet)
+    _emit_result(result, out_format)
+    return 0
+
+
 def main() -> NoReturn:
     """The console script ``kldiv``."""
     app(prog_name=PROG)

@@ -137,6 +137,7 @@ def test_each_result_type_has_its_renderers() -> None:
         results.GaussResult,
         results.VaeResult,
         results.SurpriseResult,
+        results.SamplesResult,
     ]
     for entry in (render.to_json, render.to_delimited, render.to_table):
         default = entry.dispatch(object)

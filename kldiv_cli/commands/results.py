@@ -32,6 +32,8 @@ __all__ = [
     "MatrixStream",
     "MiResult",
     "PairsResult",
+    "SamplesResult",
+    "SamplesSide",
     "SurpriseResult",
     "VaeResult",
 ]
@@ -325,3 +327,35 @@ class SurpriseResult:
     @property
     def passed(self) -> bool:
         return all(check.passed for _, check in self.checks)
+
+
+@dataclass(frozen=True)
+class SamplesSide:
+    """A side of ``samples``: its source, the points used and the rows dropped."""
+
+    source: str
+    #: The points the estimators used (rows with a number in every chosen column).
+    n: int
+    #: Rows left out for a missing value in a chosen column.
+    dropped: int = 0
+
+
+@dataclass
+class SamplesResult:
+    """Everything ``samples P Q`` reports: the k-NN estimates of ``kl_pq``,
+    ``kl_qp`` (Wang, Kulkarni and Verdú) and the differential entropies ``entropy_p``,
+    ``entropy_q`` (Kozachenko-Leonenko) of points in ``dimensions`` dimensions."""
+
+    unit: str
+    k: int
+    columns: list[str]
+    p: SamplesSide
+    q: SamplesSide
+    measures: dict[str, float]
+    #: ``--jitter``: {"scale": SCALE, "seed": SEED}, the noise added; None without.
+    jitter: dict[str, float | int] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def dimensions(self) -> int:
+        return len(self.columns)

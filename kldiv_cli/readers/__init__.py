@@ -17,6 +17,7 @@ The modules, one job each (imports run down this list, never up):
 - :mod:`~kldiv_cli.readers.categories`: raw observations.
 - :mod:`~kldiv_cli.readers.raw_files`: raw rows' sources (files, folders, globs, stdin).
 - :mod:`~kldiv_cli.readers.raw`: raw rows counted by DuckDB (imported lazily there).
+- :mod:`~kldiv_cli.readers.points`: raw rows as points (``samples``), by DuckDB.
 - :mod:`~kldiv_cli.readers.profiles`: saved reference profiles (``drift``).
 - :mod:`~kldiv_cli.readers.gaussian`: a mean and a covariance (``gauss``).
 """
@@ -55,6 +56,7 @@ from kldiv_cli.readers.tables import read_table
 if TYPE_CHECKING:  # at run time these come from __getattr__, when first asked for
     from kldiv_cli.readers.categories import read_categories, read_joint_counts
     from kldiv_cli.readers.gaussian import GaussianSpec, read_gaussian
+    from kldiv_cli.readers.points import Points, read_points
     from kldiv_cli.readers.raw import (
         DEFAULT_NA,
         MISSING,
@@ -90,6 +92,8 @@ _LAZY: Final = {
         ),
         "raw",
     ),
+    "Points": "points",
+    "read_points": "points",
 }
 
 
@@ -111,6 +115,7 @@ __all__ = [
     "FloatArray",
     "GaussianSpec",
     "Labels",
+    "Points",
     "Profile",
     "ProfileColumn",
     "RawOptions",
@@ -134,6 +139,7 @@ __all__ = [
     "read_categories",
     "read_gaussian",
     "read_joint_counts",
+    "read_points",
     "read_profile",
     "read_table",
     "require_exact_counts",

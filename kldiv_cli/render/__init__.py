@@ -9,6 +9,7 @@ prints or exits: the CLI writes the text.
 """
 
 from kldiv_cli.render import gauss as _gauss  # noqa: F401  (registers gauss's renderers)
+from kldiv_cli.render import samples as _samples  # noqa: F401  registers its renderers
 from kldiv_cli.render import surprise as _surprise  # noqa: F401  # registers its renderers
 from kldiv_cli.render.checks import failed_checks
 from kldiv_cli.render.delimited import to_delimited
