@@ -1240,11 +1240,9 @@ def mi(
     "REF and CUR are raw rows (CSV, TSV, JSON, JSON lines, Parquet, a folder or a glob); "
     "REF may be a profile saved by --save-reference.",
     epilog=examples(
-        "kldiv drift samples/penguins-2007.csv samples/penguins-2009.csv --exclude year",
-        "kldiv drift samples/seattle-weather-2012.csv samples/seattle-weather-2015.csv "
-        "--exclude date --max jsd=0.05",
-        "kldiv drift ref.parquet today.parquet --max weather:jsd=0.02 --format json",
-        "kldiv drift ref.csv cur.csv --save-reference ref-profile.json",
+        "kldiv drift samples/penguins-{2007,2009}.csv",
+        "kldiv drift samples/penguins-{2007,2009}.csv --columns sex",
+        "kldiv drift samples/penguins-{2007,2009}.csv --top 2",
     ),
 )
 def drift(
@@ -1269,13 +1267,17 @@ def drift(
         typer.Option(
             "--columns",
             metavar="A,B,...",
-            help="Compare these columns only (comma-separated); names an identifier to "
-            "compare it anyway.",
+            help="Compare only the columns A, B, ... (comma-separated); naming an identifier "
+            "compares it anyway.",
         ),
     ] = None,
     exclude: Annotated[
         str | None,
-        typer.Option("--exclude", metavar="A,B,...", help="Leave these columns out."),
+        typer.Option(
+            "--exclude",
+            metavar="A,B,...",
+            help="Leave the columns A, B, ... out (comma-separated).",
+        ),
     ] = None,
     bins: Annotated[
         int | None,
@@ -1329,7 +1331,7 @@ def drift(
         typer.Option(
             "--engine",
             metavar="NAME",
-            help="The counting engine: embedded (DuckDB, in bounded memory; the default).",
+            help="NAME is the counting engine: embedded (DuckDB, in bounded memory; the default).",
         ),
     ] = "embedded",
     quiet: QuietOption = False,
@@ -1531,9 +1533,8 @@ def gauss(
     "holds counts (whole numbers) over PRIOR's categories, aligned by label.",
     epilog=examples(
         "kldiv surprise 1,1 0,1 --unit nats",
-        "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1",
-        "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1 --max surprise=1",
-        "kldiv surprise samples/swans-counts.csv samples/swans-weeks.csv --add 1 --format json",
+        "kldiv surprise samples/swans-{counts,weeks}.csv --add 1",
+        "kldiv surprise samples/swans-{counts,weeks}.csv --add 0.5",
     ),
 )
 def surprise(
@@ -1630,9 +1631,9 @@ def surprise(
     "row with a missing value in a chosen column is left out. Duplicate points (a "
     "distance 0) are refused, naming the rows; --jitter spreads them.",
     epilog=examples(
-        "kldiv samples p.csv q.csv",
-        "kldiv samples p.parquet q.parquet --columns x,y,z -k 5 --unit nats",
-        "kldiv samples rounded-p.csv rounded-q.csv --jitter 0.01 --seed 7 --format json",
+        "kldiv samples samples/points-{p,q}.csv",
+        "kldiv samples samples/points-{p,q}.csv -k 5 --unit nats",
+        "kldiv samples samples/points-{p,q}.csv --format json",
     ),
 )
 def samples(
@@ -1657,8 +1658,8 @@ def samples(
         typer.Option(
             "--columns",
             metavar="A,B,...",
-            help="The coordinates (comma-separated columns); default: every column that "
-            "is numeric on both sides.",
+            help="The coordinates: the columns A, B, ... (comma-separated); default: every "
+            "column that is numeric on both sides.",
         ),
     ] = None,
     k: Annotated[

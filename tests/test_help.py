@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from kldiv_cli.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["compare", "matrix", "pairs", "entropy", "mi"]
+COMMANDS = ["compare", "matrix", "pairs", "entropy", "mi", "drift", "samples", "gauss", "surprise"]
 WIDTHS = [80, 60]
 runner = CliRunner()
 
@@ -135,6 +135,10 @@ def test_usage_lines_name_the_arguments_plainly() -> None:
         "pairs": "Usage: kldiv pairs [OPTIONS] P Q",
         "entropy": "Usage: kldiv entropy [OPTIONS] TABLE",
         "mi": "Usage: kldiv mi [OPTIONS] TABLE",
+        "drift": "Usage: kldiv drift [OPTIONS] REF CUR",
+        "samples": "Usage: kldiv samples [OPTIONS] P Q",
+        "gauss": "Usage: kldiv gauss [OPTIONS] [P] [Q]",
+        "surprise": "Usage: kldiv surprise [OPTIONS] PRIOR DATA",
     }
 
 
