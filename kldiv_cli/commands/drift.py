@@ -34,10 +34,9 @@ from kldiv_cli.readers import (
     RawOptions,
     Table,
     count_columns,
-    is_profile,
     open_raw,
     quote,
-    read_profile,
+    read_profiles,
     write_profile,
 )
 
@@ -108,15 +107,19 @@ def drift(
     top: int | None = None,
     test: bool = False,
     save_reference: str | None = None,
+    save_current: str | None = None,
     engine: str = "embedded",
     stdin: BinaryIO | None = None,
 ) -> DriftResult:
     """``kldiv drift REF CUR``: every column both sides have (or ``columns``, less
     ``exclude``), in REF's order, counted and compared with P = CUR, Q = REF.
 
-    REF may be a saved profile (:func:`~kldiv_cli.readers.is_profile`): its kinds and
-    edges then count CUR, and options that would change them (``bins``,
-    ``categorical``, ``edges``, another ``na``) are a usage error.
+    REF may be a saved profile, or a folder or glob of profiles that add up
+    (:func:`~kldiv_cli.readers.read_profiles`): its kinds and edges then count CUR,
+    and options that would change them (``bins``, ``categorical``, ``edges``, another
+    ``na``) are a usage error. ``save_reference`` and ``save_current`` write REF's and
+    CUR's profiles, both counted with REF's kinds and edges, so that profiles of many
+    days or machines add up.
 
     Raises
     ------
@@ -133,7 +136,7 @@ def drift(
         raise UsageError(f"--engine {engine!r}: choose {', '.join(ENGINES)}")
     parsed = [parse_column_check(c) for c in checks]
     one_stdin([reference, current])
-    profile = read_profile(reference) if is_profile(reference) else None
+    profile = read_profiles(reference)
     if profile is not None:
         _against_profile(reference, profile, na, bins, categorical, edges)
         na = profile.options.get("na", na)
@@ -195,8 +198,11 @@ def drift(
         noise = jsd_noise(k, [c.n[0] for c in results], [c.n[1] for c in results], unit)
         for column, value in zip(results, noise.tolist(), strict=True):
             column.jsd_noise = value
+    recorded = dict(profile.options) if profile is not None else _options_doc(options)
     if save_reference is not None:
-        write_profile(save_reference, _profile(ref_name, ref_rows, options, counted))
+        write_profile(save_reference, _profile(ref_name, ref_rows, recorded, counted, 0))
+    if save_current is not None:
+        write_profile(save_current, _profile(cur.name, cur_rows, recorded, counted, 1))
     return DriftResult(
         unit=unit,
         reference=DriftSide(ref_name, ref_rows, profile=profile is not None),
@@ -370,15 +376,28 @@ def _column(
     )
 
 
-def _profile(source: str, rows: int, options: RawOptions, counted: list[ColumnCounts]) -> Profile:
-    """REF's side of ``counted`` as a profile: labels and counts with mass in REF
-    (every bin of a binned column), missing values apart."""
+def _options_doc(options: RawOptions) -> dict[str, Any]:
+    """The counting options a profile records (those that fix kinds and edges)."""
+    return {
+        "bins": options.bins,
+        "na": list(options.na),
+        "categorical": sorted(options.categorical),
+        "edges": {k: list(v) for k, v in options.edges.items()},
+    }
+
+
+def _profile(
+    source: str, rows: int, options: dict[str, Any], counted: list[ColumnCounts], side: int
+) -> Profile:
+    """One side of ``counted`` (0: REF, 1: CUR) as a profile: the labels with mass on
+    that side (every bin of a binned column), missing values apart."""
     columns = []
     for f in counted:
+        counts = f.reference if side == 0 else f.current
         keep = [
             i
             for i, label in enumerate(f.labels)
-            if label != MISSING and (f.kind == "binned" or f.reference[i] > 0)
+            if label != MISSING and (f.kind == "binned" or counts[i] > 0)
         ]
         columns.append(
             ProfileColumn(
@@ -386,14 +405,8 @@ def _profile(source: str, rows: int, options: RawOptions, counted: list[ColumnCo
                 kind=f.kind,
                 edges=f.edges,
                 labels=[f.labels[i] for i in keep],
-                counts=[int(f.reference[i]) for i in keep],
-                missing=f.missing[0],
+                counts=[int(counts[i]) for i in keep],
+                missing=f.missing[side],
             )
         )
-    saved_options = {
-        "bins": options.bins,
-        "na": list(options.na),
-        "categorical": sorted(options.categorical),
-        "edges": {k: list(v) for k, v in options.edges.items()},
-    }
-    return Profile(source, rows, saved_options, columns)
+    return Profile(source, rows, options, columns)
