@@ -1231,6 +1231,157 @@ def mi(
     return 0
 
 
+@app.command(
+    cls=_Command,
+    help="Has the data drifted? Compare two datasets of raw rows column by column: each "
+    "column both have is counted (categories, few values, or bins of REF's deciles) and "
+    "compared with P = CUR and Q = REF, so kl_pq is D(CUR||REF). jsd_noise is the JSD "
+    "that sampling alone exceeds 5% of the time.\n\n"
+    "REF and CUR are raw rows (CSV, TSV, JSON, JSON lines, Parquet, a folder or a glob); "
+    "REF may be a profile saved by --save-reference.",
+    epilog=examples(
+        "kldiv drift samples/penguins-2007.csv samples/penguins-2009.csv --exclude year",
+        "kldiv drift samples/seattle-weather-2012.csv samples/seattle-weather-2015.csv "
+        "--exclude date --max jsd=0.05",
+        "kldiv drift ref.parquet today.parquet --max weather:jsd=0.02 --format json",
+        "kldiv drift ref.csv cur.csv --save-reference ref-profile.json",
+    ),
+)
+def drift(
+    reference: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            click_type=TEXT,
+            help="The reference: raw rows (a file, folder, glob or -) or a saved profile.",
+        ),
+    ],
+    current: Annotated[
+        str,
+        typer.Argument(
+            metavar="CUR",
+            click_type=TEXT,
+            help="The current data: raw rows (a file, folder, glob or -).",
+        ),
+    ],
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            metavar="A,B,...",
+            help="Compare these columns only (comma-separated); names an identifier to "
+            "compare it anyway.",
+        ),
+    ] = None,
+    exclude: Annotated[
+        str | None,
+        typer.Option("--exclude", metavar="A,B,...", help="Leave these columns out."),
+    ] = None,
+    bins: Annotated[
+        int | None,
+        typer.Option(
+            "--bins",
+            metavar="N",
+            click_type=WHOLE,
+            help="A numeric column with more than N (>= 2) distinct values in REF is cut "
+            "into at most N bins at REF's quantiles (default 10).",
+        ),
+    ] = None,
+    categorical: CategoricalOption = None,
+    edges: EdgesOption = None,
+    na: NaOption = None,
+    drop_missing: DropMissingOption = False,
+    unit: UnitOption = Unit.bits,
+    max_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max",
+            metavar="[COL:]MEASURE=LIMIT",
+            help="Fail (exit 1) when MEASURE exceeds LIMIT, in every column or in COL "
+            "only; repeatable.",
+        ),
+    ] = None,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            metavar="N",
+            click_type=WHOLE,
+            help="Also show, per column, the N labels (N >= 0) that contribute most to the JSD.",
+        ),
+    ] = None,
+    test: Annotated[
+        bool,
+        typer.Option("--test", help="Add a G-test of homogeneity per column."),
+    ] = False,
+    fmt: FormatOption = None,
+    save_reference: Annotated[
+        str | None,
+        typer.Option(
+            "--save-reference",
+            metavar="FILE",
+            help="Write REF's profile (its columns' kinds, edges and counts) to FILE, "
+            "to give as REF later instead of the raw rows.",
+        ),
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            metavar="NAME",
+            help="The counting engine: embedded (DuckDB, in bounded memory; the default).",
+        ),
+    ] = "embedded",
+    quiet: QuietOption = False,
+    input_format: Annotated[
+        RawInputFormat | None,
+        typer.Option(
+            "--input-format",
+            metavar="FORMAT",
+            help="Read REF and CUR as FORMAT, one of csv, tsv, json, jsonl or parquet, "
+            "whatever their names.",
+        ),
+    ] = None,
+    delimiter: DelimiterOption = None,
+) -> int:
+    from kldiv_cli import render
+    from kldiv_cli.commands import drift as command
+
+    _check_at_least("--top", top, 0)
+    out_format = _out_format(fmt)
+
+    def names(text: str | None) -> list[str]:
+        return [] if not text else [n.strip() for n in text.split(",") if n.strip()]
+
+    result = command.drift(
+        reference,
+        current,
+        columns=names(columns) or None,
+        exclude=names(exclude),
+        input_format=input_format.value if input_format else None,
+        delimiter=delimiter,
+        na=na,
+        drop_missing=drop_missing,
+        bins=bins,
+        categorical=categorical or (),
+        edges=edges or (),
+        unit=unit.value,
+        checks=max_ or [],
+        top=top,
+        test=test,
+        save_reference=save_reference,
+        engine=engine,
+        stdin=_Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
+    )
+    if top is not None and out_format in ("csv", "tsv"):
+        result.warnings.append("--top is shown in the table and json formats only")
+    _warn_all(result.warnings, quiet)
+    _emit_result(result, out_format)
+    for line in render.failed_checks(result):
+        _say(line)
+    return 0 if result.passed else 1
+
+
 def main() -> NoReturn:
     """The console script ``kldiv``."""
     app(prog_name=PROG)

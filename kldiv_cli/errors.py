@@ -31,6 +31,12 @@ class InputMissingError(KldivError):
     exit_status = 66
 
 
+class OutputError(KldivError):
+    """A file kldiv was asked to write (``--save-reference``) cannot be written."""
+
+    exit_status = 74  # sysexits.h EX_IOERR, as for stdout
+
+
 def _controls() -> dict[int, str]:
     r"""The characters :func:`visible` respells, each with its escape.
 

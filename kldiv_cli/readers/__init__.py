@@ -17,6 +17,7 @@ The modules, one job each (imports run down this list, never up):
 - :mod:`~kldiv_cli.readers.categories`: raw observations.
 - :mod:`~kldiv_cli.readers.raw_files`: raw rows' sources (files, folders, globs, stdin).
 - :mod:`~kldiv_cli.readers.raw`: raw rows counted by DuckDB (imported lazily there).
+- :mod:`~kldiv_cli.readers.profiles`: saved reference profiles (``drift``).
 """
 
 import importlib
@@ -33,6 +34,13 @@ from kldiv_cli.readers.alignment import (
     union_of,
 )
 from kldiv_cli.readers.numbers import NUMBER_FORMS, number_hint, parse_number, parse_whole, quote
+from kldiv_cli.readers.profiles import (
+    Profile,
+    ProfileColumn,
+    is_profile,
+    read_profile,
+    write_profile,
+)
 from kldiv_cli.readers.resources import size_text
 from kldiv_cli.readers.table import (
     Distribution,
@@ -49,6 +57,7 @@ if TYPE_CHECKING:  # at run time these come from __getattr__, when first asked f
         DEFAULT_NA,
         MISSING,
         ColumnCounts,
+        ColumnPlan,
         RawOptions,
         RawSource,
         bin_labels,
@@ -67,6 +76,7 @@ _LAZY: Final = {
             "DEFAULT_NA",
             "MISSING",
             "ColumnCounts",
+            "ColumnPlan",
             "RawOptions",
             "RawSource",
             "bin_labels",
@@ -92,9 +102,12 @@ __all__ = [
     "NUMBER_FORMS",
     "Aligned",
     "ColumnCounts",
+    "ColumnPlan",
     "Distribution",
     "FloatArray",
     "Labels",
+    "Profile",
+    "ProfileColumn",
     "RawOptions",
     "RawSource",
     "Table",
@@ -103,6 +116,7 @@ __all__ = [
     "check_normalized",
     "count_columns",
     "is_close_to_integer",
+    "is_profile",
     "label_hint",
     "number_hint",
     "number_label",
@@ -114,8 +128,10 @@ __all__ = [
     "quote",
     "read_categories",
     "read_joint_counts",
+    "read_profile",
     "read_table",
     "require_exact_counts",
     "size_text",
     "union_of",
+    "write_profile",
 ]

@@ -31,7 +31,7 @@ import math
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -133,7 +133,7 @@ class ColumnCounts:
         The column's name.
     kind : str
         ``categorical`` (each value as written), ``numeric`` (few distinct values, each
-        a label) or ``binned``.
+        a label), ``binned``, or ``identifier`` (skipped, see :func:`count_columns`).
     edges : list of float or None
         The bin edges e1 < ... < em (binned only): bins (-inf, e1), [e1, e2), ...,
         [em, +inf).
@@ -159,6 +159,9 @@ class ColumnCounts:
     current: FloatArray
     missing: tuple[int, int]
     rows: tuple[int, int]
+    #: Distinct reference values (missing left out) of a categorical or identifier
+    #: column; 0 for the other kinds.
+    distinct: int = 0
 
 
 def open_raw(source: str, options: RawOptions, stdin: Any = None) -> RawSource:
@@ -183,6 +186,10 @@ def count_columns(
     current: RawSource | None,
     columns: Sequence[str],
     options: RawOptions,
+    *,
+    plans: Sequence[ColumnPlan] | None = None,
+    identifiers: int | None = None,
+    keep: Collection[str] = (),
 ) -> list[ColumnCounts]:
     """The counts of each of ``columns`` on both sides, by the spec's rules.
 
@@ -204,6 +211,14 @@ def count_columns(
     With ``current`` None the counts are of ``reference`` alone (for the entropy of a
     column): ``current`` is then all zeros and its rows and missing 0.
 
+    ``plans`` (one per column) fixes each column's kind and edges instead of taking
+    them from the data (a saved profile's, for counting the current rows against
+    it): then a value that is not a number in a column that is not categorical is an
+    error, since the profile's labels cannot hold it. With ``identifiers`` N, a
+    categorical column with more than N distinct reference values that ``keep`` does
+    not name is not aligned: its kind is ``identifier``, ``distinct`` says how many,
+    and its labels and counts are empty.
+
     Raises
     ------
     UsageError
@@ -214,31 +229,52 @@ def count_columns(
         reference value (no bins can be formed); a category spelled ``(missing)``.
     """
     sides = [reference] if current is None else [reference, current]
-    for side in sides:
-        absent = [c for c in columns if c not in side.columns]
-        if absent:
-            raise UsageError(
-                f"{visible(side.name)}: no column {quote(absent[0])}; "
-                f"columns: {names_text(side.columns)}"
-            )
+    _require_columns(sides, columns)
     if not columns:
         return []
     with _connection() as con:
         tables = [_load(con, side, f"side{k}", columns, options) for k, side in enumerate(sides)]
         profiles = [_profile(con, side, t, columns) for side, t in zip(sides, tables, strict=True)]
-        plans = _plan(con, reference, tables[0], profiles, columns, options)
+        if plans is None:
+            plans = _plan(con, reference, tables[0], profiles, columns, options)
+        else:
+            plans = list(plans)
+            _fits(reference, profiles[0], columns, plans)
         counted = [_counts(con, t, columns, plans) for t in tables]
+        distinct = _distinct(con, counted[0], columns, plans) if identifiers is not None else {}
         result = []
         for i, column in enumerate(columns):
             plan = plans[i]
             ref_rows, ref_missing, _ = profiles[0][i]
             cur_rows, cur_missing, _ = profiles[1][i] if current is not None else (0, 0, False)
+            many = distinct.get(i, 0)
+            if identifiers is not None and many > identifiers and column not in keep:
+                result.append(
+                    ColumnCounts(
+                        column=column,
+                        kind="identifier",
+                        edges=None,
+                        labels=[],
+                        reference=np.zeros(0),
+                        current=np.zeros(0),
+                        missing=(ref_missing, cur_missing),
+                        rows=(ref_rows, cur_rows),
+                        distinct=many,
+                    )
+                )
+                continue
             labels, ref_counts, cur_counts = _aligned(con, counted, i, len(columns), plan)
             with_missing = not options.drop_missing and bool(ref_missing or cur_missing)
             if with_missing and plan.kind == "categorical" and MISSING in labels:
+                spelled = [
+                    visible(side.name)
+                    for side, k in zip(sides, (ref_counts, cur_counts), strict=False)
+                    if k[labels.index(MISSING)] > 0
+                ]
                 raise InvalidDataError(
-                    f"column {quote(column)}: a value is spelled {MISSING!r}, the label of "
-                    "missing values; name it with --na or give --drop-missing"
+                    f"{' and '.join(spelled)}: column {quote(column)}: a value is spelled "
+                    f"{MISSING!r}, the label of missing values; name it with --na or give "
+                    "--drop-missing"
                 )
             if with_missing:
                 labels.append(MISSING)
@@ -254,9 +290,57 @@ def count_columns(
                     current=cur_counts,
                     missing=(ref_missing, cur_missing),
                     rows=(ref_rows, cur_rows),
+                    distinct=many if plan.kind == "categorical" else 0,
                 )
             )
     return result
+
+
+def _require_columns(sides: Sequence[RawSource], columns: Sequence[str]) -> None:
+    """A usage error for the first column a side lacks, naming every side that lacks
+    it (a column absent from both files is named against both)."""
+    for column in columns:
+        lacking = [side for side in sides if column not in side.columns]
+        if lacking:
+            names = " and ".join(visible(side.name) for side in lacking)
+            listed = "" if len(lacking) > 1 else f"; columns: {names_text(lacking[0].columns)}"
+            raise UsageError(f"{names}: no column {quote(column)}{listed}")
+
+
+def _fits(
+    source: RawSource,
+    profile: list[tuple[int, int, bool]],
+    columns: Sequence[str],
+    plans: Sequence[ColumnPlan],
+) -> None:
+    """With fixed plans (a profile's), a column that is not categorical must hold
+    numbers only: its labels are values or bins, which a text cannot join."""
+    for i, (column, plan) in enumerate(zip(columns, plans, strict=True)):
+        if plan.kind != "categorical" and profile[i][2]:
+            raise InvalidDataError(
+                f"{visible(source.name)}: column {quote(column)} has a value that is not a "
+                f"number, but it is {plan.kind} in the reference profile"
+            )
+
+
+def _distinct(
+    con: duckdb.DuckDBPyConnection,
+    counted: str,
+    columns: Sequence[str],
+    plans: Sequence[ColumnPlan],
+) -> dict[int, int]:
+    """The distinct reference values (missing left out) of each categorical column:
+    the rows of its counts, one small query on the counted table."""
+    found = {}
+    width = len(columns)
+    for i, plan in enumerate(plans):
+        if plan.kind == "categorical":
+            mask = ((1 << width) - 1) & ~(1 << (width - 1 - i))
+            sql = f"SELECT count(*) FROM {counted} WHERE g = {mask} AND k{i} IS NOT NULL"
+            row = con.execute(sql).fetchone()
+            assert row is not None
+            found[i] = int(row[0])
+    return found
 
 
 def number_label(x: float) -> str:
@@ -287,9 +371,10 @@ def bin_labels(edges: Sequence[float]) -> list[str]:
 # --- the engine -----------------------------------------------------------------
 
 
-@dataclass
-class _Plan:
-    """How a column's values become labels: its kind, and its edges or values."""
+@dataclass(frozen=True)
+class ColumnPlan:
+    """How a column's values become labels: its kind (``categorical``, ``numeric``
+    or ``binned``) and a binned column's edges."""
 
     kind: str
     edges: list[float] | None = None
@@ -501,7 +586,7 @@ def _plan(
     profiles: list[list[tuple[int, int, bool]]],
     columns: Sequence[str],
     options: RawOptions,
-) -> list[_Plan]:
+) -> list[ColumnPlan]:
     """Each column's kind, and the edges of a binned one (from the reference)."""
     plans = []
     for i, name in enumerate(columns):
@@ -511,10 +596,10 @@ def _plan(
                 raise UsageError(
                     f"--edges {name}: the column is not numeric (a value is not a number)"
                 )
-            plans.append(_Plan("categorical"))
+            plans.append(ColumnPlan("categorical"))
             continue
         if name in options.edges:
-            plans.append(_Plan("binned", list(options.edges[name])))
+            plans.append(ColumnPlan("binned", list(options.edges[name])))
             continue
         plans.append(_numeric_plan(con, reference, side.table, name, profiles, i, options))
     return plans
@@ -528,7 +613,7 @@ def _numeric_plan(
     profiles: list[list[tuple[int, int, bool]]],
     i: int,
     options: RawOptions,
-) -> _Plan:
+) -> ColumnPlan:
     """Few values or bins, by the reference's distinct values, and the edges by
     exact ranks k_j = ceil(j n / N), in integers (:func:`_edges`)."""
     col = _column(i)
@@ -544,9 +629,9 @@ def _numeric_plan(
             "value in the reference: no bins can be formed (give --edges or --categorical)"
         )
     if _few_values(con, col.value, where, minimum, options.bins):
-        return _Plan("numeric")
+        return ColumnPlan("numeric")
     chosen = _edges(con, col.value, where, n, options.bins)
-    return _Plan("binned", sorted(set(chosen) - {float(minimum)}))
+    return ColumnPlan("binned", sorted(set(chosen) - {float(minimum)}))
 
 
 def _few_values(
@@ -633,7 +718,7 @@ def _bucket(value: str, edges: Sequence[float], lo: int, hi: int) -> str:
     return f"CASE WHEN {value} < {_double(edges[mid])} THEN {left} ELSE {right} END"
 
 
-def _key(col: _Column, plan: _Plan) -> str:
+def _key(col: _Column, plan: ColumnPlan) -> str:
     """SQL for a value's label key, categorical or numeric: NULL when missing; else
     its text, or its number."""
     key = col.text if plan.kind == "categorical" else f"({col.value} + 0.0)"  # -0.0 is 0
@@ -644,7 +729,7 @@ def _counts(
     con: duckdb.DuckDBPyConnection,
     side: _Side,
     columns: Sequence[str],
-    plans: list[_Plan],
+    plans: list[ColumnPlan],
 ) -> str:
     """A table of each column's counts by key (NULL: missing), all in one scan, by
     GROUPING SETS: ``g`` (which column a row counts), ``k0``, ``k1``, ..., ``m``."""
@@ -675,7 +760,7 @@ def _counts(
 
 
 def _aligned(
-    con: duckdb.DuckDBPyConnection, counted: list[str], i: int, width: int, plan: _Plan
+    con: duckdb.DuckDBPyConnection, counted: list[str], i: int, width: int, plan: ColumnPlan
 ) -> tuple[list[str], FloatArray, FloatArray]:
     """Column ``i``'s labels (missing values left out) and the counts of each side
     over them, aligned in DuckDB (a full outer join of the sides' counts, in order:

@@ -1,0 +1,188 @@
+"""Saved reference profiles (``drift --save-reference``): the counts of a reference's
+columns with the labels and edges they were counted by, written and read as JSON.
+
+A profile stands in for the reference's raw rows: the current rows are then counted
+with the profile's kinds and edges. Its document::
+
+    {"kldiv_profile": 1, "source": "ref.csv", "rows": 120,
+     "options": {"bins": 10, "na": [...], "drop_missing": false,
+                 "categorical": [...], "edges": {"col": [e1, ...]}},
+     "columns": [{"column": "x", "kind": "binned", "edges": [e1, ...],
+                  "labels": ["<e1", ...], "counts": [3, ...], "missing": 2}]}
+
+``labels`` and ``counts`` leave the missing values out (``missing`` counts them), so
+that ``--drop-missing`` can be chosen when the profile is used. A profile is known by
+its first key, ``"kldiv_profile"``, within the first bytes of the file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from kldiv_cli.errors import InputMissingError, InvalidDataError, OutputError, visible
+from kldiv_cli.readers.numbers import parse_number, quote
+
+#: The version of the profile document this kldiv writes and reads.
+PROFILE_VERSION: Final = 1
+_KINDS: Final = ("categorical", "numeric", "binned")
+_HEAD: Final = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*\{\s*"kldiv_profile"\s*:')
+
+
+@dataclass(frozen=True)
+class ProfileColumn:
+    """One column of a profile: how it was counted and its counts (missing apart)."""
+
+    column: str
+    kind: str
+    edges: list[float] | None
+    labels: list[str]
+    counts: list[int]
+    missing: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A saved reference: its source, rows, the options it was counted with, and
+    its columns in the reference's order."""
+
+    source: str
+    rows: int
+    options: dict[str, Any]
+    columns: list[ProfileColumn]
+
+    def document(self) -> dict[str, Any]:
+        """The profile as the JSON document above."""
+        return {
+            "kldiv_profile": PROFILE_VERSION,
+            "source": self.source,
+            "rows": self.rows,
+            "options": self.options,
+            "columns": [
+                {
+                    "column": c.column,
+                    "kind": c.kind,
+                    "edges": c.edges,
+                    "labels": c.labels,
+                    "counts": c.counts,
+                    "missing": c.missing,
+                }
+                for c in self.columns
+            ],
+        }
+
+
+def is_profile(source: str) -> bool:
+    """Whether ``source`` is a file whose first key is ``"kldiv_profile"``."""
+    path = Path(source)
+    if source == "-" or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as f:
+            head = f.read(256)
+    except OSError:
+        return False
+    return _HEAD.match(head) is not None
+
+
+def write_profile(path: str, profile: Profile) -> None:
+    """Write ``profile`` to ``path`` (JSON, UTF-8, indented for a reader of diffs)."""
+    import orjson
+
+    text = orjson.dumps(profile.document(), option=orjson.OPT_INDENT_2) + b"\n"
+    try:
+        Path(path).write_bytes(text)
+    except OSError as e:
+        why = e.strerror or type(e).__name__
+        raise OutputError(f"--save-reference {visible(path)}: cannot write ({why})") from None
+
+
+def read_profile(source: str) -> Profile:
+    """The profile saved in ``source``, checked whole: every column's kind, edges
+    (finite, strictly increasing), labels (distinct; a binned column's are its
+    edges' bins) and counts (whole, not negative, one per label).
+
+    Raises
+    ------
+    InvalidDataError
+        A document that is not a profile of this version, naming what is wrong.
+    """
+    import orjson
+
+    name = visible(source)
+    try:
+        doc = orjson.loads(Path(source).read_bytes())
+    except orjson.JSONDecodeError as e:
+        raise InvalidDataError(f"{name}: not a valid profile: {e}") from None
+    except OSError as e:
+        raise InputMissingError(f"{name}: cannot read ({e.strerror})") from None
+
+    def bad(what: str) -> InvalidDataError:
+        return InvalidDataError(f"{name}: not a valid kldiv profile: {what}")
+
+    if not isinstance(doc, dict) or doc.get("kldiv_profile") != PROFILE_VERSION:
+        found = doc.get("kldiv_profile") if isinstance(doc, dict) else None
+        raise bad(f"version {found!r}; this kldiv reads version {PROFILE_VERSION}")
+    rows, options, columns = doc.get("rows"), doc.get("options"), doc.get("columns")
+    if not isinstance(rows, int) or not _count(rows):
+        raise bad('"rows" must be a whole number')
+    if not isinstance(options, dict):
+        raise bad('"options" must be an object')
+    if not isinstance(columns, list) or not columns:
+        raise bad('"columns" must be a list of columns')
+    read = [_column(c, bad) for c in columns]
+    names = [c.column for c in read]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise bad(f"column {quote(twice[0])} is given twice")
+    return Profile(str(doc.get("source", source)), int(rows), options, read)
+
+
+def _count(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+def _column(doc: Any, bad: Any) -> ProfileColumn:
+    # No DuckDB: raw imports it inside its queries.
+    from kldiv_cli.readers.raw import bin_labels, number_label
+
+    if not isinstance(doc, dict) or not isinstance(doc.get("column"), str):
+        raise bad('each column must be an object with a "column" name')
+    column = doc["column"]
+    where = f"column {quote(column)}"
+    kind, edges = doc.get("kind"), doc.get("edges")
+    labels, counts = doc.get("labels"), doc.get("counts")
+    if kind not in _KINDS:
+        raise bad(f"{where}: kind {kind!r}; expected one of {', '.join(_KINDS)}")
+    if kind == "binned":
+        if not isinstance(edges, list) or not all(
+            isinstance(e, int | float) and not isinstance(e, bool) and math.isfinite(e)
+            for e in edges
+        ):
+            raise bad(f"{where}: edges must be a list of finite numbers")
+        edges = [float(e) for e in edges]
+        if any(b <= a for a, b in itertools.pairwise(edges)):
+            raise bad(f"{where}: edges must be strictly increasing")
+    elif edges is not None:
+        raise bad(f"{where}: a {kind} column has no edges")
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise bad(f"{where}: labels must be a list of texts")
+    if len(set(labels)) != len(labels):
+        raise bad(f"{where}: a label is given twice")
+    if isinstance(edges, list) and labels != bin_labels(edges):
+        raise bad(f"{where}: the labels are not the bins of the edges")
+    if kind == "numeric":
+        for label in labels:
+            value = parse_number(label)
+            if value is None or math.isnan(value) or number_label(value) != label:
+                raise bad(f"{where}: label {quote(label)} is not a number in its shortest form")
+    if not isinstance(counts, list) or len(counts) != len(labels) or not all(map(_count, counts)):
+        raise bad(f"{where}: counts must be whole numbers, not negative, one per label")
+    missing = doc.get("missing", 0)
+    if not _count(missing):
+        raise bad(f"{where}: missing must be a whole number")
+    return ProfileColumn(column, kind, edges, list(labels), [int(c) for c in counts], int(missing))
