@@ -148,7 +148,11 @@ def drift(
     )
     cur = open_raw(current, options, stdin)
     ref = None if profile is not None else open_raw(reference, options, stdin)
-    ref_columns = [c.column for c in profile.columns] if profile else ref.columns  # type: ignore[union-attr]
+    if profile is not None:
+        ref_columns = [c.column for c in profile.columns]
+    else:
+        assert ref is not None
+        ref_columns = ref.columns
     chosen, only_reference, only_current = _choose(ref_columns, cur.columns, columns, exclude)
     for c in parsed:
         if c.column is not None and c.column not in chosen:
