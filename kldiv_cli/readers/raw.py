@@ -8,30 +8,35 @@ folder past its memory limit), so that data larger than memory is counted withou
 its rows ever reaching Python. ``duckdb`` is imported inside the functions that run
 queries: other commands never pay for it.
 
-The steps (each side is parsed once; the rest are scans of DuckDB's own columnar
-copy of it, which spills to disk past the memory limit):
+The steps (each side is parsed once; the rest reads DuckDB's own table of each
+column's distinct values and their counts, whose size is the distinct values, not
+the rows):
 
-1. :func:`_load`: each side into a table of four columns per column: its text,
-   whether it is a number by kldiv's grammar (``regexp_full_match``), its value
-   (DOUBLE), whether it is missing;
+1. :func:`_load`: each side grouped, every column at once (``GROUPING SETS``), by its
+   text, or by its number when DuckDB's CSV parser may read the column as DOUBLE
+   (:func:`_typed_columns`: the head is numbers, and no field holds what the parser
+   takes beyond the grammar); then, once a distinct value, whether it is a number by
+   kldiv's grammar (``regexp_full_match``), its value, whether it is missing;
 2. :func:`_profile`: per side, for every column, rows, missing values, and whether a
    value is not a number (which makes the column categorical on both sides);
 3. :func:`_numeric_plan`: per numeric reference column, few values or bins, and the
-   edges by exact integer ranks (:func:`_edges`);
-4. :func:`_counts`: per side, the counts of every column at once (``GROUPING
-   SETS``), each value turned into its label's key in SQL (the text, the number, or
-   the bin by a binary search of nested CASEs; never DuckDB's ``histogram()``, whose
-   bins are closed on the right and which puts NaN in the first).
+   edges by exact integer ranks (:func:`_edges`, a running sum over the counts);
+4. :func:`_counts`: per side, the counts of every column by its label's key (the
+   text, the number, or the bin by a binary search of nested CASEs; never DuckDB's
+   ``histogram()``, whose bins are closed on the right and which puts NaN in the
+   first); a column read as numbers that is categorical after all is read again as
+   text first.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import os
 import re
 import shutil
 import tempfile
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -413,20 +418,36 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _scan(source: RawSource) -> str:
-    """The table function that reads ``source``: strict CSV of text, or Parquet."""
+def _scan(
+    source: RawSource,
+    doubles: Collection[str] = (),
+    nulls: Sequence[str] | None = None,
+) -> str:
+    """The table function that reads ``source``: strict CSV, or Parquet.
+
+    CSV columns are text, but those of ``doubles``, which DuckDB's parser reads as
+    DOUBLE (see :func:`_typed_columns` for when that is the grammar); ``nulls``, the
+    fields that are NULL (an empty field by default).
+    """
     files = "[" + ", ".join(_literal(f) for f in source.files) + "]"
     if source.engine_format == "parquet":
         return f"read_parquet({files})"
     assert source.delimiter is not None
-    columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in source.columns) + "}"
-    # Every field as text (kldiv decides what is a number); no sniffing; a ragged row
-    # or a quote never closed is an error, not a NULL-padded or skipped row.
+    columns = (
+        "{"
+        + ", ".join(
+            f"{_literal(c)}: {'DOUBLE' if c in doubles else 'VARCHAR'}" for c in source.columns
+        )
+        + "}"
+    )
+    null = "" if nulls is None else f", nullstr = [{', '.join(_literal(t) for t in nulls)}]"
+    # No sniffing; a ragged row or a quote never closed is an error, not a NULL-padded
+    # or skipped row.
     return (
         f"read_csv({files}, columns = {columns}, header = true, auto_detect = false, "
         f"delim = {_literal(source.delimiter)}, quote = '\"', escape = '\"', "
         "strict_mode = true, null_padding = false, ignore_errors = false, "
-        "compression = 'auto', encoding = 'utf-8')"
+        f"compression = 'auto', encoding = 'utf-8'{null})"
     )
 
 
@@ -477,16 +498,6 @@ def _data_problem(source: RawSource, text: str) -> str:
     return f"{visible(name)}: {where}{what}"
 
 
-@dataclass(frozen=True)
-class _Column:
-    """A column's SQL on one side: its text, whether it is missing, its number."""
-
-    text: str
-    missing: str
-    number: str  # true when a value that is not missing is a number
-    value: str  # the value as DOUBLE (where ``number``)
-
-
 def _types(
     con: duckdb.DuckDBPyConnection, source: RawSource, columns: Sequence[str]
 ) -> dict[str, str]:
@@ -496,10 +507,17 @@ def _types(
     return {str(r[0]): str(r[1]) for r in rows}
 
 
-def _column(i: int, typed: frozenset[int] = frozenset()) -> _Column:
-    """Column ``i`` of a side's table (see :func:`_load`)."""
-    text = f"CAST(t{i} AS VARCHAR)" if i in typed else f"t{i}"
-    return _Column(text, f"m{i}", f"n{i}", f"v{i}")
+@dataclass(frozen=True)
+class _Side:
+    """A side: its table of grouped values (see :func:`_load`), and the columns whose
+    values were grouped as numbers read by DuckDB's CSV parser, whose text is not
+    kept (read again by :func:`_counts` if the column turns out categorical)."""
+
+    table: str
+    source: RawSource
+    columns: tuple[str, ...]
+    options: RawOptions
+    untexted: frozenset[int] = frozenset()
 
 
 def _load(
@@ -509,54 +527,191 @@ def _load(
     columns: Sequence[str],
     options: RawOptions,
 ) -> _Side:
-    """Read ``source`` once into ``table`` (on disk, in DuckDB's own columnar format),
-    with four columns for each of ``columns``: its text ``t``, whether it is a number
-    ``n``, its value ``v`` (DOUBLE, where a number) and whether it is missing ``m``.
+    """Read ``source`` once, into ``table``: each column's distinct values with their
+    counts, one row a value, as ``(c, t, v, n, miss, m)``: the column's index, the
+    text, the value (DOUBLE, where a number), whether it is a number by the grammar,
+    whether it is missing, and how many rows have it.
 
-    The passes that follow scan this narrow table: the CSV is parsed, and the
-    grammar's regular expression run, once for each value, not once a pass.
+    One scan groups every column at once (GROUPING SETS), by its text, or by its
+    number when DuckDB's parser can read the column as DOUBLE (:func:`_typed_columns`:
+    the same numbers as the grammar's, half the time of text); the grammar's regular
+    expression then runs once a distinct value, not once a row, and every later step
+    reads this table, whose size is the distinct values, not the rows. A typed scan
+    that fails (a text after the head, a ragged row) is done again as text, which
+    reports a bad row as always.
     """
+    import duckdb
+
+    side = _Side(table, source, tuple(columns), options)
+    typed = _typed_columns(con, side)
+    if typed:
+        try:
+            _group(con, side, range(len(columns)), typed, table)
+        except duckdb.Error:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(f"DROP TABLE IF EXISTS {table}_g")
+        else:
+            return _Side(table, source, tuple(columns), options, frozenset(typed))
+    _group(con, side, range(len(columns)), frozenset(), table)
+    return side
+
+
+def _tokens(options: RawOptions) -> list[str]:
+    """The missing-value tokens besides the empty field."""
+    return [t for t in dict.fromkeys(options.na) if t != ""]
+
+
+def _group(
+    con: duckdb.DuckDBPyConnection,
+    side: _Side,
+    indices: Iterable[int],
+    typed: Collection[int],
+    table: str,
+) -> None:
+    """Group the columns ``indices`` of ``side`` (those of ``typed`` read as DOUBLE by
+    DuckDB's CSV parser) into ``table`` (see :func:`_load`), created or added to."""
+    source, columns = side.source, side.columns
+    indices = list(indices)
     types = _types(con, source, columns)
-    tokens = [t for t in dict.fromkeys(options.na) if t != ""]
-    first, second, third = [], [], []
-    typed: set[int] = set()
-    for i, name in enumerate(columns):
-        c, t, n, v, m = _ident(name), f"t{i}", f"n{i}", f"v{i}", f"m{i}"
-        if _NUMERIC_TYPES.fullmatch(types[name]):
-            # Kept as it is typed: its text is needed only if the column turns out
-            # categorical (the other side has text), and costs 0.3 s a million.
-            first.append(f"{c} AS {t}, CAST({c} AS DOUBLE) AS {v}")
-            typed.add(i)
-            second.append(f"{t}, true AS {n}, {v}")
-            third.append(f"{t}, {n}, {v}, ({v} IS NULL OR isnan({v})) AS {m}")
-            continue
-        text = c if types[name] == "VARCHAR" else f"CAST({c} AS VARCHAR)"
-        first.append(f"{text} AS {t}")
-        number = f"regexp_full_match({t}, {_literal(NUMBER_RE2)})"
-        # TRY_CAST: every text the grammar takes casts (DuckDB's cast skips the blanks
-        # around a number itself, and takes more, such as 1_000, which the grammar has
-        # refused first).
-        value = f"CASE WHEN {n} THEN TRY_CAST({t} AS DOUBLE) END"
-        second.append(f"{t}, {number} AS {n}")
-        listed = f" OR {t} IN ({', '.join(_literal(x) for x in tokens)})" if tokens else ""
-        # A number that is NaN is missing too (``nan`` when --na has replaced the list).
-        missing = f"({t} IS NULL OR {t} = ''{listed} OR coalesce(isnan({v}), false))"
-        third.append(f"{t}, {n}, {v}, {missing} AS {m}")
-        second[-1] += f", {value} AS {v}"
-    sql = (
-        f"CREATE TABLE {table} AS SELECT {', '.join(third)} FROM "
-        f"(SELECT {', '.join(second)} FROM (SELECT {', '.join(first)} FROM {_scan(source)}))"
+    tokens = _tokens(side.options)
+    keys, grouped_all, sets, arms = [], [], [], []
+    width = len(indices)
+    for j, i in enumerate(indices):
+        c, k = _ident(columns[i]), f"k{j}"
+        kind = types[columns[i]]
+        mask = ((1 << width) - 1) & ~(1 << (width - 1 - j))  # GROUPING's bits
+        rows = f"FROM {table}_g WHERE g = {mask}"
+        if i in typed or _NUMERIC_TYPES.fullmatch(kind):
+            keys.append(f"{c} AS {k}")
+            grouped = [k]
+            if kind in ("FLOAT", "DOUBLE"):
+                # -0.0 and 0.0 are one group to DuckDB; their texts differ.
+                keys.append(f"signbit({c}) AS s{j}")
+                grouped.append(f"s{j}")
+            # A CSV number's text is not kept (see _Side); a typed Parquet value's
+            # text is its cast, as DuckDB spells it.
+            text = "NULL::VARCHAR" if i in typed else f"CAST({k} AS VARCHAR)"
+            arms.append(
+                f"SELECT {i} AS c, t, v, n, (v IS NULL OR isnan(v)) AS miss, m FROM "
+                f"(SELECT {text} AS t, CAST({k} AS DOUBLE) AS v, true AS n, m {rows})"
+            )
+        else:
+            keys.append(f"{c if kind == 'VARCHAR' else f'CAST({c} AS VARCHAR)'} AS {k}")
+            grouped = [k]
+            number = f"coalesce(regexp_full_match({k}, {_literal(NUMBER_RE2)}), false)"
+            # TRY_CAST: every text the grammar takes casts (DuckDB's cast skips the
+            # blanks around a number itself, and takes more, such as 1_000, which the
+            # grammar has refused first). A number that is NaN is missing too
+            # (``nan`` when --na has replaced the list).
+            missing = f"({_text_missing('t', tokens)} OR coalesce(isnan(v), false))"
+            arms.append(
+                f"SELECT {i} AS c, t, v, n, {missing} AS miss, m FROM "
+                "(SELECT t, n, CASE WHEN n THEN TRY_CAST(t AS DOUBLE) END AS v, m FROM "
+                f"(SELECT {k} AS t, {number} AS n, m {rows}))"
+            )
+        sets.append(f"({', '.join(grouped)})")
+        grouped_all.extend(grouped)
+    names = ", ".join(f"k{j}" for j in range(width))
+    scan = _scan(source, [columns[i] for i in typed], ["", *tokens] if typed else None)
+    grouping = (
+        f"CREATE TABLE {table}_g AS SELECT GROUPING({names}) AS g, {', '.join(grouped_all)}, "
+        f"count(*) AS m FROM (SELECT {', '.join(keys)} FROM {scan}) "
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
     )
-    _fetch(con, source, sql)
-    return _Side(table, frozenset(typed))
+    if typed:  # the caller falls back to text on any error
+        con.execute(grouping)
+    else:
+        _fetch(con, source, grouping)
+    union = " UNION ALL ".join(arms)
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+    ).fetchone()
+    if exists is not None and exists[0]:
+        con.execute(f"INSERT INTO {table} {union}")
+    else:
+        con.execute(f"CREATE TABLE {table} AS {union}")
+    con.execute(f"DROP TABLE {table}_g")
 
 
-@dataclass(frozen=True)
-class _Side:
-    """A side's table, and which of its columns are kept typed (numbers, not text)."""
+#: What DuckDB's CSV parser reads as a DOUBLE but kldiv's grammar refuses: digits
+#: grouped by underscores (``1_000``) and a sign after a sign (``+-1``). A column none
+#: of whose fields holds these may be read by the parser: every field it reads as a
+#: number is then one by the grammar, with the same value (and every text of the
+#: grammar parses), as tests/test_raw_speed_typed.py checks on this DuckDB.
+_NOT_GRAMMAR: Final = (b"_", b"+-")
+#: The rows of a CSV's head that decide which columns may be read as numbers.
+_HEAD_ROWS: Final = 2048
 
-    table: str
-    typed: frozenset[int]
+
+def _typed_columns(con: duckdb.DuckDBPyConnection, side: _Side) -> frozenset[int]:
+    """The columns of a CSV side that DuckDB's parser may read as DOUBLE: not named
+    by ``--categorical``, numbers or missing in the head, and with no field that the
+    parser takes as a number where the grammar does not (:data:`_NOT_GRAMMAR`:
+    looked for in the files' bytes, and in those columns' text if found there)."""
+    import duckdb
+
+    source, columns, options = side.source, side.columns, side.options
+    if source.engine_format != "csv":
+        return frozenset()
+    candidates = [i for i, name in enumerate(columns) if name not in options.categorical]
+    if not candidates:
+        return frozenset()
+    tokens = _tokens(options)
+    parts = []
+    for i in candidates:
+        t = _ident(columns[i])
+        number = f"regexp_full_match({t}, {_literal(NUMBER_RE2)})"
+        parts.append(f"coalesce(bool_and({_text_missing(t, tokens)} OR {number}), true)")
+    head = f"(SELECT * FROM {_scan(source)} LIMIT {_HEAD_ROWS})"
+    try:
+        row = con.execute(f"SELECT {', '.join(parts)} FROM {head}").fetchone()
+    except duckdb.Error:  # reported by the scan as text
+        return frozenset()
+    assert row is not None
+    candidates = [i for i, alike in zip(candidates, row, strict=True) if alike]
+    if not candidates:
+        return frozenset()
+    plain = _plain_bytes(source.files)
+    if plain is None:  # compressed: the bytes cannot be searched cheaply
+        return frozenset()
+    if plain:
+        return frozenset(candidates)
+    # Found somewhere (a header, a category): in which columns?
+    parts = [
+        " OR ".join(f"contains({_ident(columns[i])}, {_literal(b.decode())})" for b in _NOT_GRAMMAR)
+        for i in candidates
+    ]
+    sql = f"SELECT {', '.join(f'count_if({p})' for p in parts)} FROM {_scan(source)}"
+    try:
+        row = con.execute(sql).fetchone()
+    except duckdb.Error:
+        return frozenset()
+    assert row is not None
+    return frozenset(i for i, found in zip(candidates, row, strict=True) if not found)
+
+
+def _text_missing(t: str, tokens: Sequence[str]) -> str:
+    """SQL: whether text ``t`` is missing by its spelling (NULL, empty, a token)."""
+    listed = f" OR {t} IN ({', '.join(_literal(x) for x in tokens)})" if tokens else ""
+    return f"({t} IS NULL OR {t} = ''{listed})"
+
+
+def _plain_bytes(files: Sequence[str]) -> bool | None:
+    """Whether no file holds :data:`_NOT_GRAMMAR` past its first line (None: a file
+    is gzip). By ``mmap`` and ``find``: the bytes are searched, not copied."""
+    import mmap
+
+    for path in files:
+        with open(path, "rb") as f:
+            if f.read(2) == b"\x1f\x8b":
+                return None
+            if os.fstat(f.fileno()).st_size == 0:
+                continue
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                body = data.find(b"\n") + 1
+                if any(data.find(b, body) >= 0 for b in _NOT_GRAMMAR):
+                    return False
+    return True
 
 
 def _profile(
@@ -565,18 +720,17 @@ def _profile(
     side: _Side,
     columns: Sequence[str],
 ) -> list[tuple[int, int, bool]]:
-    """(rows, missing, has a value that is not a number) of each column: one scan."""
-    parts = ["count(*)"]
-    for i in range(len(columns)):
-        col = _column(i)
-        parts.append(f"count_if({col.missing})")
-        parts.append(f"count_if(NOT {col.missing} AND NOT {col.number})")
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {side.table}").fetchone()
-    assert row is not None
-    rows = int(row[0])
+    """(rows, missing, has a value that is not a number) of each column, from the
+    grouped values."""
+    sql = (
+        "SELECT c, sum(m), coalesce(sum(m) FILTER (WHERE miss), 0), "
+        f"bool_or(NOT miss AND NOT n) FROM {side.table} GROUP BY c"
+    )
+    found = {int(r[0]): r for r in con.execute(sql).fetchall()}
+    rows = int(found[0][1]) if 0 in found else 0
     if rows == 0:
         raise InvalidDataError(f"{visible(source.name)}: no rows")
-    return [(rows, int(row[1 + 2 * i]), bool(row[2 + 2 * i])) for i in range(len(columns))]
+    return [(rows, int(found[i][2]), bool(found[i][3])) for i in range(len(columns))]
 
 
 def _plan(
@@ -615,22 +769,22 @@ def _numeric_plan(
     options: RawOptions,
 ) -> ColumnPlan:
     """Few values or bins, by the reference's distinct values, and the edges by
-    exact ranks k_j = ceil(j n / N), in integers (:func:`_edges`)."""
-    col = _column(i)
-    where = f"FROM {table} WHERE NOT {col.missing}"
-    sql = f"SELECT count({col.value}), min({col.value}), count_if(isfinite({col.value})) {where}"
+    exact ranks k_j = ceil(j n / N), in integers (:func:`_edges`), from the grouped
+    values of the reference's ``table`` (see :func:`_load`)."""
+    where = f"FROM {table} WHERE c = {i} AND NOT miss"
+    sql = f"SELECT sum(m), min(v), sum(m) FILTER (WHERE isfinite(v)) {where}"
     row = con.execute(sql).fetchone()
     assert row is not None
-    n, minimum, finite = int(row[0]), row[1], int(row[2] or 0)
+    n, minimum, finite = int(row[0] or 0), row[1], int(row[2] or 0)
     has_values = any(p[i][1] < p[i][0] for p in profiles)
     if finite == 0 and has_values:
         raise InvalidDataError(
             f"{visible(reference.name)}: column {quote(name)} is numeric but has no finite "
             "value in the reference: no bins can be formed (give --edges or --categorical)"
         )
-    if _few_values(con, col.value, where, minimum, options.bins):
+    if _few_values(con, "v", where, minimum, options.bins):
         return ColumnPlan("numeric")
-    chosen = _edges(con, col.value, where, n, options.bins)
+    chosen = _edges(con, "v", where, n, options.bins, weight="m")
     return ColumnPlan("binned", sorted(set(chosen) - {float(minimum)}))
 
 
@@ -660,23 +814,31 @@ def _few_values(
 
 
 def _edges(
-    con: duckdb.DuckDBPyConnection, value: str, where: str, n: int, bins: int, fast: bool = True
+    con: duckdb.DuckDBPyConnection,
+    value: str,
+    where: str,
+    n: int,
+    bins: int,
+    fast: bool = True,
+    weight: str | None = None,
 ) -> list[float]:
-    """The k_j-th smallest of the ``n`` values, k_j = ceil(j n / N), j = 1..N-1.
+    """The k_j-th smallest of the ``n`` values, k_j = ceil(j n / N), j = 1..N-1;
+    each row counts ``weight`` times (a column of counts) if given, else once.
 
-    First by DuckDB's ``quantile_disc`` at j/N (a selection, not a sort: 0.4 s for
-    10M values), each candidate then checked in integers by one scan: x is the k-th
-    smallest exactly when count(v < x) < k <= count(v <= x). ``quantile_disc`` ranks
-    with floats and holds the values in memory; if a candidate is off (or memory runs
-    out), the ranks come from the values grouped with their counts and a running sum
-    over them in order, which spill to disk (2 s for 10M distinct values).
+    Unweighted, first by DuckDB's ``quantile_disc`` at j/N (a selection, not a sort:
+    0.4 s for 10M values), each candidate then checked in integers by one scan: x is
+    the k-th smallest exactly when count(v < x) < k <= count(v <= x). ``quantile_disc``
+    ranks with floats and holds the values in memory; if a candidate is off (or
+    memory runs out), or the rows are weighted, the ranks come from the values grouped
+    with their counts and a running sum over them in order, which spill to disk (2 s
+    for 10M distinct values).
     """
     import duckdb
 
     ranks = [-(-j * n // bins) for j in range(1, bins)]
     quantiles = ", ".join(repr(j / bins) for j in range(1, bins))
     try:
-        if not fast:
+        if not fast or weight is not None:
             raise duckdb.OutOfMemoryException("the exact path asked for")
         row = con.execute(f"SELECT quantile_disc({value} + 0.0, [{quantiles}]) {where}").fetchone()
         assert row is not None
@@ -692,8 +854,9 @@ def _edges(
     except duckdb.OutOfMemoryException:  # data larger than memory (or fast=False, in tests)
         pass
     picks = ", ".join(f"min(v) FILTER (WHERE cum >= {k})" for k in ranks)
+    count = "count(*)" if weight is None else f"sum({weight})"
     sql = (
-        f"WITH g AS (SELECT {value} + 0.0 AS v, count(*) AS m {where} GROUP BY v), "
+        f"WITH g AS (SELECT {value} + 0.0 AS v, {count} AS m {where} GROUP BY v), "
         "c AS (SELECT v, sum(m) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) AS cum FROM g) "
         f"SELECT {picks} FROM c"
     )
@@ -718,44 +881,43 @@ def _bucket(value: str, edges: Sequence[float], lo: int, hi: int) -> str:
     return f"CASE WHEN {value} < {_double(edges[mid])} THEN {left} ELSE {right} END"
 
 
-def _key(col: _Column, plan: ColumnPlan) -> str:
-    """SQL for a value's label key, categorical or numeric: NULL when missing; else
-    its text, or its number."""
-    key = col.text if plan.kind == "categorical" else f"({col.value} + 0.0)"  # -0.0 is 0
-    return f"CASE WHEN {col.missing} THEN NULL ELSE {key} END"
-
-
 def _counts(
     con: duckdb.DuckDBPyConnection,
     side: _Side,
     columns: Sequence[str],
     plans: list[ColumnPlan],
 ) -> str:
-    """A table of each column's counts by key (NULL: missing), all in one scan, by
-    GROUPING SETS: ``g`` (which column a row counts), ``k0``, ``k1``, ..., ``m``."""
-    inner = []
-    outer = []
-    for i in range(len(columns)):
-        col = _column(i, side.typed)
-        edges = plans[i].edges
-        if edges is None:
-            inner.append(f"{_key(col, plans[i])} AS k{i}")
-            outer.append(f"k{i}")
+    """A table of each column's counts by key, from the grouped values: ``g`` (which
+    column a row counts, as GROUPING's bit mask: the column's bit clear), ``k0``,
+    ``k1``, ..., ``m``; a key is the text (categorical), the number (numeric) or the
+    bin (binned); missing values are left out.
+
+    A column read as numbers (its text not kept) that is categorical after all (the
+    other side has text, or a profile says so) is read again, as text, first.
+    """
+    again = sorted(i for i in side.untexted if plans[i].kind == "categorical")
+    if again:
+        con.execute(f"DELETE FROM {side.table} WHERE c IN ({', '.join(map(str, again))})")
+        _group(con, side, again, frozenset(), side.table)
+    width = len(columns)
+    keys = []
+    for i, plan in enumerate(plans):
+        if plan.kind == "categorical":
+            key = "t"
+        elif plan.edges is None:
+            key = "v + 0.0"  # -0.0 is 0
         else:
-            # The value is computed once, in the inner SELECT, and bucketed from
-            # there: the binary search names it log2(m) times.
-            inner.append(f"CASE WHEN {col.missing} THEN NULL ELSE {col.value} END AS k{i}")
-            bucket = _bucket(f"k{i}", edges, 0, len(edges))
-            outer.append(f"CASE WHEN k{i} IS NULL THEN NULL ELSE {bucket} END AS k{i}")
-    names = [f"k{i}" for i in range(len(columns))]
-    sets = ", ".join(f"({k})" for k in names)
-    sql = (
-        f"SELECT GROUPING({', '.join(names)}) AS g, {', '.join(names)}, count(*) AS m "
-        f"FROM (SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {side.table})) "
-        f"GROUP BY GROUPING SETS ({sets})"
+            key = _bucket("v", plan.edges, 0, len(plan.edges))
+        keys.append(f"CASE WHEN c = {i} AND NOT miss THEN {key} END AS k{i}")
+    masks = " ".join(
+        f"WHEN {i} THEN {((1 << width) - 1) & ~(1 << (width - 1 - i))}" for i in range(width)
     )
+    names = ", ".join(f"k{i}" for i in range(width))
     counts = f"{side.table}_counts"
-    con.execute(f"CREATE TABLE {counts} AS {sql}")
+    con.execute(
+        f"CREATE TABLE {counts} AS SELECT CASE c {masks} END AS g, {names}, sum(m) AS m "
+        f"FROM (SELECT c, {', '.join(keys)}, m FROM {side.table}) GROUP BY c, {names}"
+    )
     return counts
 
 
