@@ -314,3 +314,41 @@ def test_fast_and_text_paths_agree(
     c = column_csv(tmp_path / "c.csv", cur)
     # The same counts, or the same refusal (no finite reference value).
     both_ways(monkeypatch, r, c, options=RawOptions(bins=bins))
+
+
+def test_a_doubled_sign_after_many_exponents_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every number has a "+" (1e+05): the search for "+-" goes past 64 false starts.
+    values = ["1e+05", "2.5e+03"] * AFTER_HEAD + ["+-1"]
+    ref = column_csv(tmp_path / "r.csv", values)
+    counted, typed = both_ways(monkeypatch, ref, None)
+    assert typed == [frozenset()]
+    assert counted[0][1] == "categorical"
+    assert counted[0][3] == ["+-1", "1e+05", "2.5e+03"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(-4, 4).map(float) | st.floats(-1e3, 1e3), st.integers(1, 5)),
+        min_size=1,
+        max_size=30,
+    ),
+    bins=st.integers(2, 12),
+)
+def test_weighted_edges_are_the_inverted_cdf_of_the_rows_repeated(
+    rows: list[tuple[float, int]], bins: int
+) -> None:
+    # The engine's grouped rows: a value with its count, and one value may be on
+    # several rows (1 and 1.0 are two texts). Both ways (quantile_disc checked, and
+    # the running sum) give the k-th smallest of the values repeated by their counts.
+    repeated = sorted(v + 0.0 for v, m in rows for _ in range(m))
+    n = len(repeated)
+    expected = [repeated[-(-j * n // bins) - 1] for j in range(1, bins)]
+    with raw._connection() as con:
+        con.execute("CREATE TABLE t (v DOUBLE, m BIGINT)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", [list(r) for r in rows])
+        for fast in (True, False):
+            got = raw._edges(con, "v", "FROM t WHERE true", n, bins, fast, weight="m")
+            assert got == expected
