@@ -920,25 +920,42 @@ def _counts(
         con.execute(f"DELETE FROM {side.table} WHERE c IN ({', '.join(map(str, again))})")
         _group(con, side, again, frozenset(), side.table)
     width = len(columns)
-    keys = []
+    keys, texts = [], []
     for i, plan in enumerate(plans):
         if plan.kind == "categorical":
-            key = "t"
-        elif plan.edges is None:
-            key = "v + 0.0"  # -0.0 is 0
-        else:
-            key = _bucket("v", plan.edges, 0, len(plan.edges))
+            # A text is on one row of its column already (grouped by _load): no
+            # second grouping of what may be a million distinct texts.
+            texts.append(i)
+            continue
+        # Numbers: -0.0 is 0, and 1 and 1.0 (two texts) are one value.
+        key = "v + 0.0" if plan.edges is None else _bucket("v", plan.edges, 0, len(plan.edges))
         keys.append(f"CASE WHEN c = {i} AND NOT miss THEN {key} END AS k{i}")
-    masks = " ".join(
-        f"WHEN {i} THEN {((1 << width) - 1) & ~(1 << (width - 1 - i))}" for i in range(width)
-    )
-    names = ", ".join(f"k{i}" for i in range(width))
+    parts = []
+    if keys:
+        chosen = ", ".join(str(i) for i in range(width) if i not in texts)
+        masks = " ".join(f"WHEN {i} THEN {_mask(width, i)}" for i in range(width))
+        outer = ", ".join(f"k{i}" if i not in texts else f"NULL AS k{i}" for i in range(width))
+        grouped = ", ".join(f"k{i}" for i in range(width) if i not in texts)
+        parts.append(
+            f"SELECT CASE c {masks} END AS g, {outer}, sum(m) AS m FROM "
+            f"(SELECT c, {', '.join(keys)}, m FROM {side.table} WHERE c IN ({chosen})) "
+            f"GROUP BY c, {grouped}"
+        )
+    for i in texts:
+        outer = ", ".join(f"t AS k{j}" if j == i else f"NULL AS k{j}" for j in range(width))
+        parts.append(
+            f"SELECT {_mask(width, i)} AS g, {outer}, m FROM {side.table} "
+            f"WHERE c = {i} AND NOT miss"
+        )
     counts = f"{side.table}_counts"
-    con.execute(
-        f"CREATE TABLE {counts} AS SELECT CASE c {masks} END AS g, {names}, sum(m) AS m "
-        f"FROM (SELECT c, {', '.join(keys)}, m FROM {side.table}) GROUP BY c, {names}"
-    )
+    con.execute(f"CREATE TABLE {counts} AS {' UNION ALL BY NAME '.join(parts)}")
     return counts
+
+
+def _mask(width: int, i: int) -> int:
+    """GROUPING's bit mask of column ``i`` of ``width``: its bit (the first column's the
+    highest) clear, every other set."""
+    return ((1 << width) - 1) & ~(1 << (width - 1 - i))
 
 
 def _aligned(
