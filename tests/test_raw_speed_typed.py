@@ -352,3 +352,23 @@ def test_weighted_edges_are_the_inverted_cdf_of_the_rows_repeated(
         for fast in (True, False):
             got = raw._edges(con, "v", "FROM t WHERE true", n, bins, fast, weight="m")
             assert got == expected
+
+
+def test_an_interrupt_of_the_typed_scan_is_not_taken_for_bad_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only DuckDB's errors about the data send the scan the text way again; Ctrl-C
+    # (DuckDB's InterruptException) stops the count at once.
+    import duckdb
+
+    group = raw._group
+
+    def interrupted(con: Any, side: Any, indices: Any, typed: Any, table: str) -> None:
+        if typed:
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+        group(con, side, indices, typed, table)
+
+    monkeypatch.setattr(raw, "_group", interrupted)
+    ref = column_csv(tmp_path / "r.csv", ["1", "2", "3"])
+    with pytest.raises(duckdb.InterruptException):
+        count(ref, None)

@@ -542,14 +542,13 @@ def _load(
     that fails (a text after the head, a ragged row) is done again as text, which
     reports a bad row as always.
     """
-    import duckdb
 
     side = _Side(table, source, tuple(columns), options)
     typed = _typed_columns(con, side)
     if typed:
         try:
             _group(con, side, range(len(columns)), typed, table)
-        except duckdb.Error:
+        except _data_errors():  # not an interrupt: Ctrl-C stops, as ever
             con.execute(f"DROP TABLE IF EXISTS {table}")
             con.execute(f"DROP TABLE IF EXISTS {table}_g")
         else:
@@ -650,7 +649,6 @@ def _typed_columns(con: duckdb.DuckDBPyConnection, side: _Side) -> frozenset[int
     by ``--categorical``, numbers or missing in the head, and with no field that the
     parser takes as a number where the grammar does not (:data:`_NOT_GRAMMAR`:
     looked for in the files' bytes, and in those columns' text if found there)."""
-    import duckdb
 
     source, columns, options = side.source, side.columns, side.options
     if source.engine_format != "csv":
@@ -667,7 +665,7 @@ def _typed_columns(con: duckdb.DuckDBPyConnection, side: _Side) -> frozenset[int
     head = f"(SELECT * FROM {_scan(source)} LIMIT {_HEAD_ROWS})"
     try:
         row = con.execute(f"SELECT {', '.join(parts)} FROM {head}").fetchone()
-    except duckdb.Error:  # reported by the scan as text
+    except _data_errors():  # reported by the scan as text
         return frozenset()
     assert row is not None
     candidates = [i for i, alike in zip(candidates, row, strict=True) if alike]
@@ -686,10 +684,22 @@ def _typed_columns(con: duckdb.DuckDBPyConnection, side: _Side) -> frozenset[int
     sql = f"SELECT {', '.join(f'count_if({p})' for p in parts)} FROM {_scan(source)}"
     try:
         row = con.execute(sql).fetchone()
-    except duckdb.Error:
+    except _data_errors():
         return frozenset()
     assert row is not None
     return frozenset(i for i, found in zip(candidates, row, strict=True) if not found)
+
+
+def _data_errors() -> tuple[type[Exception], ...]:
+    """DuckDB's errors about the data (a row, a conversion, memory), which a scan as
+    text reports: the fast path falls back on them, and on nothing else."""
+    import duckdb
+
+    return (
+        duckdb.InvalidInputException,
+        duckdb.ConversionException,
+        duckdb.OutOfMemoryException,
+    )
 
 
 def _text_missing(t: str, tokens: Sequence[str]) -> str:
