@@ -1382,6 +1382,142 @@ def drift(
     return 0 if result.passed else 1
 
 
+# --------------------------------------------------------------------------- gauss
+
+#: An inline Gaussian with a negative mean, ``-1,2``: a minus, a digit or a point, and
+#: a comma further on. No option of gauss looks like that.
+_NEGATIVE_INLINE = re.compile(r"-[0-9.][^,]*,.*", re.ASCII | re.S)
+
+
+class _GaussCommand(_Command):
+    """``gauss``, whose inline Gaussian ``-1,2`` (a negative mean) is an argument: click
+    would read it as the unknown option ``-1``. It is given a leading blank, which the
+    number grammar allows and the reader strips, and click takes for an argument."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        shifted = [" " + a if _NEGATIVE_INLINE.fullmatch(a) else a for a in args]
+        return list(_Command.parse_args(self, ctx, shifted))
+
+
+@app.command(
+    cls=_GaussCommand,
+    help="Gaussians in closed form. With P and Q: KL divergence both ways, "
+    "cross-entropy both ways and the differential entropy of each of two multivariate "
+    "normals (no JSD: it has no closed form). With --vae FILE: each row's KL divergence "
+    "of N(mu, diag(exp(logvar))) from N(0, I), and their mean, the KL term of a VAE's "
+    "ELBO.\n\n"
+    'P and Q are files: JSON {"mean": [...], "cov": [[...], ...]} (or "var": [...], '
+    "the diagonal), or CSV/TSV with the mean on the first row and the covariance on "
+    "the next d rows (a header row is allowed); or inline MEAN,VARIANCE for one "
+    "dimension: 0,4 is N(0, 4), standard deviation 2; -1,2 has mean -1. FILE of --vae has columns "
+    "mu_1..mu_d and logvar_1..logvar_d (unnamed: first half mu, second half logvar).",
+    epilog=examples(
+        "kldiv gauss 0,1 1,2 --unit nats",
+        "kldiv gauss 0,1 0,4 --value kl_pq --max kl_pq=1",
+        "kldiv gauss samples/gauss-p.json samples/gauss-q.json",
+        "kldiv gauss --vae samples/vae-batch.csv --unit nats",
+    ),
+)
+def gauss(
+    p_source: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="P",
+            click_type=TEXT,
+            show_default=False,
+            help="The first Gaussian: a file (JSON, CSV, TSV), - (stdin) or MEAN,VARIANCE.",
+        ),
+    ] = None,
+    q_source: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="Q",
+            click_type=TEXT,
+            show_default=False,
+            help="The second Gaussian, the reference of D(P||Q), given as P is.",
+        ),
+    ] = None,
+    vae: Annotated[
+        str | None,
+        typer.Option(
+            "--vae",
+            metavar="FILE",
+            help="Instead of P and Q: FILE's rows of mu_j and logvar_j (CSV, TSV, JSON "
+            "records or -), each against N(0, I), and the batch mean.",
+        ),
+    ] = None,
+    unit: UnitOption = Unit.bits,
+    max_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--max",
+            metavar="MEASURE=LIMIT",
+            help="Fail (exit 1) when MEASURE (a name as for --value) exceeds the number "
+            "LIMIT; repeatable.",
+        ),
+    ] = None,
+    value: Annotated[
+        str | None,
+        typer.Option(
+            "--value",
+            metavar="MEASURE",
+            help="Print only MEASURE's value: kl_pq, kl_qp, cross_entropy_pq, "
+            "cross_entropy_qp, entropy_p or entropy_q; with --vae, mean.",
+        ),
+    ] = None,
+    fmt: FormatOption = None,
+    quiet: QuietOption = False,
+    label: Annotated[
+        str | None,
+        typer.Option(
+            "--label",
+            metavar="COL",
+            help="With --vae: COL names the rows (default: the first column, when its "
+            "values are not all numbers).",
+        ),
+    ] = None,
+    input_format: InputFormatOption = None,
+    no_header: Annotated[
+        bool,
+        typer.Option(
+            "--no-header",
+            help="CSV/TSV have no header row: the first row of P and Q is the mean, "
+            "and the columns of --vae FILE are named 1, 2, ...",
+        ),
+    ] = False,
+    delimiter: DelimiterOption = None,
+) -> int:
+    from kldiv_cli import render
+    from kldiv_cli.commands import gauss as command
+    from kldiv_cli.commands.results import GAUSS_MEASURES
+
+    out_format = _out_format(fmt)
+    read = _read_options(input_format, no_header, label, delimiter)
+    if vae is not None:
+        if p_source is not None:
+            raise UsageError("--vae FILE takes no P or Q: it measures each row against N(0, I)")
+        if value is not None and value not in command.VAE_MEASURES:
+            raise UsageError(f"--value {value!r}: with --vae, the one measure is mean")
+        result: Any = command.vae(vae, read, unit=unit.value, checks=max_ or [])
+    else:
+        if p_source is None or q_source is None:
+            raise UsageError("give two Gaussians, P and Q, or --vae FILE")
+        if label is not None:
+            raise UsageError("--label names the rows of --vae FILE; P and Q have none")
+        if value is not None and value not in GAUSS_MEASURES:
+            raise UsageError(f"--value {value!r}: choose {', '.join(GAUSS_MEASURES)}")
+        result = command.pair(p_source, q_source, read, unit=unit.value, checks=max_ or [])
+    _warn_all(result.warnings, quiet)
+    if value is not None:
+        shown = result.mean if vae is not None else result.measures[value]
+        _emit(render.number(shown) + "\n")
+    else:
+        _emit_result(result, out_format)
+    for line in render.failed_checks(result):
+        _say(line)
+    return 0 if result.passed else 1
+
+
 def main() -> NoReturn:
     """The console script ``kldiv``."""
     app(prog_name=PROG)

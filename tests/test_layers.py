@@ -133,18 +133,27 @@ def test_each_result_type_has_its_renderers() -> None:
         results.PairsResult,
         results.EntropyResult,
         results.MiResult,
+        results.DriftResult,
+        results.GaussResult,
+        results.VaeResult,
     ]
     for entry in (render.to_json, render.to_delimited, render.to_table):
         default = entry.dispatch(object)
         assert all(entry.dispatch(kind) is not default for kind in whole), entry
-        # five results, five renderers, none shared
+        # one renderer per result, none shared
         assert len({entry.dispatch(kind) for kind in whole}) == len(whole)
     stream = results.MatrixStream
     assert render.to_delimited.dispatch(stream) is not render.to_delimited.dispatch(object)
     assert render.to_json.dispatch(stream) is render.to_json.dispatch(object)
     with pytest.raises(TypeError, match="no JSON for a MatrixStream"):
         render.to_json(stream("jsd", "bits", [], [], iter(())))
-    checked = {results.Comparison, results.PairsResult}
+    checked = {
+        results.Comparison,
+        results.PairsResult,
+        results.DriftResult,
+        results.GaussResult,
+        results.VaeResult,
+    }
     for kind in whole:
         has_own = render.failed_checks.dispatch(kind) is not render.failed_checks.dispatch(object)
         assert has_own == (kind in checked), kind

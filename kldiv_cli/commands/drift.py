@@ -363,7 +363,7 @@ def _column(
         column=name,
         kind=found.kind,
         edges=found.edges,
-        n=(float(ref_counts.sum()), float(cur_counts.sum())),
+        n=(int(ref_counts.sum()), int(cur_counts.sum())),
         missing=found.missing,
         jsd_noise=0.0,
         comparison=result,

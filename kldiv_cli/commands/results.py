@@ -26,10 +26,13 @@ __all__ = [
     "DriftColumn",
     "DriftResult",
     "EntropyResult",
+    "GaussResult",
+    "GaussSide",
     "MatrixResult",
     "MatrixStream",
     "MiResult",
     "PairsResult",
+    "VaeResult",
 ]
 
 
@@ -168,7 +171,7 @@ class DriftColumn:
     edges: list[float] | None
     #: Values counted on each side (reference, current): the totals of the count
     #: vectors, so missing values are in them unless ``--drop-missing``.
-    n: tuple[float, float]
+    n: tuple[int, int]
     #: Missing values on each side (reference, current), reported even when dropped.
     missing: tuple[int, int]
     #: The JSD that sampling alone exceeds 5% of the time when nothing has drifted,
@@ -227,3 +230,68 @@ class DriftResult:
     @property
     def passed(self) -> bool:
         return not self.failed
+
+
+#: The measures of ``gauss`` (pair mode), in their order: every one of ``compare``'s
+#: but the Jensen-Shannon pair, which has no closed form for Gaussians.
+GAUSS_MEASURES = (
+    "kl_pq",
+    "kl_qp",
+    "cross_entropy_pq",
+    "cross_entropy_qp",
+    "entropy_p",
+    "entropy_q",
+)
+
+
+@dataclass(frozen=True)
+class GaussSide:
+    """A Gaussian of ``gauss``: its source and how it was given (``full``: a covariance
+    matrix; ``diagonal``: variances; ``inline``: ``MEAN,VARIANCE``)."""
+
+    source: str
+    form: str
+
+
+@dataclass
+class GaussResult:
+    """``gauss P Q``: the closed-form measures of two multivariate normals, in ``unit``
+    (the entropies are differential entropies, negative for a narrow Gaussian)."""
+
+    unit: str
+    dimensions: int
+    p: GaussSide
+    q: GaussSide
+    #: GAUSS_MEASURES -> value.
+    measures: dict[str, float]
+    checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+
+@dataclass
+class VaeResult:
+    """``gauss --vae FILE``: per row, D(N(mu, diag(exp(logvar))) || N(0, I)) in
+    ``unit``, and their mean over the rows (the ELBO's KL term of a batch)."""
+
+    unit: str
+    source: str
+    #: One name per row: its label, or its 1-based position (``positional``).
+    rows: list[str]
+    positional: bool
+    dimensions: int
+    kl: FloatArray
+    #: The mean of ``kl`` over the rows.
+    mean: float
+    #: The columns read as mu and as logvar, in the order of j.
+    mu_columns: list[str]
+    logvar_columns: list[str]
+    checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)

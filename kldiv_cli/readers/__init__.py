@@ -18,6 +18,7 @@ The modules, one job each (imports run down this list, never up):
 - :mod:`~kldiv_cli.readers.raw_files`: raw rows' sources (files, folders, globs, stdin).
 - :mod:`~kldiv_cli.readers.raw`: raw rows counted by DuckDB (imported lazily there).
 - :mod:`~kldiv_cli.readers.profiles`: saved reference profiles (``drift``).
+- :mod:`~kldiv_cli.readers.gaussian`: a mean and a covariance (``gauss``).
 """
 
 import importlib
@@ -53,6 +54,7 @@ from kldiv_cli.readers.tables import read_table
 
 if TYPE_CHECKING:  # at run time these come from __getattr__, when first asked for
     from kldiv_cli.readers.categories import read_categories, read_joint_counts
+    from kldiv_cli.readers.gaussian import GaussianSpec, read_gaussian
     from kldiv_cli.readers.raw import (
         DEFAULT_NA,
         MISSING,
@@ -71,6 +73,8 @@ if TYPE_CHECKING:  # at run time these come from __getattr__, when first asked f
 _LAZY: Final = {
     "read_categories": "categories",
     "read_joint_counts": "categories",
+    "GaussianSpec": "gaussian",
+    "read_gaussian": "gaussian",
     **dict.fromkeys(
         (
             "DEFAULT_NA",
@@ -105,6 +109,7 @@ __all__ = [
     "ColumnPlan",
     "Distribution",
     "FloatArray",
+    "GaussianSpec",
     "Labels",
     "Profile",
     "ProfileColumn",
@@ -127,6 +132,7 @@ __all__ = [
     "probability_warning",
     "quote",
     "read_categories",
+    "read_gaussian",
     "read_joint_counts",
     "read_profile",
     "read_table",

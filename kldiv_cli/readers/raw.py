@@ -46,6 +46,7 @@ import numpy as np
 
 from kldiv_cli.errors import InvalidDataError, UsageError, visible
 from kldiv_cli.readers.numbers import quote
+from kldiv_cli.readers.raw_files import ENGINE_LINE_LIMIT, MAX_ROW_BYTES
 from kldiv_cli.readers.raw_files import RawSource as RawSource
 from kldiv_cli.readers.raw_files import open_raw as _open_files
 from kldiv_cli.readers.resources import available_memory
@@ -433,7 +434,10 @@ def _scan(
     """
     files = "[" + ", ".join(_literal(f) for f in source.files) + "]"
     if source.engine_format == "parquet":
-        return f"read_parquet({files})"
+        # By name: files whose column types differ are read as the wider type (BIGINT
+        # and DOUBLE as DOUBLE; with text, as text), not cast to the first file's
+        # (which rounds 1.5 to 2 in a BIGINT column). The names are checked equal.
+        return f"read_parquet({files}, union_by_name = true)"
     assert source.delimiter is not None
     columns = (
         "{"
@@ -449,7 +453,8 @@ def _scan(
         f"read_csv({files}, columns = {columns}, header = true, auto_detect = false, "
         f"delim = {_literal(source.delimiter)}, quote = '\"', escape = '\"', "
         "strict_mode = true, null_padding = false, ignore_errors = false, "
-        f"compression = 'auto', encoding = 'utf-8'{null})"
+        f"compression = {_literal(source.compression)}, encoding = 'utf-8', "
+        f"max_line_size = {ENGINE_LINE_LIMIT}{null})"
     )
 
 
@@ -489,6 +494,8 @@ def _data_problem(source: RawSource, text: str) -> str:
     if found:
         fields = int(found.group(2))
         what = f"{fields} field{'s' * (fields != 1)}, where the header has {found.group(1)}"
+    elif "Maximum line size" in text:  # kldiv refuses such a row first; kept as a net
+        what = f"a row longer than {MAX_ROW_BYTES:,} bytes, the most kldiv reads in one row"
     elif "unterminated quote" in text:
         what = "a quoted field is never closed"
     elif "Invalid unicode" in text or "UTF" in text:

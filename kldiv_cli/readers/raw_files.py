@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Final
+from typing import IO, Any, BinaryIO, Final, TypeAlias
 
 import numpy as np
 
@@ -48,6 +48,21 @@ _PARQUET_MAGIC: Final = b"PAR1"
 _CHUNK: Final = 16 << 20
 #: JSON lines records per Parquet row group when they are handed to DuckDB.
 _JSON_BATCH: Final = 65536
+#: The longest row (a CSV/TSV record, its quoted line ends included, or a JSON line),
+#: in bytes, its line end left out. DuckDB refuses a CSV line of 2,000,000 bytes or
+#: more by default, and raising its limit costs memory on every file (it reads in
+#: buffers of 16 times the limit: at 16 MiB, a 700 MB file runs out of 384 MB); so
+#: kldiv refuses a longer row itself, before DuckDB reads it, in bounded memory, and
+#: tells DuckDB a slightly larger limit (:data:`ENGINE_LINE_LIMIT`), as DuckDB counts
+#: a byte or two more than this (a CR, the line end before).
+MAX_ROW_BYTES: Final = 2_000_000
+#: The ``max_line_size`` kldiv gives DuckDB: above :data:`MAX_ROW_BYTES`, so that a
+#: row kldiv has let through is never refused by DuckDB.
+ENGINE_LINE_LIMIT: Final = MAX_ROW_BYTES + (64 << 10)
+
+
+#: Offsets into a buffer.
+_Offsets: TypeAlias = "np.ndarray[Any, np.dtype[np.intp]]"
 
 
 @dataclass
@@ -67,6 +82,11 @@ class RawSource:
         The column names, in the source's order.
     delimiter : str or None
         The field separator of CSV/TSV.
+    compression : str
+        How DuckDB decompresses CSV/TSV files (its ``compression`` option): ``gzip``
+        or ``none`` by the files' content (gzip's magic bytes, whatever the name),
+        ``auto`` (by the name) when a folder mixes both and each is named for its
+        content.
     """
 
     name: str
@@ -74,6 +94,7 @@ class RawSource:
     files: list[str]
     columns: list[str]
     delimiter: str | None = None
+    compression: str = "auto"
     #: The Parquet format DuckDB reads (JSON and JSON lines are converted to it).
     engine_format: str = ""
     _rows: int | None = field(default=None, repr=False)
@@ -191,6 +212,11 @@ def _open(path: str) -> IO[bytes]:
     return f
 
 
+def _is_gzip(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == _GZIP_MAGIC
+
+
 def _head(name: str, path: str, size: int = 1 << 16) -> bytes:
     try:
         with _open(path) as f:
@@ -199,6 +225,74 @@ def _head(name: str, path: str, size: int = 1 << 16) -> bytes:
         raise InputMissingError(f"{visible(name)}: permission denied") from None
     except (OSError, EOFError) as e:  # a truncated or corrupt gzip stream
         raise InvalidDataError(f"{visible(name)}: cannot read ({e})") from None
+
+
+def _first_row(name: str, path: str) -> bytes:
+    """The bytes of a CSV/TSV file's first row (the header), through its line end:
+    the first CR or LF with an even number of quotes before it (a quoted header name
+    may hold a line end), however long the row, up to :data:`MAX_ROW_BYTES`.
+
+    Raises
+    ------
+    InvalidDataError
+        A first row longer than :data:`MAX_ROW_BYTES`, named as line 1.
+    """
+    buf = b""
+    scanned = 0  # buf[:scanned] holds ``quotes`` quotes and no row end
+    quotes = 0
+    try:
+        with _open(path) as f:
+            while True:
+                chunk = f.read(1 << 16)
+                buf += chunk  # bounded: the error below stops it past MAX_ROW_BYTES
+                while (at := _line_end(buf, scanned)) != -1:
+                    quotes += buf.count(b'"', scanned, at)
+                    scanned = at + 1
+                    if quotes % 2 == 0:
+                        return buf[:scanned]
+                quotes += buf.count(b'"', scanned)
+                scanned = len(buf)
+                if not chunk:
+                    return buf
+                if len(buf) > MAX_ROW_BYTES:
+                    raise InvalidDataError(_too_long(name, 1))
+    except PermissionError:
+        raise InputMissingError(f"{visible(name)}: permission denied") from None
+    except (OSError, EOFError) as e:  # a truncated or corrupt gzip stream
+        raise InvalidDataError(f"{visible(name)}: cannot read ({e})") from None
+
+
+def _line_end(buf: bytes, start: int) -> int:
+    """The offset of the first CR or LF of ``buf`` from ``start``; -1: none."""
+    found = [i for i in (buf.find(b"\n", start), buf.find(b"\r", start)) if i != -1]
+    return min(found, default=-1)
+
+
+def _too_long(name: str, line: int) -> str:
+    return (
+        f"{visible(name)}: line {line}: a row longer than {MAX_ROW_BYTES:,} bytes, "
+        "the most kldiv reads in one row"
+    )
+
+
+def _compression(name: str, files: list[str]) -> str:
+    """DuckDB's ``compression`` for CSV/TSV ``files``: by their content (gzip's magic
+    bytes), as kldiv's own checks read them; DuckDB's ``auto`` goes by the name only,
+    and reads a gzip file not named ``.gz`` as text (no rows, or garbage)."""
+    packed = [_is_gzip(p) for p in files]
+    if all(packed):
+        return "gzip"
+    if not any(packed):
+        return "none"
+    for path, gz in zip(files, packed, strict=True):
+        if gz != path.lower().endswith(".gz"):
+            shown = STDIN_NAME if name == STDIN_NAME else path
+            what = "is gzip but not named .gz" if gz else "is named .gz but is not gzip"
+            raise InvalidDataError(
+                f"{visible(shown)}: {what}, among files of which some are gzip and some "
+                "not: name each by its content"
+            )
+    return "auto"
 
 
 def _format_of(path: str, head: bytes) -> str:
@@ -252,7 +346,12 @@ def _open_files(
     header: list[str] | None = None
     for path in files:
         shown = STDIN_NAME if name == STDIN_NAME else path
-        records = head_records(shown, _head(shown, path), sep, 1)
+        first = _first_row(shown, path)
+        records = head_records(shown, first, sep, 1, max(1 << 16, len(first)))
+        if not records and first:
+            # DuckDB takes line 1 as the header, whatever it holds: a blank one would
+            # make the real header a row of data.
+            raise InvalidDataError(f"{visible(shown)}: line 1: the header line is empty")
         if not records:
             raise InvalidDataError(f"{visible(shown)}: empty input: no header and no rows")
         check_header(shown, records[0])
@@ -265,7 +364,8 @@ def _open_files(
             )
         check_quotes(shown, path, sep)
     assert header is not None
-    return RawSource(name, fmt, files, header, sep, engine_format="csv")
+    compression = _compression(name, files)
+    return RawSource(name, fmt, files, header, sep, compression, engine_format="csv")
 
 
 def _parquet_columns(name: str, files: list[str]) -> list[str]:
@@ -293,46 +393,122 @@ def _parquet_columns(name: str, files: list[str]) -> list[str]:
 
 def check_quotes(name: str, path: str, sep: str) -> None:
     """Refuse a quote inside an unquoted field (``ab"c``), which RFC 4180 forbids and
-    DuckDB keeps as text, and text after a closing quote: InvalidDataError naming
-    the line.
+    DuckDB keeps as text, text after a closing quote, and a row longer than
+    :data:`MAX_ROW_BYTES` (which DuckDB cannot read): InvalidDataError naming the
+    line.
 
-    Reads the file in chunks, cut at line ends; a chunk without a quote costs one
-    ``bytes.find``; one with quotes is checked by :func:`_stray_quote` in NumPy. A
-    quoted field that runs past a chunk (a line end inside quotes) is carried to the
-    next one, which then grows, so that a long field is scanned a bounded number of
-    times.
+    A row runs from a line start to the next line end outside quotes (its quoted
+    line ends are part of it, its own is not); a line end is LF, CRLF or CR, as
+    DuckDB reads them. Reads the file in chunks of :data:`_CHUNK`, and checks the
+    rows complete in what it holds; a row not yet ended is kept for the next chunk,
+    so the buffer never holds more than a chunk and a row, and a row longer than the
+    limit is refused as soon as that much of it is seen (a line of 2 GB costs one
+    chunk past the limit, not 2 GB). A chunk without a quote costs a few
+    ``bytes.find`` (two a half of the row limit); one with quotes is checked by
+    :func:`_stray_quote` and :func:`_row_ends` in NumPy.
     """
-    line = 1  # the line buf starts at
+    line = 1  # the line buf starts at; buf starts at a row's start
     buf = b""
-    want = _CHUNK
     with _open(path) as f:
         while True:
-            chunk = f.read(want)
+            chunk = f.read(_CHUNK)
             end = not chunk
-            buf += chunk
-            cut = len(buf) if end else buf.rfind(b"\n") + 1
-            if cut == 0 and not end:  # no line end yet: read on
-                want = max(_CHUNK, len(buf))
-                continue
-            if b'"' in buf[:cut]:
-                problem, carry = _stray_quote(buf[:cut], sep, end)
-                if problem is not None:
-                    at, what = problem
-                    where = line + buf.count(b"\n", 0, at)
-                    raise InvalidDataError(f"{visible(name)}: line {where}: {what}")
-                if carry is not None:
-                    cut = carry
-            line += buf.count(b"\n", 0, cut)
-            buf = buf[cut:]
+            buf = buf + chunk if buf else chunk
+            cut = len(buf) if end else _last_line_end(buf) + 1
+            rows = 0  # one past the last row complete in buf[:cut]
+            if cut:
+                if buf.find(b'"', 0, cut) != -1:
+                    text = buf[:cut] if cut < len(buf) else buf
+                    quotes = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == _QUOTE)
+                    problem, _ = _stray_quote(text, sep, end, quotes)
+                    if problem is not None:
+                        at, what = problem
+                        where = line + _lines(buf, at)
+                        raise InvalidDataError(f"{visible(name)}: line {where}: {what}")
+                    ends = _row_ends(text, quotes)
+                    rows = int(ends[-1]) + 1 if len(ends) else 0
+                    long = _long_row(ends, MAX_ROW_BYTES)
+                else:
+                    rows = cut
+                    long = _long_line(buf, cut, MAX_ROW_BYTES)
+                if long is not None:
+                    raise InvalidDataError(_too_long(name, line + _lines(buf, long)))
+            # The row not yet ended (at the end: the last, with no line end); a CR at
+            # the very end, held back, ends it.
+            held = not end and buf.endswith(b"\r")
+            if len(buf) - rows - held > MAX_ROW_BYTES:
+                raise InvalidDataError(_too_long(name, line + _lines(buf, rows)))
             if end:
                 return
-            want = max(_CHUNK, len(buf))
+            line += _lines(buf, rows)
+            buf = buf[rows:]
 
 
-def _stray_quote(text: bytes, sep: str, end: bool) -> tuple[tuple[int, str] | None, int | None]:
+def _last_line_end(buf: bytes) -> int:
+    """The offset of the last line end of ``buf`` (-1: none), leaving out a CR at the
+    very end, which may be the first half of a CRLF (the LF in the next chunk)."""
+    cr = buf.rfind(b"\r", 0, len(buf) - 1)
+    return max(buf.rfind(b"\n"), cr)
+
+
+def _lines(buf: bytes, stop: int) -> int:
+    """The line ends (LF, CRLF or CR) in ``buf[:stop]``."""
+    lines = buf.count(b"\n", 0, stop)
+    if buf.find(b"\r", 0, stop) != -1:  # a look for one is 10 times cheaper than a count
+        lines += buf.count(b"\r", 0, stop) - buf.count(b"\r\n", 0, stop)
+    return lines
+
+
+def _row_ends(text: bytes, quotes: _Offsets) -> _Offsets:
+    """The offsets of the CRs and LFs of ``text`` (which starts at a row's start,
+    outside quotes; its quotes at ``quotes``) that end a row: those with an even
+    number of quotes before them (the others are inside a quoted field). The LF of a
+    CRLF ends an empty row."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    lf = data == _LF
+    ends = np.flatnonzero(lf | (data == _CR) if b"\r" in text else lf)
+    outside: _Offsets = ends[np.searchsorted(quotes, ends) % 2 == 0]
+    return outside
+
+
+def _long_row(ends: _Offsets, limit: int) -> int | None:
+    """The offset of the first row longer than ``limit`` bytes (its line end left
+    out) among the rows that end at ``ends`` (the first starting at 0), or None."""
+    if not len(ends):
+        return None
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    long = np.flatnonzero(ends - starts > limit)
+    return int(starts[long[0]]) if len(long) else None
+
+
+def _long_line(text: bytes, stop: int, limit: int) -> int | None:
+    """The offset of the first line of ``text[:stop]`` longer than ``limit`` bytes (its
+    line end, CR or LF, left out; the last line may have none), or None.
+
+    Such a line holds a whole block of ``limit // 2`` bytes aligned on a multiple of
+    it, and only a block without a line end is looked at more closely: two
+    ``bytes.find`` a block, each stopping at the block's first CR or LF.
+    """
+    step = max(1, limit // 2)
+    for a in range(0, stop - step + 1, step):
+        if text.find(b"\n", a, a + step) == -1 and text.find(b"\r", a, a + step) == -1:
+            start = max(text.rfind(b"\n", 0, a), text.rfind(b"\r", 0, a)) + 1
+            ends = [i for i in (text.find(b"\n", a, stop), text.find(b"\r", a, stop)) if i != -1]
+            if min(ends, default=stop) - start > limit:
+                return start
+    return None
+
+
+def _stray_quote(
+    text: bytes,
+    sep: str,
+    end: bool,
+    quotes: _Offsets | None = None,
+) -> tuple[tuple[int, str] | None, int | None]:
     """Whether the quotes of ``text`` (which starts at a field's start, outside quotes)
     are as RFC 4180 wants them: ((offset, problem) or None, the offset of a quoted
-    field still open at the end, to be carried, or None).
+    field still open at the end, to be carried, or None). ``quotes``: the offsets of
+    its quotes, if known.
 
     By runs of adjacent quotes, in NumPy: inside quotes, a run of even length is
     doubled quotes and one of odd length closes the field; outside, a run opens a
@@ -341,7 +517,7 @@ def _stray_quote(text: bytes, sep: str, end: bool) -> tuple[tuple[int, str] | No
     follow a separator or line end; one that ends outside must be followed by one.
     """
     data = np.frombuffer(text, dtype=np.uint8)
-    at = np.flatnonzero(data == _QUOTE)
+    at = np.flatnonzero(data == _QUOTE) if quotes is None else quotes
     first = np.flatnonzero(np.diff(at, prepend=-2) != 1)  # index in ``at`` of each run
     starts = at[first]
     stops = at[np.append(first[1:], len(at)) - 1] + 1  # one past each run
@@ -460,8 +636,15 @@ def _json_records(name: str, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _json_lines(name: str, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The records of a JSON lines file, one a line; a line longer than
+    :data:`MAX_ROW_BYTES` is refused when that many bytes are read, not held whole."""
     with _open(path) as f:
-        for i, line in enumerate(f, 1):
+        i = 0
+        # +2: room for a CR and the LF after a line of the limit's length.
+        while line := f.readline(MAX_ROW_BYTES + 2):
+            i += 1
+            if len(line.rstrip(b"\r\n")) > MAX_ROW_BYTES:
+                raise InvalidDataError(_too_long(name, i))
             if not line.strip():
                 continue
             try:

@@ -8,6 +8,7 @@ name failed ``--max`` checks. :mod:`~kldiv_cli.render.text` spells numbers and n
 prints or exits: the CLI writes the text.
 """
 
+from kldiv_cli.render import gauss as _gauss  # noqa: F401  (registers gauss's renderers)
 from kldiv_cli.render.checks import failed_checks
 from kldiv_cli.render.delimited import to_delimited
 from kldiv_cli.render.json import to_json

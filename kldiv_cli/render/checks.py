@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import math
 from functools import singledispatch
 
-from kldiv_cli.commands.results import Comparison, PairsResult
+from kldiv_cli.commands.results import Check, Comparison, DriftResult, PairsResult
 from kldiv_cli.render.text import number
 
 
@@ -34,3 +35,21 @@ def pair_check_failures(result: PairsResult) -> list[str]:
         for name, c in result.checks
         if not c.passed
     ]
+
+
+@failed_checks.register(DriftResult)
+def drift_check_failures(result: DriftResult) -> list[str]:
+    """One line per column with a failed check, its failures joined by ``; ``:
+    ``check failed: column 'x': jsd = 0.0712 > 0.05; kl_pq = inf > 1 (bits)``."""
+    return [
+        f"check failed: column {column.column!r}: "
+        + "; ".join(_failure(c) for c in column.comparison.checks if not c.passed)
+        + f" ({result.unit})"
+        for column in result.failed
+    ]
+
+
+def _failure(check: Check) -> str:
+    if math.isinf(check.limit):  # only an infinite value fails an infinite limit
+        return f"{check.measure} = {number(check.value)}, infinite, which fails every limit"
+    return f"{check.measure} = {number(check.value)} > {number(check.limit)}"

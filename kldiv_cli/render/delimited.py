@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from kldiv_cli.commands.results import (
     MEASURES,
     Comparison,
+    DriftResult,
     EntropyResult,
     MatrixResult,
     MatrixStream,
@@ -112,6 +113,31 @@ def mi_delimited(result: MiResult, sep: str, *, long: bool = False) -> str:
     out = [f"measure{sep}value"]
     out += [f"{key}{sep}{number(value)}" for key, value in result.measures.items()]
     return lines(out + test_rows(result.test, sep))
+
+
+@to_delimited.register(DriftResult)
+def drift_delimited(result: DriftResult, sep: str, *, long: bool = False) -> str:
+    """One row per column compared: ``column,kind,n_reference,n_current``, every
+    measure (``kl_pq`` is D(CUR||REF)), ``jsd_noise`` and ``passed`` (``true`` or
+    ``false``, as JSON spells them)."""
+    header = ("column", "kind", "n_reference", "n_current", *MEASURES, "jsd_noise", "passed")
+    out = [sep.join(header)]
+    for c in result.columns:
+        measures = c.comparison.measures
+        out.append(
+            sep.join(
+                [
+                    cell(c.column, sep),
+                    c.kind,
+                    str(int(c.n[0])),
+                    str(int(c.n[1])),
+                    *(number(measures[key]) for key in MEASURES),
+                    number(c.jsd_noise),
+                    "true" if c.passed else "false",
+                ]
+            )
+        )
+    return lines(out)
 
 
 @to_delimited.register(MatrixStream)

@@ -10,6 +10,9 @@ from kldiv_cli.commands.results import (
     MEASURES,
     Check,
     Comparison,
+    DriftColumn,
+    DriftResult,
+    DriftSide,
     EntropyResult,
     MatrixResult,
     MiResult,
@@ -171,3 +174,57 @@ def mi_json(result: MiResult) -> str:
             "warnings": result.warnings,
         }
     )
+
+
+def drift_column_doc(column: DriftColumn) -> dict[str, Any]:
+    """One column of ``drift``'s ``"columns"``: P = CUR, Q = REF, so ``only_p`` is
+    ``only_current`` and ``kl_pq`` is D(CUR||REF)."""
+    result = column.comparison
+    reference, current = column.support
+    return {
+        "column": column.column,
+        "kind": column.kind,
+        "bins": column.bins,
+        # float() and int(): the engine may hand NumPy scalars, which json cannot write
+        "edges": None if column.edges is None else [float(e) for e in column.edges],
+        "n": {"reference": int(column.n[0]), "current": int(column.n[1])},
+        "missing": {"reference": int(column.missing[0]), "current": int(column.missing[1])},
+        "support": {
+            "reference": reference,
+            "current": current,
+            "size": result.aligned.size,
+            "only_current": result.only_p,
+            "only_reference": result.only_q,
+        },
+        "measures": {key: result.measures[key] for key in MEASURES},
+        "jsd_noise": float(column.jsd_noise),
+        "test": None if result.test is None else test_doc(result.test),
+        "contributions": result.contributions,
+        "checks": [check_doc(c) for c in result.checks],
+        "passed": column.passed,
+    }
+
+
+@to_json.register(DriftResult)
+def drift_json(result: DriftResult) -> str:
+    """The document of ``drift`` (the spec's "Raw observations and drift")."""
+    return dumps(
+        {
+            "command": "drift",
+            "unit": result.unit,
+            "reference": _drift_side(result.reference),
+            "current": _drift_side(result.current),
+            "columns": [drift_column_doc(c) for c in result.columns],
+            "skipped": result.skipped,
+            "only_reference": result.only_reference,
+            "only_current": result.only_current,
+            "summary": {"columns": len(result.columns), "failed": len(result.failed)},
+            "passed": result.passed,
+            "warnings": result.warnings,
+            "saved": result.saved,
+        }
+    )
+
+
+def _drift_side(side: DriftSide) -> dict[str, Any]:
+    return {"source": side.source, "rows": int(side.rows), "profile": side.profile}

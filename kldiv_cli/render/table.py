@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from kldiv_cli.commands.results import (
     MEASURES,
     Comparison,
+    DriftColumn,
+    DriftResult,
     EntropyResult,
     MatrixResult,
     MiResult,
     PairsResult,
 )
-from kldiv_cli.render.text import entropy_extra, human, pairs_rows, shown
+from kldiv_cli.render.text import entropy_extra, human, output_encoding, pairs_rows, shown
 
 if TYPE_CHECKING:
     from kldiv_cli.commands.results import GTest
@@ -79,7 +81,7 @@ class Col:
     ``give`` k > 0: the k-th column to be left out when the table is too wide.
     ``wrap`` 0: shown at full width, never wrapped; ``wrap`` w > 0: may wrap between
     words, down to width w (a description; or an interval, "[lo, hi]", whose numbers
-    stay whole).
+    stay whole). ``under``: a second header line.
     """
 
     header: str
@@ -88,17 +90,21 @@ class Col:
     style: str = ""
     give: int = 0
     wrap: int = 0
+    #: A second line under the header (drift's "ref/cur" under "n"): our text, not data.
+    under: str = ""
 
     def __post_init__(self) -> None:
         # Names come from data: a label's ESC or BEL must reach the terminal as text,
         # and the widths are those of the text shown.
         self.header = shown(self.header)
+        self.under = shown(self.under)
         self.cells = [shown(c) if isinstance(c, str) else c for c in self.cells]
 
     def natural(self) -> int:
         from rich.cells import cell_len
 
-        return max([cell_len(self.header), *(cell_len(str(c)) for c in self.cells)])
+        header = max(cell_len(self.header), cell_len(self.under))
+        return max([header, *(cell_len(str(c)) for c in self.cells)])
 
 
 def _frame(columns: int, bare: bool) -> int:
@@ -122,7 +128,7 @@ class Fit:
         """The line under a table that left columns out: which, and how to see them."""
         if not self.left_out:
             return []
-        names = ", ".join(f"'{c.header}'" for c in self.left_out)
+        names = ", ".join(f"'{c.header} {c.under}'".replace(" '", "'") for c in self.left_out)
         them = "it" if len(self.left_out) == 1 else "them"
         return [
             f"(left out to fit {width} columns: {names}; {self.full_width} columns show "
@@ -186,7 +192,7 @@ def fitted_table(
     table = Table(title=title, title_justify="left", **options)
     for c, w in layout.shown:
         table.add_column(
-            _text(c.header),
+            _text(c.header + "\n" + c.under if c.under else c.header),
             justify=c.justify,
             style=c.style,
             width=w,
@@ -493,3 +499,200 @@ def mi_table(result: MiResult, width: int | None = None, color: bool = True) -> 
     ]
     note = Text("\n".join(map(shown, lines)))  # X and Y are column names
     return _print(_widened(console, color, layout.width), Group(table, note))
+
+
+def _count(x: float) -> str:
+    """A count for people: whole numbers in full (``human`` would write 1.23457e+06)."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else human(x)
+
+
+def _brief(x: float) -> str:
+    """A drift measure for people: four significant digits, ``inf`` for infinity.
+
+    Fewer than :func:`~kldiv_cli.render.text.human`'s six, so that a row of nine
+    numbers fits 100 columns: on samples of a few hundred rows the JSD's own sampling
+    spread (``jsd_noise``) is far above the fourth digit. JSON and CSV keep every digit.
+    """
+    if math.isinf(x):
+        return "inf"
+    return f"{x + 0.0:.4g}"
+
+
+@to_table.register(DriftResult)
+def drift_table(result: DriftResult, width: int | None = None, color: bool = True) -> str:
+    """One row per column compared (P = CUR, Q = REF): its kind, counts, JSD against
+    ``jsd_noise``, both KL divergences and the JS distance, and its checks; then the
+    sides, the columns left out, and the ``--top`` labels and ``--test`` per column.
+
+    The measures' columns give way, rarest first (the JS distance, D(REF‖CUR), the
+    missing counts, D(CUR‖REF)), to fit the width, with a note that says so.
+    """
+    from rich.console import Group
+    from rich.text import Text
+
+    console = _console(width, color)
+    glyphs = _Glyphs.of_output()
+    columns = result.columns
+
+    def jsd_cell(c: DriftColumn) -> Any:
+        # colour only: a JSD above what sampling alone gives 95% of the time
+        jsd = c.comparison.measures["jsd"]
+        return Text(_brief(jsd), style="bold yellow" if jsd > c.jsd_noise else "")
+
+    def measure(key: str) -> list[Any]:
+        return [_styled(c.comparison.measures[key], _brief) for c in columns]
+
+    bar = glyphs.bar
+    layout_columns = [
+        Col("column", [c.column for c in columns], style="bold"),
+        Col(
+            "kind",
+            [c.kind if c.bins is None else f"{c.kind} ({c.bins})" for c in columns],
+            under="(bins)",
+        ),
+        Col("n", [f"{_count(c.n[0])}/{_count(c.n[1])}" for c in columns], "right", under="ref/cur"),
+        Col(
+            "missing",
+            [f"{c.missing[0]}/{c.missing[1]}" for c in columns],
+            "right",
+            give=3,
+            under="ref/cur",
+        ),
+        Col("JSD", [jsd_cell(c) for c in columns], "right"),
+        Col("noise", [_brief(c.jsd_noise) for c in columns], "right", under="(JSD)"),
+        Col("KL", measure("kl_pq"), "right", give=4, under=f"CUR{bar}REF"),
+        Col("KL", measure("kl_qp"), "right", give=2, under=f"REF{bar}CUR"),
+        Col(f"{glyphs.root}JSD", measure("js_distance"), "right", give=1),
+    ]
+    # Unless --drop-missing left values out, every column's n is its side's rows: the
+    # line under the table says so once, and the column's room goes to the measures.
+    every_row = all(
+        (float(c.n[0]), float(c.n[1])) == (result.reference.rows, result.current.rows)
+        for c in columns
+    )
+    if every_row and columns:
+        layout_columns.pop(2)
+    checked = any(c.comparison.checks for c in columns)
+    if checked:
+        verdicts = [
+            Text("pass", style="green") if c.passed else Text("FAIL", style="bold red")
+            for c in columns
+        ]
+        layout_columns.append(Col("check", verdicts))
+    layout = fit(layout_columns, console.width)
+    dot = glyphs.dot
+    title = f"kldiv drift {dot} REF {glyphs.arrow} CUR {dot} unit: {result.unit}"
+    parts: list[Any] = [fitted_table(layout, title) if columns else Text(title)]
+    if not columns:
+        parts.append(Text("no column was compared"))
+    lines = layout.note(console.width, ", as does --format json")
+    parts.append(Text("\n".join(lines + _drift_lines(result, glyphs, checked, every_row))))
+    widths = [layout.width]
+    for extra in (_drift_top(result, console.width), _drift_tests(result, console.width)):
+        if extra is not None:
+            parts.append(extra[0])
+            widths.append(extra[1])
+    return _print(_widened(console, color, *widths), Group(*parts))
+
+
+@dataclass(frozen=True)
+class _Glyphs:
+    """The symbols of drift's table, in ASCII where the output cannot hold them."""
+
+    bar: str = "‖"
+    arrow: str = "→"
+    root: str = "√"
+    dot: str = "·"
+
+    @classmethod
+    def of_output(cls) -> _Glyphs:
+        fancy = cls()
+        try:
+            "".join(vars(fancy).values()).encode(output_encoding())
+        except UnicodeEncodeError:
+            return cls("||", "->", "sqrt ", "-")
+        return fancy
+
+
+def _drift_lines(result: DriftResult, glyphs: _Glyphs, checked: bool, every_row: bool) -> list[str]:
+    """The lines under drift's table: the sides (``every_row``: and that their rows
+    are every column's n), what the numbers are, the columns left out or seen on one
+    side only, the profile saved, the checks."""
+    lines = []
+    for name, side in (("REF", result.reference), ("CUR", result.current)):
+        rows = f"{side.rows} row{'s' * (side.rows != 1)}"
+        if every_row and result.columns:
+            rows += ", n of every column"
+        what = " (a saved profile)" if side.profile else ""
+        lines.append(f"{name}: {shown(side.source)} {glyphs.dot} {rows}{what}")
+    lines += [
+        f"JSD, KL: divergences in {result.unit}; {glyphs.root}JSD: the Jensen-Shannon distance",
+        "noise: the JSD that sampling alone exceeds 5% of the time when nothing has drifted",
+    ]
+    for this, other, only in (("CUR", "REF", "only_p"), ("REF", "CUR", "only_q")):
+        infinite = [c.column for c in result.columns if getattr(c.comparison, only)]
+        if infinite:
+            lines.append(
+                f"KL {this}{glyphs.bar}{other} is infinite where {this} has a value {other} "
+                f"never had: {shown(_few(infinite))}"
+            )
+    for skipped in result.skipped:
+        lines.append(f"skipped: {shown(skipped['column'])} ({shown(skipped['reason'])})")
+    for name, names in (("REF", result.only_reference), ("CUR", result.only_current)):
+        if names:
+            lines.append(f"only in {name}: {shown(_few(names))}")
+    if result.saved is not None:
+        lines.append(f"REF's profile saved to {shown(result.saved)}")
+    if checked:
+        failed = [c.column for c in result.failed]
+        total = len(result.columns)
+        lines.append(
+            f"checks: {len(failed)} of {total} columns failed: {shown(_few(failed))}"
+            if failed
+            else f"checks: all {total} columns passed"
+        )
+    return lines
+
+
+def _titled(layout: Fit, title: str, width: int, sections: tuple[int, ...] = ()) -> Any:
+    # min_width: a title wider than a narrow table would wrap mid-phrase
+    return fitted_table(layout, title, sections, min_width=min(len(title), width))
+
+
+def _drift_top(result: DriftResult, width: int) -> tuple[Any, int] | None:
+    """``--top``: one table of every column's labels, a section per column (its name
+    on its first row), each label's shares of CUR and REF and its JSD term."""
+    rows = [(c.column, row) for c in result.columns for row in c.comparison.contributions or []]
+    if not rows:
+        return None
+    starts = [i for i, (name, _) in enumerate(rows) if i == 0 or rows[i - 1][0] != name]
+    layout = fit(
+        [
+            Col("column", [name if i in starts else "" for i, (name, _) in enumerate(rows)]),
+            Col("label", [row["label"] for _, row in rows]),
+            Col("CUR", [_styled(row["p"], _brief) for _, row in rows], "right"),
+            Col("REF", [_styled(row["q"], _brief) for _, row in rows], "right"),
+            Col("JSD term", [_styled(row["jsd"], _brief) for _, row in rows], "right"),
+        ],
+        width,
+    )
+    title = "labels that contribute most to each column's JSD"
+    return _titled(layout, title, width, tuple(starts[1:])), layout.width
+
+
+def _drift_tests(result: DriftResult, width: int) -> tuple[Any, int] | None:
+    """``--test``: the G-test of each column, one row each."""
+    tested = [(c.column, c.comparison.test) for c in result.columns if c.comparison.test]
+    if not tested:
+        return None
+    layout = fit(
+        [
+            Col("column", [name for name, _ in tested]),
+            Col("G", [_styled(t.statistic, _brief) for _, t in tested], "right"),
+            Col("df", [str(t.df) for _, t in tested], "right"),
+            Col("p-value", [_brief(t.p_value) for _, t in tested], "right"),
+        ],
+        width,
+    )
+    kind = tested[0][1].kind.replace("-", " ")
+    return _titled(layout, f"G-test of {kind}, per column", width), layout.width

@@ -52,7 +52,7 @@ def human(x: float) -> str:
     return f"{x + 0.0:.6g}"
 
 
-def _output_encoding() -> str:
+def output_encoding() -> str:
     """The encoding of standard output, by its codec's name (``utf-8``, ``ascii``)."""
     name = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
@@ -68,7 +68,7 @@ def shown(text: str) -> str:
     before the table measures the widths (escaped later, the columns would not line up).
     """
     text = visible(text)
-    encoding = _output_encoding()
+    encoding = output_encoding()
     if encoding == "utf-8":
         return text
     return text.encode(encoding, "backslashreplace").decode(encoding)
