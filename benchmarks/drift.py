@@ -4,14 +4,17 @@ Times whole processes, interleaved (a, b, c, a, b, c, ...) after a warm-up round
 reports medians and the peak resident memory (``ru_maxrss`` of the child) of
 
   (k) kldiv drift REF CUR --format json
-      (until the ``drift`` command exists: ``python drift.py --worker engine REF CUR``,
-      which calls :func:`kldiv_cli.readers.open_raw` and ``count_columns``, where drift
-      spends its time)
+      (while the command cannot print yet: drift's Python API in a whole process;
+      while /work/drift-ready.md is absent: ``python drift.py --worker engine REF
+      CUR``, open_raw and count_columns, where drift spends its time)
   (s) python drift_sql.py REF CUR: the same counts by a hand-written DuckDB SQL script
       (reference deciles by ``quantile_disc``, both sides binned, group-by counts)
   (e) Evidently's data drift report (``Report([DataDriftPreset()]).run(cur, ref)``,
-      the CSVs loaded by ``pandas.read_csv``, load time included); skipped, with a
-      message, when ``evidently`` is not installed: it is never a kldiv dependency
+      the CSVs loaded by ``pandas.read_csv``, load time included), run by
+      ``--evidently-python`` (Evidently 0.7 does not import under pandas 3: give a
+      venv with ``pip install evidently 'pandas<3'``); skipped, with a message, when
+      that Python cannot import it: Evidently is never a kldiv dependency
+  (o) with ``--baseline DIR``: the engine of another kldiv_cli (before and after)
 
 Before timing, it checks that kldiv's engine and the SQL script give the same edges
 and the same counts for every column and side (so the comparison is fair), and, when
@@ -30,6 +33,7 @@ built once from a seeded RNG and cached in benchmarks/data/ (git-ignored):
   ``n``     an integer (log-normal, ~10^5 distinct values: binned); CUR x1.05
 
     python benchmarks/drift.py [--rows 1000000|10000000] [--runs N] [--no-evidently]
+                               [--evidently-python PYTHON] [--baseline DIR]
 """
 
 from __future__ import annotations
