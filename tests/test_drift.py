@@ -325,3 +325,27 @@ def test_save_reference_to_a_missing_folder_is_74(pair: tuple[str, str], tmp_pat
     with pytest.raises(OutputError, match="cannot write") as info:
         drift(ref, cur, save_reference=str(tmp_path / "no" / "such" / "p.json"))
     assert info.value.exit_status == 74
+
+
+@pytest.mark.parametrize("p", [0.05, 0.5, 0.95, 0.99])
+def test_chi2_quantile_is_scipys(p: float) -> None:
+    """jsd_noise's chi-squared quantile is computed without SciPy (its import costs a
+    third of a million-row drift); SciPy's chi2.ppf is the oracle, to 1e-11 relative
+    (two root-finders of the same function agree to a few ulps of their tolerances)."""
+    from kldiv_cli.maths.significance import chi2_quantile
+
+    for df in [*range(1, 400), 999, 10**4, 10**5, 10**6]:
+        assert chi2_quantile(p, df) == pytest.approx(scipy.stats.chi2.ppf(p, df), rel=1e-11)
+
+
+def test_drift_does_not_import_scipy(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ref = write(tmp_path, "ref.csv", "a,b\nx,1\ny,2\n")
+    code = (
+        "import sys; from kldiv_cli.commands.drift import drift; "
+        f"drift({ref!r}, {ref!r}); print('scipy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
