@@ -119,7 +119,7 @@ def samples(
     # stay in the float range; the entropies get their d e ln 2 back below.
     e = power_of_two_scale(p_values, q_values)
     scaled = (np.ldexp(p_values, -e), np.ldexp(q_values, -e)) if e else (p_values, q_values)
-    distances = kth_distances(*scaled, k)
+    distances = kth_distances(scaled[0], scaled[1], k)
     # The unscaled points say which rows are duplicates: scaling may flush a tiny
     # coordinate to 0 and make points that differ look equal.
     refuse_zero_distances(distances, p_points, q_points, p_values, q_values)
