@@ -606,3 +606,23 @@ def test_the_samples_give_what_samples_gauss_md_says() -> None:
     q = scipy.stats.multivariate_normal([38.906, 18.423], [[6.257, 1.178], [1.178, 1.621]])
     assert math.isclose(doc["measures"]["entropy_p"], p.entropy(), rel_tol=1e-13)
     assert math.isclose(doc["measures"]["entropy_q"], q.entropy(), rel_tol=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("cell", "what"), [("", "'' is empty (or the row is short)"), ("NA", "'NA' is not a number")]
+)
+def test_vae_a_mu_column_with_a_cell_that_is_not_a_number(
+    tmp_path: Path, cell: str, what: str
+) -> None:
+    # A first column with a cell that is not a number is the label column by the
+    # table's rule; for mu_1 that left logvar_1 "without a mu column of dimension 1".
+    # The cell is named instead.
+    path = tmp_path / "batch.csv"
+    path.write_text(f"mu_1,logvar_1\n1,0\n{cell},0\n", encoding="utf-8")
+    run = kldiv("gauss", "--vae", str(path))
+    assert run.status == 65
+    assert run.out == ""
+    assert run.err == (
+        f"kldiv: error: {path}: line 3, column 'mu_1': {what}; a mu or logvar needs a "
+        "number in every row\n"
+    )
