@@ -626,3 +626,18 @@ def test_vae_a_mu_column_with_a_cell_that_is_not_a_number(
         f"kldiv: error: {path}: line 3, column 'mu_1': {what}; a mu or logvar needs a "
         "number in every row\n"
     )
+
+
+def test_vae_mean_of_finite_rows_whose_sum_overflows_is_finite(tmp_path: Path) -> None:
+    # Four rows of logvar 709.7: each term ½(e^709.7 - 1 - 709.7) ≈ 8.9e307 nats is
+    # finite, their sum is not; the mean is the row's value, not inf (as it was, with
+    # no warning since no row was infinite). Relative tolerance: exp's last bit.
+    path = tmp_path / "batch.csv"
+    path.write_text("mu_1,logvar_1\n" + "0,709.7\n" * 4, encoding="utf-8")
+    run = kldiv("gauss", "--vae", str(path), "--unit", "nats", "--format", "json")
+    assert run.status == 0, run.err
+    doc = json.loads(run.out)
+    row = 0.5 * math.expm1(709.7) - 0.5 * 709.7
+    assert doc["kl"] == [pytest.approx(row, rel=1e-12)] * 4
+    assert doc["mean"] == pytest.approx(row, rel=1e-12)
+    assert doc["warnings"] == []

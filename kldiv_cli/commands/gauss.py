@@ -190,6 +190,9 @@ def vae(
     kl = gaussian.vae_kl(mu, lv, axis=1) / scale
     with np.errstate(over="ignore"):
         mean = float(kl.mean())
+    if math.isinf(mean) and np.isfinite(kl).all():
+        # finite rows whose sum overflows: each divided by n first
+        mean = float((kl / n).sum())
     infinite = np.flatnonzero(np.isinf(kl))
     if infinite.size:
         first = int(infinite[0])
