@@ -641,3 +641,30 @@ def test_vae_mean_of_finite_rows_whose_sum_overflows_is_finite(tmp_path: Path) -
     assert doc["kl"] == [pytest.approx(row, rel=1e-12)] * 4
     assert doc["mean"] == pytest.approx(row, rel=1e-12)
     assert doc["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("cov", "minor"),
+    [
+        # 1e200 * 1e200 * -1: the product overflowed inside (an internal error, 70)
+        ([[1e200, 0, 0], [0, 1e200, 0], [0, 0, -1]], "3rd leading minor is -1e+400"),
+        # 1e200 * -1e200 overflowed to a printed "-inf"
+        ([[1e200, 0], [0, -1e200]], "2nd leading minor is -1e+400"),
+        # 1e-200 * 1e-200 * -1 underflowed to a printed "-0"
+        ([[1e-200, 0, 0], [0, 1e-200, 0], [0, 0, -1]], "3rd leading minor is -1e-400"),
+    ],
+)
+def test_a_leading_minor_beyond_the_float_range_is_still_named(
+    tmp_path: Path, cov: list[list[float]], minor: str
+) -> None:
+    d = len(cov)
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"mean": [0] * d, "cov": cov}), encoding="utf-8")
+    other = tmp_path / "q.json"
+    other.write_text(json.dumps({"mean": [0] * d, "var": [1] * d}), encoding="utf-8")
+    run = kldiv("gauss", str(path), str(other))
+    assert run.status == 65
+    assert run.out == ""
+    assert run.err == (
+        f"kldiv: error: {path}: P's covariance is not positive definite (its {minor})\n"
+    )
