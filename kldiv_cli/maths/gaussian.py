@@ -124,7 +124,14 @@ def _first_bad_minor(c: FloatArray) -> NotPositiveDefiniteError:
     # LAPACK's info k > 0: the leading minor of order k is not positive definite.
     k = int(info) if info > 0 else c.shape[0]
     head = c[: k - 1, : k - 1]
-    lead = np.linalg.cholesky(head) if k > 1 else np.empty((0, 0))
+    lead = np.empty((0, 0))
+    if k > 1:
+        # The same LAPACK routine on the head: NumPy's cholesky may round otherwise and
+        # fail on a head that dpotrf factored, when Σ is singular to rounding.
+        factor, head_info = lapack.dpotrf(head, lower=1)
+        if head_info != 0:
+            return NotPositiveDefiniteError(min(int(head_info), k), 0.0, True)
+        lead = np.tril(factor)
     col = solve_triangular(lead, c[: k - 1, k - 1], lower=True) if k > 1 else np.empty(0)
     pivot = float(c[k - 1, k - 1] - col @ col)
     # A pivot of rounding size (or one the other operation order finds positive) is
