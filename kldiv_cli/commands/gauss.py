@@ -23,8 +23,14 @@ from kldiv_cli.commands.results import GAUSS_MEASURES, Check, GaussResult, Gauss
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths import gaussian
 from kldiv_cli.maths.core import unit_scale
-from kldiv_cli.readers import FloatArray, GaussianSpec, Table, parse_number, read_gaussian
-from kldiv_cli.readers.numbers import not_a_number
+from kldiv_cli.readers import (
+    FloatArray,
+    GaussianSpec,
+    Table,
+    number_hint,
+    parse_number,
+    read_gaussian,
+)
 
 #: The measure ``--max`` and ``--value`` take in the VAE mode: the batch mean.
 VAE_MEASURES: Final = ("mean",)
@@ -233,8 +239,10 @@ def _refuse_inferred_label(table: Table) -> None:
         )
     line = table.line_of(row)
     where = f"line {line}, " if line is not None else ""
+    cell = labels[row]
+    what = "is empty (or the row is short)" if cell == "" else "is not a number"
     raise InvalidDataError(
-        f"{table.source}: {where}column {name!r}: {not_a_number(labels[row])}; a "
+        f"{table.source}: {where}column {name!r}: {cell!r} {what}{number_hint(cell)}; a "
         "mu or logvar needs a number in every row"
     )
 
