@@ -606,3 +606,65 @@ def test_the_samples_give_what_samples_gauss_md_says() -> None:
     q = scipy.stats.multivariate_normal([38.906, 18.423], [[6.257, 1.178], [1.178, 1.621]])
     assert math.isclose(doc["measures"]["entropy_p"], p.entropy(), rel_tol=1e-13)
     assert math.isclose(doc["measures"]["entropy_q"], q.entropy(), rel_tol=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("cell", "what"), [("", "'' is empty (or the row is short)"), ("NA", "'NA' is not a number")]
+)
+def test_vae_a_mu_column_with_a_cell_that_is_not_a_number(
+    tmp_path: Path, cell: str, what: str
+) -> None:
+    # A first column with a cell that is not a number is the label column by the
+    # table's rule; for mu_1 that left logvar_1 "without a mu column of dimension 1".
+    # The cell is named instead.
+    path = tmp_path / "batch.csv"
+    path.write_text(f"mu_1,logvar_1\n1,0\n{cell},0\n", encoding="utf-8")
+    run = kldiv("gauss", "--vae", str(path))
+    assert run.status == 65
+    assert run.out == ""
+    assert run.err == (
+        f"kldiv: error: {path}: line 3, column 'mu_1': {what}; a mu or logvar needs a "
+        "number in every row\n"
+    )
+
+
+def test_vae_mean_of_finite_rows_whose_sum_overflows_is_finite(tmp_path: Path) -> None:
+    # Four rows of logvar 709.7: each term ½(e^709.7 - 1 - 709.7) ≈ 8.9e307 nats is
+    # finite, their sum is not; the mean is the row's value, not inf (as it was, with
+    # no warning since no row was infinite). Relative tolerance: exp's last bit.
+    path = tmp_path / "batch.csv"
+    path.write_text("mu_1,logvar_1\n" + "0,709.7\n" * 4, encoding="utf-8")
+    run = kldiv("gauss", "--vae", str(path), "--unit", "nats", "--format", "json")
+    assert run.status == 0, run.err
+    doc = json.loads(run.out)
+    row = 0.5 * math.expm1(709.7) - 0.5 * 709.7
+    assert doc["kl"] == [pytest.approx(row, rel=1e-12)] * 4
+    assert doc["mean"] == pytest.approx(row, rel=1e-12)
+    assert doc["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("cov", "minor"),
+    [
+        # 1e200 * 1e200 * -1: the product overflowed inside (an internal error, 70)
+        ([[1e200, 0, 0], [0, 1e200, 0], [0, 0, -1]], "3rd leading minor is -1e+400"),
+        # 1e200 * -1e200 overflowed to a printed "-inf"
+        ([[1e200, 0], [0, -1e200]], "2nd leading minor is -1e+400"),
+        # 1e-200 * 1e-200 * -1 underflowed to a printed "-0"
+        ([[1e-200, 0, 0], [0, 1e-200, 0], [0, 0, -1]], "3rd leading minor is -1e-400"),
+    ],
+)
+def test_a_leading_minor_beyond_the_float_range_is_still_named(
+    tmp_path: Path, cov: list[list[float]], minor: str
+) -> None:
+    d = len(cov)
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"mean": [0] * d, "cov": cov}), encoding="utf-8")
+    other = tmp_path / "q.json"
+    other.write_text(json.dumps({"mean": [0] * d, "var": [1] * d}), encoding="utf-8")
+    run = kldiv("gauss", str(path), str(other))
+    assert run.status == 65
+    assert run.out == ""
+    assert run.err == (
+        f"kldiv: error: {path}: P's covariance is not positive definite (its {minor})\n"
+    )

@@ -331,3 +331,30 @@ def test_ordinals(k: int, text: str) -> None:
 def test_dimensions_that_differ_are_refused() -> None:
     with pytest.raises(InvalidDataError, match="dimensions differ: P has 1 and Q has 2"):
         g.measures(normal([0.0], [[1.0]]), normal([0.0, 0.0], np.eye(2)))
+
+
+def test_covariances_singular_to_rounding_are_refused_not_crashed() -> None:
+    # Rank-deficient Σ = A Aᵀ (A d x r, r < d, entries 1e-150..1e150), some nudged by
+    # -1e-17 max|Σ| on the diagonal, some with the last variance negated: each is
+    # either factored or refused with its leading minor. NumPy's cholesky of the head
+    # used to fail where LAPACK's dpotrf had factored it (a LinAlgError, exit 70).
+    # Which matrices factor depends on rounding (BLAS): only the outcome is asserted.
+    rng = np.random.default_rng(2)
+    refused: list[tuple[int, int, str]] = []
+    for _ in range(3000):
+        d = int(rng.integers(2, 12))
+        a = rng.normal(size=(d, int(rng.integers(1, d + 1)))) * 10 ** rng.uniform(-150, 150)
+        s = a @ a.T
+        if rng.random() < 0.5:
+            s = s - np.eye(d) * abs(rng.normal()) * 1e-17 * np.abs(s).max()
+        if rng.random() < 0.2:
+            s[-1, -1] *= -1
+        try:
+            g.cholesky(0.5 * (s + s.T))
+        except g.NotPositiveDefiniteError as e:
+            refused.append((e.k, d, e.describe()))
+    assert refused
+    for k, d, text in refused:
+        assert 1 <= k <= d
+        assert "nan" not in text
+        assert "inf" not in text

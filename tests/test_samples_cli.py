@@ -337,17 +337,52 @@ def test_an_infinite_value(tmp_path: Path) -> None:
     )
 
 
-def test_a_distance_that_overflows(tmp_path: Path) -> None:
-    # 1e300 - (-1e300) overflows: P's two points are each other's nearest, inf apart,
-    # and the sums of logs would give inf - inf = NaN. Refused, naming both rows.
+def test_coordinates_near_the_float_limit_compute(tmp_path: Path) -> None:
+    # 1e300 - (-1e300) = 2e300 is a float, but its square is not: the KD-tree used to
+    # give inf (and the command refused the data). The points are divided by a power
+    # of 2 first, so: rho = 2e300 for both P points, nu = 1e300 - 3 and 1e300 + 1
+    # (1e300 in float64), D(P||Q) = ln(1/2) + ln(3/1); Q's rho = 1, nu = 1e300 - x,
+    # D(Q||P) = 300 ln 10 + ln(2/2).
     p = write(tmp_path, "p.csv", "x\n1e300\n-1e300\n")
     q = write(tmp_path, "q.csv", "x\n1\n2\n3\n")
-    run = kldiv("samples", p, q, "--format", "json")
+    run = kldiv("samples", p, q, "--unit", "nats", "--format", "json")
+    assert run.status == 0, run.err
+    measures = json.loads(run.out)["measures"]
+    assert measures["kl_pq"] == pytest.approx(math.log(1.5), rel=EXACT)
+    assert measures["kl_qp"] == pytest.approx(300 * math.log(10), rel=EXACT)
+
+
+@pytest.mark.parametrize("e", [600, -600])
+def test_huge_and_tiny_coordinates_are_scaled_exactly(tmp_path: Path, e: int) -> None:
+    # The tiny sample times 2^600 (distances ~1e181, whose squares overflow) or 2^-600
+    # (squares that underflow to 0): the KL estimates are those of the tiny sample,
+    # each entropy that plus d ln 2^e (h(cX) = h(X) + d ln c), d = 1. Before, 2^600
+    # was refused as "a distance overflows" and 2^-600 as duplicate points.
+    scale = 2.0**e
+    p = write(tmp_path, "p.csv", "x\n" + "".join(f"{v * scale!r}\n" for v in (0, 1, 3)))
+    q = write(tmp_path, "q.csv", "x\n" + "".join(f"{v * scale!r}\n" for v in (0.5, 2, 5)))
+    run = kldiv("samples", p, q, "--unit", "nats", "--format", "json", "--quiet")
+    assert run.status == 0, run.err
+    measures = json.loads(run.out)["measures"]
+    for key in ("kl_pq", "kl_qp"):
+        assert measures[key] == pytest.approx(HAND_NATS[key], rel=EXACT), key
+    for key in ("entropy_p", "entropy_q"):
+        want = HAND_NATS[key] + e * math.log(2)
+        assert measures[key] == pytest.approx(want, rel=EXACT), key
+
+
+def test_points_too_close_for_floats_are_not_called_duplicates(tmp_path: Path) -> None:
+    # 1e-300 and 0 differ, but their distance squared underflows to 0: named as such,
+    # not as "the same point as row" (with no row after it, as it was).
+    p = write(tmp_path, "p.csv", "x\n1e-300\n0\n1e300\n")
+    q = write(tmp_path, "q.csv", "x\n1\n2\n3\n")
+    run = kldiv("samples", p, q)
     assert run.status == 65
     assert run.out == ""
     assert run.err == (
-        f"kldiv: error: P {p}: rows 1, 2: a distance overflows (beyond 1.8e308): the "
-        "coordinates are too large; rescale them\n"
+        f"kldiv: error: P {p}: rows 1, 2: the distance to the k-th nearest neighbour "
+        "(k = 1) underflows to 0 between points that differ: the coordinates span too "
+        "many orders of magnitude for float64; rescale them or remove the outliers\n"
     )
 
 

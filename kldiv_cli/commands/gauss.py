@@ -23,7 +23,14 @@ from kldiv_cli.commands.results import GAUSS_MEASURES, Check, GaussResult, Gauss
 from kldiv_cli.errors import InvalidDataError, UsageError
 from kldiv_cli.maths import gaussian
 from kldiv_cli.maths.core import unit_scale
-from kldiv_cli.readers import FloatArray, GaussianSpec, Table, parse_number, read_gaussian
+from kldiv_cli.readers import (
+    FloatArray,
+    GaussianSpec,
+    Table,
+    number_hint,
+    parse_number,
+    read_gaussian,
+)
 
 #: The measure ``--max`` and ``--value`` take in the VAE mode: the batch mean.
 VAE_MEASURES: Final = ("mean",)
@@ -172,6 +179,8 @@ def vae(
     scale = unit_scale(unit)
     (table,) = read_tables([source], read)
     warnings: list[str] = []
+    if read.label is None:
+        _refuse_inferred_label(table)
     mu_cols, lv_cols = _vae_columns(table, read.no_header, warnings)
     for name in (*mu_cols, *lv_cols):
         if table.columns[name] is None:
@@ -187,6 +196,9 @@ def vae(
     kl = gaussian.vae_kl(mu, lv, axis=1) / scale
     with np.errstate(over="ignore"):
         mean = float(kl.mean())
+    if math.isinf(mean) and np.isfinite(kl).all():
+        # finite rows whose sum overflows: each divided by n first
+        mean = float((kl / n).sum())
     infinite = np.flatnonzero(np.isinf(kl))
     if infinite.size:
         first = int(infinite[0])
@@ -209,6 +221,30 @@ def vae(
     )
     result.checks = [Check(c.measure, c.limit, mean) for c in parsed]
     return result
+
+
+def _refuse_inferred_label(table: Table) -> None:
+    """A first column named like ``mu_J`` or ``logvar_J`` that the table reader took
+    for the rows' labels (a cell of it is not a number: empty, ``NA``): refused, naming
+    that cell, rather than read as labels (which left a logvar_J without its mu_J)."""
+    name = table.label_column
+    if name is None or not (_MU.fullmatch(name.strip()) or _LOGVAR.fullmatch(name.strip())):
+        return
+    labels = table.labels.values
+    row = next((i for i, text in enumerate(labels) if parse_number(text) is None), None)
+    if row is None:  # JSON strings that read as numbers: no cell to name
+        raise InvalidDataError(
+            f"{table.source}: column {name!r} holds text, read as the rows' labels; a "
+            "mu or logvar needs a number in every row"
+        )
+    line = table.line_of(row)
+    where = f"line {line}, " if line is not None else ""
+    cell = labels[row]
+    what = "is empty (or the row is short)" if cell == "" else "is not a number"
+    raise InvalidDataError(
+        f"{table.source}: {where}column {name!r}: {cell!r} {what}{number_hint(cell)}; a "
+        "mu or logvar needs a number in every row"
+    )
 
 
 def _vae_columns(table: Table, no_header: bool, warnings: list[str]) -> tuple[list[str], list[str]]:

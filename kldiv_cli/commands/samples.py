@@ -23,7 +23,13 @@ from kldiv_cli.commands.counted import raw_options
 from kldiv_cli.commands.results import SamplesResult, SamplesSide
 from kldiv_cli.errors import InvalidDataError, UsageError, visible
 from kldiv_cli.maths import core
-from kldiv_cli.maths.knn import KnnDistances, knn_measures, kth_distances, zero_distances
+from kldiv_cli.maths.knn import (
+    KnnDistances,
+    knn_measures,
+    kth_distances,
+    power_of_two_scale,
+    zero_distances,
+)
 from kldiv_cli.readers import FloatArray, Points, open_raw, quote, read_points
 
 #: The rows an error names before "and N more".
@@ -109,9 +115,17 @@ def samples(
             seed = secrets.randbelow(2**32)
         p_values, q_values = add_jitter(p_values, q_values, jitter, seed)
         jittered = {"scale": jitter, "seed": seed}
-    distances = kth_distances(p_values, q_values, k)
+    # Huge or tiny coordinates: divided by 2^e, exactly, so that squared distances
+    # stay in the float range; the entropies get their d e ln 2 back below.
+    e = power_of_two_scale(p_values, q_values)
+    scaled = (np.ldexp(p_values, -e), np.ldexp(q_values, -e)) if e else (p_values, q_values)
+    distances = kth_distances(scaled[0], scaled[1], k)
+    # The unscaled points say which rows are duplicates: scaling may flush a tiny
+    # coordinate to 0 and make points that differ look equal.
     refuse_zero_distances(distances, p_points, q_points, p_values, q_values)
     nats = knn_measures(distances, len(chosen))
+    for key in ("entropy_p", "entropy_q"):
+        nats[key] += len(chosen) * e * math.log(2.0)
     for key, name in (("kl_pq", "D(P||Q)"), ("kl_qp", "D(Q||P)")):
         if nats[key] < 0:
             # A divergence is never negative; its estimate is, by sampling noise alone.
@@ -173,12 +187,14 @@ def refuse_zero_distances(
         if at.size:
             first = int(at[0])
             same = _same(values, values[first])
-            twins = _rows(own, same[same != first])
+            same = same[same != first]
+            if not same.size:
+                raise _underflow(side, own, at, k)
             raise InvalidDataError(
                 f"{side} {visible(own.source)}: duplicate points make the distance to the "
                 f"k-th nearest neighbour (k = {k}) 0, whose log is infinite: rows "
                 f"{_rows(own, at)}; row {own.place(int(own.rows[first]))} is the same point as row "
-                f"{twins}; {_JITTER_HINT}"
+                f"{_rows(own, same)}; {_JITTER_HINT}"
             )
     for (side, own, values, other, other_values), nu in zip(
         sides, (distances.nu_p, distances.nu_q), strict=True
@@ -187,6 +203,8 @@ def refuse_zero_distances(
         if at.size:
             first = int(at[0])
             same = _same(other_values, values[first])
+            if not same.size:
+                raise _underflow(side, own, at, k)
             twins = _rows(other, same)
             name = "Q" if side == "P" else "P"
             raise InvalidDataError(
@@ -196,6 +214,17 @@ def refuse_zero_distances(
                 f"{_rows(own, at)}; {side} row {own.place(int(own.rows[first]))} is {name} row "
                 f"{twins}; {_JITTER_HINT}"
             )
+
+
+def _underflow(side: str, own: Points, at: Any, k: int) -> InvalidDataError:
+    """A distance 0 between points that differ: their distance is below the float
+    range (the coordinates span more than about 1e150 times their smallest gap)."""
+    return InvalidDataError(
+        f"{side} {visible(own.source)}: rows {_rows(own, at)}: the distance to the k-th "
+        f"nearest neighbour (k = {k}) underflows to 0 between points that differ: the "
+        "coordinates span too many orders of magnitude for float64; rescale them or "
+        "remove the outliers"
+    )
 
 
 def _same(values: FloatArray, point: FloatArray) -> Any:

@@ -51,8 +51,11 @@ class NotPositiveDefiniteError(InvalidDataError):
     """A covariance matrix that has no Cholesky factor: its ``k``-th leading minor
     (1-based) is ``minor`` <= 0 (0 to rounding when ``singular``)."""
 
-    def __init__(self, k: int, minor: float, singular: bool):
+    def __init__(self, k: int, minor: float, singular: bool, log10_abs: float | None = None):
         self.k, self.minor, self.singular = k, minor, singular
+        #: log10 |minor|, for a minor beyond the float range (``minor`` is then ±inf or
+        #: ±0): the message gives it as ``-3.2e+400`` all the same.
+        self.log10_abs = log10_abs
         super().__init__(self.describe())
 
     def describe(self) -> str:
@@ -60,7 +63,17 @@ class NotPositiveDefiniteError(InvalidDataError):
         which = f"its {ordinal(self.k)} leading minor"
         if self.singular:
             return f"not positive definite ({which} is 0 to rounding: the matrix is singular)"
-        return f"not positive definite ({which} is {self.minor:.6g})"
+        return f"not positive definite ({which} is {self._minor_text()})"
+
+    def _minor_text(self) -> str:
+        if (math.isfinite(self.minor) and self.minor != 0.0) or self.log10_abs is None:
+            return f"{self.minor:.6g}"
+        exponent = math.floor(self.log10_abs)
+        mantissa = 10.0 ** (self.log10_abs - exponent)
+        if f"{mantissa:.6g}" == "10":  # rounded up to the next power of ten
+            mantissa, exponent = 1.0, exponent + 1
+        sign = "-" if math.copysign(1.0, self.minor) < 0 else ""
+        return f"{sign}{mantissa:.6g}e{exponent:+03d}"
 
 
 def ordinal(k: int) -> str:
@@ -111,14 +124,27 @@ def _first_bad_minor(c: FloatArray) -> NotPositiveDefiniteError:
     # LAPACK's info k > 0: the leading minor of order k is not positive definite.
     k = int(info) if info > 0 else c.shape[0]
     head = c[: k - 1, : k - 1]
-    lead = np.linalg.cholesky(head) if k > 1 else np.empty((0, 0))
+    lead = np.empty((0, 0))
+    if k > 1:
+        # The same LAPACK routine on the head: NumPy's cholesky may round otherwise and
+        # fail on a head that dpotrf factored, when Σ is singular to rounding.
+        factor, head_info = lapack.dpotrf(head, lower=1)
+        if head_info != 0:
+            return NotPositiveDefiniteError(min(int(head_info), k), 0.0, True)
+        lead = np.tril(factor)
     col = solve_triangular(lead, c[: k - 1, k - 1], lower=True) if k > 1 else np.empty(0)
     pivot = float(c[k - 1, k - 1] - col @ col)
     # A pivot of rounding size (or one the other operation order finds positive) is
     # a singular matrix, not a number worth printing.
     singular = pivot > 0 or abs(pivot) <= 1e-12 * abs(float(c[k - 1, k - 1]))
-    minor = math.exp(2.0 * float(np.log(np.diag(lead)).sum())) * pivot
-    return NotPositiveDefiniteError(k, 0.0 if singular else minor, singular)
+    if singular:
+        return NotPositiveDefiniteError(k, 0.0, True)
+    # ln |det| = 2 Σ ln L_ii + ln |pivot|, in logs: the product itself leaves the float
+    # range for large or small entries (1e200 on three diagonals: e^921 overflows).
+    log_abs = 2.0 * float(np.log(np.diag(lead)).sum()) + math.log(abs(pivot))
+    magnitude = math.exp(log_abs) if log_abs < 709.0 else math.inf
+    minor = math.copysign(magnitude, pivot)
+    return NotPositiveDefiniteError(k, minor, False, log_abs / math.log(10.0))
 
 
 def exp_excess(u: ArrayLike) -> FloatArray:

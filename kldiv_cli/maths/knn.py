@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -168,6 +168,32 @@ def knn_measures(distances: KnnDistances, d: int) -> dict[str, float]:
         "entropy_p": kozachenko_leonenko(dist.rho_p, d, dist.k),
         "entropy_q": kozachenko_leonenko(dist.rho_q, d, dist.k),
     }
+
+
+#: Coordinates whose largest magnitude is outside [2^-400, 2^500] are scaled by a power
+#: of 2 first: the KD-tree squares distances, and a square leaves the float range for a
+#: distance above ~1.3e154 or below ~1.5e-154.
+_SCALE_FROM: Final = (-400, 500)
+
+
+def power_of_two_scale(points: FloatArray, others: FloatArray) -> int:
+    """The exponent e by which to divide both samples, ``x / 2^e``, so that the
+    largest |coordinate| is in [2^499, 2^500); 0 (no scaling) when it is already
+    within [2^-400, 2^500], or when every coordinate is 0.
+
+    The largest |coordinate| at 2^500 keeps every squared distance below the float
+    maximum (to d < 2^20 dimensions) and lets gaps down to 2^-511 (1e-304 times the
+    largest coordinate) square to a normal float. Dividing by a power of 2 is exact
+    (short of subnormal results), the KL estimates depend only on ratios of distances
+    and so do not change, and each entropy of points in d dimensions changes by
+    exactly ``-d e ln 2`` (h(cX) = h(X) + d ln c): the caller adds it back. Data within
+    the range is left as it is, to the last bit.
+    """
+    top = max(float(np.abs(points).max(initial=0.0)), float(np.abs(others).max(initial=0.0)))
+    low, high = _SCALE_FROM
+    if top == 0.0 or 2.0**low <= top <= 2.0**high:
+        return 0
+    return math.frexp(top)[1] - high
 
 
 def zero_distances(distances: FloatArray) -> Any:
