@@ -258,3 +258,18 @@ def test_embedded_drift_never_imports_dask() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.stdout.splitlines()[-1] == "[]", done.stderr
+
+
+def test_a_csv_cut_in_blocks(
+    scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"x": rng.integers(0, 50, 3000), "s": rng.choice(list("abc"), 3000)})
+    ref = tmp_path / "r.csv"
+    frame.to_csv(ref, index=False)
+    monkeypatch.setattr(raw_dask, "BLOCK_SIZE", 4096)
+    source = open_raw(str(ref), RawOptions())
+    assert raw_dask._frame(source, ["x", "s"]).npartitions >= 3  # a file with no quote is cut
+    found = both(scheduler, str(ref), str(ref), ["x", "s"])
+    assert found[0].rows == (3000, 3000)
+    assert found[0].reference.sum() == 3000

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 #: Bytes of CSV per partition, when a file can be split at its line ends.
-BLOCK_SIZE: Final = 16 << 20
+BLOCK_SIZE: Final = 8 << 20
 #: Workers of the local cluster started when no ``--scheduler`` is given.
 LOCAL_WORKERS: Final = 2
 INSTALL: Final = "pip install 'kldiv-cli[dask]'"
