@@ -273,3 +273,35 @@ def test_a_csv_cut_in_blocks(
     found = both(scheduler, str(ref), str(ref), ["x", "s"])
     assert found[0].rows == (3000, 3000)
     assert found[0].reference.sum() == 3000
+
+
+def test_profile_then_dask_equals_embedded(scheduler: str, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    ref, cur = (str(root / f"samples/penguins-{y}.csv") for y in (2007, 2009))
+    profile = str(tmp_path / "ref.json")
+    saved = run("drift", ref, cur, "--save-reference", profile, "--format", "json")
+    assert saved.returncode == 0, saved.stderr
+    embedded = run("drift", profile, cur, "--format", "json")
+    on_dask = run(
+        "drift", profile, cur, "--format", "json", "--engine", "dask", "--scheduler", scheduler
+    )
+    assert embedded.returncode == on_dask.returncode == 0, on_dask.stderr
+    assert json.loads(embedded.stdout)["reference"]["profile"] is True
+    assert on_dask.stdout == embedded.stdout
+
+
+def test_without_the_extra_a_usage_error() -> None:
+    root = Path(__file__).resolve().parent.parent
+    code = (
+        "import sys\n"
+        "sys.modules['distributed'] = None  # as if the extra were not installed\n"
+        "from kldiv_cli.cli import app\n"
+        f"app(['drift', {str(root / 'samples/penguins-2007.csv')!r}, "
+        f"{str(root / 'samples/penguins-2009.csv')!r}, '--engine', 'dask'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        "kldiv: error: --engine dask needs Dask: pip install 'kldiv-cli[dask]'\n"
+    )
