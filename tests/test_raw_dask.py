@@ -305,3 +305,20 @@ def test_without_the_extra_a_usage_error() -> None:
     assert done.stderr == (
         "kldiv: error: --engine dask needs Dask: pip install 'kldiv-cli[dask]'\n"
     )
+
+
+def test_typed_parquet_against_text(scheduler: str, tmp_path: Path) -> None:
+    # Parquet numbers become categories when CUR has text: their text is DuckDB's cast
+    # (an integer without a point, even in a column with nulls; a float by repr).
+    frame = pd.DataFrame(
+        {
+            "i": pd.array([1, None, 3, 1], dtype="Int64"),
+            "f": [0.1, 1e16, 2.0, float("nan")],
+            "b": [True, False, None, True],
+        }
+    )
+    frame.to_parquet(tmp_path / "r.parquet")
+    cur = write(tmp_path / "c.csv", "i,f,b\n1,0.1,true\nx,y,z\n")
+    found = both(scheduler, str(tmp_path / "r.parquet"), cur, ["i", "f", "b"])
+    assert found[0].labels == ["1", "3", "x", "(missing)"]
+    assert found[0].reference.tolist() == [2, 1, 0, 1]
