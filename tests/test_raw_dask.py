@@ -322,3 +322,14 @@ def test_typed_parquet_against_text(scheduler: str, tmp_path: Path) -> None:
     found = both(scheduler, str(tmp_path / "r.parquet"), cur, ["i", "f", "b"])
     assert found[0].labels == ["1", "3", "x", "(missing)"]
     assert found[0].reference.tolist() == [2, 1, 0, 1]
+
+
+def test_gzip_and_quoted_line_ends(scheduler: str, tmp_path: Path) -> None:
+    import gzip
+
+    with gzip.open(tmp_path / "r.csv.gz", "wt") as f:
+        f.write("s,x\na,1\nb,2\n")
+    quoted = write(tmp_path / "q.csv", 's,x\n"a\nb",1\n"c""d",2\n')
+    found = both(scheduler, str(tmp_path / "r.csv.gz"), quoted, ["s", "x"])
+    assert found[0].labels == ["a", "a\nb", "b", 'c"d']
+    assert found[0].current.tolist() == [0, 1, 0, 1]
