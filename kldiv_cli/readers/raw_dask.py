@@ -18,9 +18,13 @@ Counts add, so every step is a map over partitions and a sum:
 3. per side, per column: the counts of each label's key (the text, the number, or
    the bin: the number of edges at or below the value).
 
-Every CSV field is read as text (kldiv's grammar, not pandas, decides what is a number
-or missing); the files are those :func:`kldiv_cli.readers.raw_files.open_raw` checked
-(JSON sides arrive converted to Parquet).
+Every CSV field is read as text by pyarrow's strict parser (kldiv's grammar, not
+pandas, decides what is a number or missing: by Arrow's RE2 and its correctly rounded
+parse, see :func:`_values`); the files are those
+:func:`kldiv_cli.readers.raw_files.open_raw` checked (JSON sides arrive converted to
+Parquet). Each side is parsed once and kept on the workers for the passes. The tasks
+name this module's functions, so the workers of a remote cluster need kldiv-cli
+installed, at the same version.
 """
 
 from __future__ import annotations
