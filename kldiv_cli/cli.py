@@ -1340,9 +1340,19 @@ def drift(
         typer.Option(
             "--engine",
             metavar="NAME",
-            help="NAME is the counting engine: embedded (DuckDB, in bounded memory; the default).",
+            help="NAME is the counting engine: embedded (DuckDB, in bounded memory; the "
+            "default) or dask (a Dask cluster; pip install 'kldiv-cli[dask]').",
         ),
     ] = "embedded",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="With --engine dask: the running Dask scheduler at ADDRESS (tcp://host:8786); "
+            "without it, a local cluster of two worker processes.",
+        ),
+    ] = None,
     quiet: QuietOption = False,
     input_format: Annotated[
         RawInputFormat | None,
@@ -1383,6 +1393,7 @@ def drift(
         save_reference=save_reference,
         save_current=save_current,
         engine=engine,
+        scheduler=scheduler,
         stdin=_Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
     )
     if top is not None and out_format in ("csv", "tsv"):

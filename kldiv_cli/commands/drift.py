@@ -11,7 +11,8 @@ profile (``--save-reference``) stands in for REF's raw rows. Nothing here prints
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Final
 
@@ -45,8 +46,8 @@ from kldiv_cli.readers import (
 IDENTIFIER_VALUES: Final = 1000
 #: compare's warnings of an infinite KL, which drift words in its own terms.
 _INFINITE: Final = ("D(P||Q) is infinite", "D(Q||P) is infinite")
-#: The counting engines (the distributed one comes with a later release).
-ENGINES: Final = ("embedded",)
+#: The counting engines: DuckDB in this process, or a Dask cluster (the dask extra).
+ENGINES: Final = ("embedded", "dask")
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def drift(
     save_reference: str | None = None,
     save_current: str | None = None,
     engine: str = "embedded",
+    scheduler: str | None = None,
     stdin: BinaryIO | None = None,
 ) -> DriftResult:
     """``kldiv drift REF CUR``: every column both sides have (or ``columns``, less
@@ -133,6 +135,9 @@ def drift(
     core.unit_scale(unit)  # an unknown unit fails before any work
     if engine not in ENGINES:
         raise UsageError(f"--engine {engine!r}: choose {', '.join(ENGINES)}")
+    if scheduler is not None and engine != "dask":
+        raise UsageError("--scheduler is for --engine dask")
+    count = _counter(engine, scheduler)
     parsed = [parse_column_check(c) for c in checks]
     one_stdin([reference, current])
     profile = read_profiles(reference)
@@ -169,13 +174,11 @@ def drift(
         if names
     ]
     if profile is not None:
-        found = _count_against(profile, cur, chosen, options)
+        found = _count_against(profile, cur, chosen, options, count)
         ref_rows, ref_name = profile.rows, reference
     else:
         assert ref is not None
-        found = count_columns(
-            ref, cur, chosen, options, identifiers=IDENTIFIER_VALUES, keep=columns or ()
-        )
+        found = count(ref, cur, chosen, options, identifiers=IDENTIFIER_VALUES, keep=columns or ())
         ref_rows, ref_name = (found[0].rows[0] if found else ref.rows), ref.name
     cur_rows = found[0].rows[1] if found else cur.rows
     skipped = [
@@ -276,15 +279,29 @@ def _choose(
     return chosen, only_reference, only_current
 
 
+def _counter(engine: str, scheduler: str | None) -> Callable[..., list[ColumnCounts]]:
+    """The engine's ``count_columns``: the embedded one, or Dask's (imported only
+    then) bound to ``scheduler``."""
+    if engine != "dask":
+        return count_columns
+    from kldiv_cli.readers import count_on_dask
+
+    return functools.partial(count_on_dask, scheduler=scheduler)
+
+
 def _count_against(
-    profile: Profile, cur: Any, chosen: Sequence[str], options: RawOptions
+    profile: Profile,
+    cur: Any,
+    chosen: Sequence[str],
+    options: RawOptions,
+    count: Callable[..., list[ColumnCounts]] = count_columns,
 ) -> list[ColumnCounts]:
     """CUR counted with the profile's plans, and aligned with the profile's counts
     over the union of the labels (new categories or values join in their order)."""
     by_name = {c.column: c for c in profile.columns}
     saved = [by_name[name] for name in chosen]
     plans = [ColumnPlan(c.kind, c.edges) for c in saved]
-    counted = count_columns(cur, None, chosen, options, plans=plans)
+    counted = count(cur, None, chosen, options, plans=plans)
     return [_joined(c, f, profile.rows) for c, f in zip(saved, counted, strict=True)]
 
 

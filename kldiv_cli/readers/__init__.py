@@ -17,6 +17,7 @@ The modules, one job each (imports run down this list, never up):
 - :mod:`~kldiv_cli.readers.categories`: raw observations.
 - :mod:`~kldiv_cli.readers.raw_files`: raw rows' sources (files, folders, globs, stdin).
 - :mod:`~kldiv_cli.readers.raw`: raw rows counted by DuckDB (imported lazily there).
+- :mod:`~kldiv_cli.readers.raw_dask`: the same counts on a Dask cluster (``--engine dask``).
 - :mod:`~kldiv_cli.readers.points`: raw rows as points (``samples``), by DuckDB.
 - :mod:`~kldiv_cli.readers.profiles`: saved reference profiles (``drift``).
 - :mod:`~kldiv_cli.readers.gaussian`: a mean and a covariance (``gauss``).
@@ -71,6 +72,7 @@ if TYPE_CHECKING:  # at run time these come from __getattr__, when first asked f
         number_label,
         open_raw,
     )
+    from kldiv_cli.readers.raw_dask import count_on_dask
 
 #: Names whose modules load on first use: raw rows and categories serve --count and
 #: mi --x --y only, and importing them cost every other command ~20 ms of start-up.
@@ -94,6 +96,7 @@ _LAZY: Final = {
         ),
         "raw",
     ),
+    "count_on_dask": "raw_dask",  # --engine dask only: Dask is imported inside it
     "Points": "points",
     "read_points": "points",
 }
@@ -128,6 +131,7 @@ __all__ = [
     "bin_labels",
     "check_normalized",
     "count_columns",
+    "count_on_dask",
     "is_close_to_integer",
     "is_profile",
     "label_hint",
