@@ -59,14 +59,70 @@ class ColumnCheck:
 
 def parse_column_check(text: str) -> ColumnCheck:
     """``jsd=0.05`` -> every column; ``age:jsd=0.05`` -> column ``age`` only (the
-    column is what comes before the last ``:`` of the part before ``=``)."""
-    left, sep, limit = text.partition("=")
+    column is what comes before the last ``:`` of the part before the last ``=``: a
+    limit never holds either, a column's name may hold both)."""
+    left, sep, limit = text.rpartition("=")
+    if not sep:
+        return ColumnCheck(None, parse_check(text))  # its usage error: no ``=``
     column, colon, measure = left.rpartition(":")
     if not colon:
         return ColumnCheck(None, parse_check(text))
     if not column:
         raise UsageError(f"--max {text!r}: give COL:MEASURE=LIMIT, e.g. age:jsd=0.05")
-    return ColumnCheck(column, parse_check(f"{measure}{sep}{limit}"))
+    try:
+        return ColumnCheck(column, parse_check(f"{measure}={limit}"))
+    except UsageError as e:
+        # parse_check quotes what it was given; the user typed the column too.
+        raise UsageError(str(e).replace(repr(f"{measure}={limit}"), repr(text), 1)) from None
+
+
+def parse_names(text: str | None, option: str) -> list[str]:
+    """The column names of ``--columns``/``--exclude``: comma-separated, each stripped
+    of blanks, empty ones dropped; a name written in double quotes, as in CSV, is
+    taken exactly, commas and blanks included (``"a,b"``, ``" x "``; ``""`` inside is
+    a quote).
+
+    Raises
+    ------
+    UsageError
+        A quote never closed, or text after a closing quote.
+    """
+    if not text:
+        return []
+    names: list[str] = []
+    i, n = 0, len(text)
+    while i <= n:
+        end = text.find(",", i)
+        end = n if end < 0 else end
+        piece = text[i:end]
+        if piece.strip().startswith('"'):
+            start = text.index('"', i) + 1
+            chars: list[str] = []
+            j = start
+            while True:
+                close = text.find('"', j)
+                if close < 0:
+                    raise UsageError(f"{option} {text!r}: a quote is never closed")
+                chars.append(text[j:close])
+                if text.startswith('""', close):
+                    chars.append('"')
+                    j = close + 2
+                    continue
+                break
+            after = text.find(",", close + 1)
+            after = n if after < 0 else after
+            if text[close + 1 : after].strip():
+                raise UsageError(
+                    f"{option} {text!r}: text after the closing quote of a name "
+                    '(quote a whole name: "a,b")'
+                )
+            names.append("".join(chars))
+            i = after + 1
+            continue
+        if piece.strip():
+            names.append(piece.strip())
+        i = end + 1
+    return names
 
 
 def jsd_noise(k: Any, n_ref: Any, n_cur: Any, unit: str = "bits") -> FloatArray:
@@ -154,6 +210,7 @@ def drift(
         assert ref is not None
         ref_columns = ref.columns
     chosen, only_reference, only_current = _choose(ref_columns, cur.columns, columns, exclude)
+    _known(ref_columns, cur.columns, options)
     for c in parsed:
         if c.column is not None and c.column not in chosen:
             raise UsageError(
@@ -185,6 +242,15 @@ def drift(
         for f in found
         if f.kind == "identifier"
     ]
+    for c in parsed:
+        # A check on a column skipped as an identifier would never run: a gate left
+        # open, unless the user is told.
+        reason = next((s["reason"] for s in skipped if s["column"] == c.column), None)
+        if reason is not None:
+            raise UsageError(
+                f"--max {c.column}:{c.check.measure}={c.check.limit!r}: column "
+                f"{quote(c.column or '')} is skipped as an {reason}"
+            )
     warnings += [f"column {quote(s['column'])} skipped as an {s['reason']}" for s in skipped]
     counted = [f for f in found if f.kind != "identifier"]
     results = [
@@ -269,6 +335,22 @@ def _choose(
             + (" among those chosen" if columns or exclude else "")
         )
     return chosen, only_reference, only_current
+
+
+def _known(ref: Sequence[str], cur: Sequence[str], options: RawOptions) -> None:
+    """A usage error for ``--categorical`` or ``--edges`` naming a column neither side
+    has: a typo would otherwise count that column by the default rules, silently."""
+    everywhere = set(ref) | set(cur)
+    for option, names in (
+        ("--categorical", sorted(options.categorical)),
+        ("--edges", list(options.edges)),
+    ):
+        unknown = [n for n in names if n not in everywhere]
+        if unknown:
+            raise UsageError(
+                f"{option} {quote(unknown[0])}: neither REF nor CUR has this column; "
+                f"REF's columns: {', '.join(map(quote, ref))}"
+            )
 
 
 def _count_against(

@@ -5,14 +5,18 @@ A profile stands in for the reference's raw rows: the current rows are then coun
 with the profile's kinds and edges. Its document::
 
     {"kldiv_profile": 1, "source": "ref.csv", "rows": 120,
-     "options": {"bins": 10, "na": [...], "drop_missing": false,
-                 "categorical": [...], "edges": {"col": [e1, ...]}},
+     "options": {"bins": 10, "na": [...], "categorical": [...],
+                 "edges": {"col": [e1, ...]}},
      "columns": [{"column": "x", "kind": "binned", "edges": [e1, ...],
                   "labels": ["<e1", ...], "counts": [3, ...], "missing": 2}]}
 
 ``labels`` and ``counts`` leave the missing values out (``missing`` counts them), so
-that ``--drop-missing`` can be chosen when the profile is used. A profile is known by
-its first key, ``"kldiv_profile"``, within the first bytes of the file.
+that ``--drop-missing`` can be chosen when the profile is used. Every row of the
+reference is a value or a missing value of each column: a column's counts and
+missing add up to ``rows`` (so profiles merged by addition stay whole). Of the
+options only ``na`` is used (CUR is counted with the same tokens); the others say
+how the kinds and edges were found. A profile is known by its first key,
+``"kldiv_profile"``, within the first bytes of the file.
 """
 
 from __future__ import annotations
@@ -102,9 +106,11 @@ def write_profile(path: str, profile: Profile) -> None:
 
 
 def read_profile(source: str) -> Profile:
-    """The profile saved in ``source``, checked whole: every column's kind, edges
-    (finite, strictly increasing), labels (distinct; a binned column's are its
-    edges' bins) and counts (whole, not negative, one per label).
+    """The profile saved in ``source``, checked whole: its version, rows (at least
+    one), ``options.na`` (texts), every column's kind, edges (finite, strictly
+    increasing), labels (distinct, never ``(missing)``; a binned column's are its
+    edges' bins) and counts (whole, not negative, one per label; with ``missing``
+    they add up to ``rows``).
 
     Raises
     ------
@@ -124,17 +130,29 @@ def read_profile(source: str) -> Profile:
     def bad(what: str) -> InvalidDataError:
         return InvalidDataError(f"{name}: not a valid kldiv profile: {what}")
 
-    if not isinstance(doc, dict) or doc.get("kldiv_profile") != PROFILE_VERSION:
-        found = doc.get("kldiv_profile") if isinstance(doc, dict) else None
+    version = doc.get("kldiv_profile") if isinstance(doc, dict) else None
+    # ``type() is int``: JSON's true and 1.0 equal 1 in Python, but are not version 1.
+    if type(version) is not int or version != PROFILE_VERSION:
+        found = version
         raise bad(f"version {found!r}; this kldiv reads version {PROFILE_VERSION}")
     rows, options, columns = doc.get("rows"), doc.get("options"), doc.get("columns")
-    if not isinstance(rows, int) or not _count(rows):
-        raise bad('"rows" must be a whole number')
+    if not isinstance(rows, int) or not _count(rows) or rows == 0:
+        raise bad('"rows" must be a whole number, at least 1')
     if not isinstance(options, dict):
         raise bad('"options" must be an object')
+    na = options.get("na")
+    if na is not None and not (isinstance(na, list) and all(isinstance(t, str) for t in na)):
+        raise bad('"options": "na" must be a list of texts')
     if not isinstance(columns, list) or not columns:
         raise bad('"columns" must be a list of columns')
     read = [_column(c, bad) for c in columns]
+    for c in read:
+        total = sum(c.counts) + c.missing
+        if total != rows:
+            raise bad(
+                f"column {quote(c.column)}: its counts and missing values add up to "
+                f"{total}, not the {rows} rows"
+            )
     names = [c.column for c in read]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -148,7 +166,7 @@ def _count(x: Any) -> bool:
 
 def _column(doc: Any, bad: Any) -> ProfileColumn:
     # No DuckDB: raw imports it inside its queries.
-    from kldiv_cli.readers.raw import bin_labels, number_label
+    from kldiv_cli.readers.raw import MISSING, bin_labels, number_label
 
     if not isinstance(doc, dict) or not isinstance(doc.get("column"), str):
         raise bad('each column must be an object with a "column" name')
@@ -173,6 +191,11 @@ def _column(doc: Any, bad: Any) -> ProfileColumn:
         raise bad(f"{where}: labels must be a list of texts")
     if len(set(labels)) != len(labels):
         raise bad(f"{where}: a label is given twice")
+    if MISSING in labels:
+        # CUR's missing values would be counted as this label of REF's, or lost.
+        raise bad(
+            f'{where}: label {MISSING!r} is the label of missing values (count them in "missing")'
+        )
     if isinstance(edges, list) and labels != bin_labels(edges):
         raise bad(f"{where}: the labels are not the bins of the edges")
     if kind == "numeric":
