@@ -285,3 +285,20 @@ def test_parquet_and_json_lines_sides_count_as_csv(tmp_path: Path) -> None:
         assert other["columns"] == first
     assert [c["kind"] for c in first] == ["numeric", "binned", "categorical"]
     assert first[1]["missing"] == {"reference": 6, "current": 1}
+
+
+def test_an_edge_at_infinity_survives_the_profile(tmp_path: Path) -> None:
+    """REF 1, 2, 3 and five inf, 2 bins: the 4th smallest of 8 is inf, so the one edge
+    is inf (bins <inf: 3, >=inf: 5). The profile wrote it as JSON null, and then
+    refused to read itself."""
+    ref = write(tmp_path, "ref.csv", "v\n1\n2\n3\n" + "inf\n" * 5)
+    profile = tmp_path / "p.json"
+    raw = drift(ref, ref, bins=2, save_reference=str(profile))
+    assert raw.columns[0].edges == [math.inf]
+    assert orjson.loads(profile.read_bytes())["columns"][0]["edges"] == ["inf"]
+    cur = write(tmp_path, "cur.csv", "v\n1\ninf\n-inf\n")
+    (v,) = drift(str(profile), cur).columns
+    assert v.edges == [math.inf]
+    assert v.comparison.aligned.labels.values == ["<inf", ">=inf"]
+    assert v.comparison.aligned.q.tolist() == [3, 5]
+    assert v.comparison.aligned.p.tolist() == [2, 1]

@@ -70,7 +70,7 @@ class Profile:
                 {
                     "column": c.column,
                     "kind": c.kind,
-                    "edges": c.edges,
+                    "edges": None if c.edges is None else [_edge_doc(e) for e in c.edges],
                     "labels": c.labels,
                     "counts": c.counts,
                     "missing": c.missing,
@@ -107,10 +107,10 @@ def write_profile(path: str, profile: Profile) -> None:
 
 def read_profile(source: str) -> Profile:
     """The profile saved in ``source``, checked whole: its version, rows (at least
-    one), ``options.na`` (texts), every column's kind, edges (finite, strictly
-    increasing), labels (distinct, never ``(missing)``; a binned column's are its
-    edges' bins) and counts (whole, not negative, one per label; with ``missing``
-    they add up to ``rows``).
+    one), ``options.na`` (texts), every column's kind, edges (numbers or ``"inf"``,
+    strictly increasing), labels (distinct, never ``(missing)``; a binned column's
+    are its edges' bins) and counts (whole, not negative, one per label; with
+    ``missing`` they add up to ``rows``).
 
     Raises
     ------
@@ -160,6 +160,18 @@ def read_profile(source: str) -> Profile:
     return Profile(str(doc.get("source", source)), int(rows), options, read)
 
 
+def _edge_doc(edge: float) -> float | str:
+    """An edge as JSON: infinity as ``"inf"`` (orjson would write ``null``). The
+    quantiles put an edge at +inf when more than a bin's share of REF is +inf."""
+    return edge if math.isfinite(edge) else repr(edge)
+
+
+def _is_edge(x: Any) -> bool:
+    if isinstance(x, str):
+        return x in ("inf", "-inf")
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def _count(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool) and x >= 0
 
@@ -177,11 +189,8 @@ def _column(doc: Any, bad: Any) -> ProfileColumn:
     if kind not in _KINDS:
         raise bad(f"{where}: kind {kind!r}; expected one of {', '.join(_KINDS)}")
     if kind == "binned":
-        if not isinstance(edges, list) or not all(
-            isinstance(e, int | float) and not isinstance(e, bool) and math.isfinite(e)
-            for e in edges
-        ):
-            raise bad(f"{where}: edges must be a list of finite numbers")
+        if not isinstance(edges, list) or not all(_is_edge(e) for e in edges):
+            raise bad(f'{where}: edges must be a list of numbers (an infinite one as "inf")')
         edges = [float(e) for e in edges]
         if any(b <= a for a, b in itertools.pairwise(edges)):
             raise bad(f"{where}: edges must be strictly increasing")
