@@ -302,3 +302,55 @@ def test_an_edge_at_infinity_survives_the_profile(tmp_path: Path) -> None:
     assert v.comparison.aligned.labels.values == ["<inf", ">=inf"]
     assert v.comparison.aligned.q.tolist() == [3, 5]
     assert v.comparison.aligned.p.tolist() == [2, 1]
+
+
+def identifiers(tmp_path: Path) -> tuple[str, str]:
+    """user: 1,001 distinct values (an identifier); group: 0, 1, 2."""
+    rows = "".join(f"id{i},{i % 3}\n" for i in range(1001))
+    ref = write(tmp_path, "ref.csv", "user,group\n" + rows)
+    cur = write(tmp_path, "cur.csv", "user,group\nnew,0\nnew,1\n")
+    return ref, cur
+
+
+def test_a_profile_skips_the_identifiers_the_raw_rows_skipped(tmp_path: Path) -> None:
+    """README: given as REF, a profile gives the result the raw REF gave. The profile
+    had no trace of an identifier, so it became a column 'only in CUR'."""
+    ref, cur = identifiers(tmp_path)
+    profile = str(tmp_path / "p.json")
+    raw = kldiv("drift", ref, cur, "--save-reference", profile, "--format", "json")
+    saved = kldiv("drift", profile, cur, "--format", "json")
+    a, b = raw.json(), saved.json()
+    assert b["skipped"] == a["skipped"]
+    assert [s["column"] for s in b["skipped"]] == ["user"]
+    assert b["only_current"] == a["only_current"] == []
+    assert b["columns"] == a["columns"]
+    assert b["warnings"] == a["warnings"]
+    assert saved.err == raw.err
+    # Named, it cannot be compared: the profile has no counts of it.
+    run = kldiv("drift", profile, cur, "--columns", "user")
+    assert run.status == 2
+    assert "has no counts of it" in run.err
+    assert run.err.count("\n") == 1
+
+
+def test_a_profile_is_not_cur(tmp_path: Path) -> None:
+    ref, cur = identifiers(tmp_path)
+    profile = str(tmp_path / "p.json")
+    kldiv("drift", ref, cur, "--save-reference", profile, "--quiet")
+    run = kldiv("drift", ref, profile)
+    assert run.status == 2
+    assert run.err == (
+        f"kldiv: error: CUR {profile} is a saved profile: a profile stands for REF only; "
+        "give the current raw rows as CUR\n"
+    )
+
+
+@pytest.mark.parametrize("side", [0, 1])
+def test_save_reference_never_replaces_an_input(tmp_path: Path, side: int) -> None:
+    ref, cur = identifiers(tmp_path)
+    target = (ref, cur)[side]
+    before = Path(target).read_bytes()
+    run = kldiv("drift", ref, cur, "--save-reference", target)
+    assert run.status == 2
+    assert "that is a file this run reads" in run.err
+    assert Path(target).read_bytes() == before

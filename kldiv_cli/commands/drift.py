@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import numpy as np
@@ -21,7 +22,7 @@ from kldiv_cli.commands import compare as compare_command
 from kldiv_cli.commands.common import one_stdin, parse_check, some_labels
 from kldiv_cli.commands.counted import raw_options
 from kldiv_cli.commands.results import Check, DriftColumn, DriftResult, DriftSide
-from kldiv_cli.errors import InvalidDataError, UsageError
+from kldiv_cli.errors import InvalidDataError, UsageError, visible
 from kldiv_cli.maths import core
 from kldiv_cli.readers import (
     MISSING,
@@ -189,6 +190,11 @@ def drift(
         raise UsageError(f"--engine {engine!r}: choose {', '.join(ENGINES)}")
     parsed = [parse_column_check(c) for c in checks]
     one_stdin([reference, current])
+    if is_profile(current):
+        raise UsageError(
+            f"CUR {visible(current)} is a saved profile: a profile stands for REF only; "
+            "give the current raw rows as CUR"
+        )
     profile = read_profile(reference) if is_profile(reference) else None
     if profile is not None:
         _against_profile(reference, profile, na, bins, categorical, edges)
@@ -204,13 +210,25 @@ def drift(
     )
     cur = open_raw(current, options, stdin)
     ref = None if profile is not None else open_raw(reference, options, stdin)
+    if save_reference is not None:
+        _not_an_input(save_reference, [reference, current, *cur.files, *(ref.files if ref else [])])
+    # A profile's identifiers have no counts: they are REF's columns all the same, and
+    # are skipped as the raw REF skipped them.
+    saved_skips = {s["column"]: s["reason"] for s in profile.skipped} if profile else {}
     if profile is not None:
-        ref_columns = [c.column for c in profile.columns]
+        ref_columns = [c.column for c in profile.columns] + list(saved_skips)
     else:
         assert ref is not None
         ref_columns = ref.columns
     chosen, only_reference, only_current = _choose(ref_columns, cur.columns, columns, exclude)
     _known(ref_columns, cur.columns, options)
+    named = [c for c in columns or () if c in saved_skips]
+    if named:
+        raise UsageError(
+            f"--columns {quote(named[0])}: {visible(reference)} has no counts of it (it was "
+            f"skipped as an {saved_skips[named[0]].split(';')[0]}); give the raw rows as REF "
+            "to compare it"
+        )
     for c in parsed:
         if c.column is not None and c.column not in chosen:
             raise UsageError(
@@ -224,7 +242,8 @@ def drift(
         if names
     ]
     if profile is not None:
-        found = _count_against(profile, cur, chosen, options)
+        counts = [c for c in chosen if c not in saved_skips]
+        found = _count_against(profile, cur, counts, options)
         ref_rows, ref_name = profile.rows, reference
     else:
         assert ref is not None
@@ -242,6 +261,7 @@ def drift(
         for f in found
         if f.kind == "identifier"
     ]
+    skipped += [{"column": c, "reason": saved_skips[c]} for c in chosen if c in saved_skips]
     for c in parsed:
         # A check on a column skipped as an identifier would never run: a gate left
         # open, unless the user is told.
@@ -262,7 +282,7 @@ def drift(
         for column, value in zip(results, noise.tolist(), strict=True):
             column.jsd_noise = value
     if save_reference is not None:
-        write_profile(save_reference, _profile(ref_name, ref_rows, options, counted))
+        write_profile(save_reference, _profile(ref_name, ref_rows, options, counted, skipped))
     return DriftResult(
         unit=unit,
         reference=DriftSide(ref_name, ref_rows, profile=profile is not None),
@@ -452,9 +472,34 @@ def _column(
     )
 
 
-def _profile(source: str, rows: int, options: RawOptions, counted: list[ColumnCounts]) -> Profile:
+def _not_an_input(path: str, inputs: Sequence[str]) -> None:
+    """A usage error when ``--save-reference`` would overwrite a file of raw rows read
+    by this run (REF's or CUR's): the data would be lost for the next run."""
+    target = Path(path)
+    if not target.is_file():
+        return
+    for source in inputs:
+        try:
+            same = Path(source).is_file() and target.samefile(source)
+        except OSError:
+            same = False
+        if same and not is_profile(source):
+            raise UsageError(
+                f"--save-reference {visible(path)}: that is a file this run reads; "
+                "writing the profile there would replace its rows"
+            )
+
+
+def _profile(
+    source: str,
+    rows: int,
+    options: RawOptions,
+    counted: list[ColumnCounts],
+    skipped: list[dict[str, str]],
+) -> Profile:
     """REF's side of ``counted`` as a profile: labels and counts with mass in REF
-    (every bin of a binned column), missing values apart."""
+    (every bin of a binned column), missing values apart; ``skipped`` names the
+    identifiers, which have no counts."""
     columns = []
     for f in counted:
         keep = [
@@ -478,4 +523,4 @@ def _profile(source: str, rows: int, options: RawOptions, counted: list[ColumnCo
         "categorical": sorted(options.categorical),
         "edges": {k: list(v) for k, v in options.edges.items()},
     }
-    return Profile(source, rows, saved_options, columns)
+    return Profile(source, rows, saved_options, columns, skipped)

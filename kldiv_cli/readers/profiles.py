@@ -8,9 +8,11 @@ with the profile's kinds and edges. Its document::
      "options": {"bins": 10, "na": [...], "categorical": [...],
                  "edges": {"col": [e1, ...]}},
      "columns": [{"column": "x", "kind": "binned", "edges": [e1, ...],
-                  "labels": ["<e1", ...], "counts": [3, ...], "missing": 2}]}
+                  "labels": ["<e1", ...], "counts": [3, ...], "missing": 2}],
+     "skipped": [{"column": "id", "reason": "identifier: ..."}]}
 
-``labels`` and ``counts`` leave the missing values out (``missing`` counts them), so
+``skipped`` (optional) lists the identifiers, which have no counts. ``labels`` and
+``counts`` leave the missing values out (``missing`` counts them), so
 that ``--drop-missing`` can be chosen when the profile is used. Every row of the
 reference is a value or a missing value of each column: a column's counts and
 missing add up to ``rows`` (so profiles merged by addition stay whole). Of the
@@ -24,7 +26,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -58,6 +60,9 @@ class Profile:
     rows: int
     options: dict[str, Any]
     columns: list[ProfileColumn]
+    #: The reference's columns skipped as identifiers, ``{"column", "reason"}``: they
+    #: have no counts, and a profile skips them as the raw rows did.
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     def document(self) -> dict[str, Any]:
         """The profile as the JSON document above."""
@@ -77,6 +82,7 @@ class Profile:
                 }
                 for c in self.columns
             ],
+            "skipped": self.skipped,
         }
 
 
@@ -153,11 +159,20 @@ def read_profile(source: str) -> Profile:
                 f"column {quote(c.column)}: its counts and missing values add up to "
                 f"{total}, not the {rows} rows"
             )
-    names = [c.column for c in read]
+    skipped = doc.get("skipped", [])
+    if not isinstance(skipped, list) or not all(
+        isinstance(s, dict)
+        and isinstance(s.get("column"), str)
+        and isinstance(s.get("reason"), str)
+        for s in skipped
+    ):
+        raise bad('"skipped" must be a list of {"column", "reason"}')
+    names = [c.column for c in read] + [s["column"] for s in skipped]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise bad(f"column {quote(twice[0])} is given twice")
-    return Profile(str(doc.get("source", source)), int(rows), options, read)
+    skips = [{"column": s["column"], "reason": s["reason"]} for s in skipped]
+    return Profile(str(doc.get("source", source)), int(rows), options, read, skips)
 
 
 def _edge_doc(edge: float) -> float | str:
