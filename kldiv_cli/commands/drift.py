@@ -382,7 +382,23 @@ def _count_against(
     saved = [by_name[name] for name in chosen]
     plans = [ColumnPlan(c.kind, c.edges) for c in saved]
     counted = count_columns(cur, None, chosen, options, plans=plans)
+    for f in counted:
+        _no_value_spelled_missing(cur.name, f, options)
     return [_joined(c, f, profile.rows) for c, f in zip(saved, counted, strict=True)]
+
+
+def _no_value_spelled_missing(source: str, found: ColumnCounts, options: RawOptions) -> None:
+    """A profile keeps missing values apart from the labels, so a value written
+    ``(missing)`` cannot be told from them: an error, as the engine's when a side has
+    missing values. ``found`` counts one side; the engine appends the label
+    ``(missing)`` only for real missing values, and refuses a value spelled so then."""
+    real_missing = not options.drop_missing and found.missing[0] > 0
+    if MISSING in found.labels and not real_missing:
+        raise InvalidDataError(
+            f"{visible(source)}: column {quote(found.column)}: a value is spelled "
+            f"{MISSING!r}, the label of missing values, which a profile cannot hold; "
+            "name it with --na"
+        )
 
 
 def _joined(saved: ProfileColumn, found: ColumnCounts, rows: int) -> ColumnCounts:
@@ -502,6 +518,14 @@ def _profile(
     identifiers, which have no counts."""
     columns = []
     for f in counted:
+        if f.reference.size and MISSING in f.labels:
+            spelled = options.drop_missing or not any(f.missing)
+            if spelled and f.reference[f.labels.index(MISSING)] > 0:
+                raise InvalidDataError(
+                    f"{visible(source)}: column {quote(f.column)}: a value is spelled "
+                    f"{MISSING!r}, the label of missing values, which a profile cannot "
+                    "hold; name it with --na"
+                )
         keep = [
             i
             for i, label in enumerate(f.labels)
