@@ -1327,6 +1327,15 @@ def drift(
             "to give as REF later instead of the raw rows.",
         ),
     ] = None,
+    save_current: Annotated[
+        str | None,
+        typer.Option(
+            "--save-current",
+            metavar="FILE",
+            help="Write CUR's profile to FILE, counted with REF's kinds and edges: "
+            "profiles of many days or machines add up (a folder or glob of them as REF).",
+        ),
+    ] = None,
     engine: Annotated[
         str,
         typer.Option(
@@ -1370,6 +1379,7 @@ def drift(
         top=top,
         test=test,
         save_reference=save_reference,
+        save_current=save_current,
         engine=engine,
         stdin=_Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
     )

@@ -345,12 +345,13 @@ def test_a_profile_is_not_cur(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("option", ["--save-reference", "--save-current"])
 @pytest.mark.parametrize("side", [0, 1])
-def test_save_reference_never_replaces_an_input(tmp_path: Path, side: int) -> None:
+def test_saving_a_profile_never_replaces_an_input(tmp_path: Path, side: int, option: str) -> None:
     ref, cur = identifiers(tmp_path)
     target = (ref, cur)[side]
     before = Path(target).read_bytes()
-    run = kldiv("drift", ref, cur, "--save-reference", target)
+    run = kldiv("drift", ref, cur, option, target)
     assert run.status == 2
     assert "that is a file this run reads" in run.err
     assert Path(target).read_bytes() == before

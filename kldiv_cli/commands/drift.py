@@ -38,9 +38,10 @@ from kldiv_cli.readers import (
     is_profile,
     open_raw,
     quote,
-    read_profile,
+    read_profiles,
     write_profile,
 )
+from kldiv_cli.readers.profiles import profile_files
 
 #: A categorical column with more distinct reference values is an identifier.
 IDENTIFIER_VALUES: Final = 1000
@@ -165,15 +166,19 @@ def drift(
     top: int | None = None,
     test: bool = False,
     save_reference: str | None = None,
+    save_current: str | None = None,
     engine: str = "embedded",
     stdin: BinaryIO | None = None,
 ) -> DriftResult:
     """``kldiv drift REF CUR``: every column both sides have (or ``columns``, less
     ``exclude``), in REF's order, counted and compared with P = CUR, Q = REF.
 
-    REF may be a saved profile (:func:`~kldiv_cli.readers.is_profile`): its kinds and
-    edges then count CUR, and options that would change them (``bins``,
-    ``categorical``, ``edges``, another ``na``) are a usage error.
+    REF may be a saved profile, or a folder or glob of profiles that add up
+    (:func:`~kldiv_cli.readers.read_profiles`): its kinds and edges then count CUR,
+    and options that would change them (``bins``, ``categorical``, ``edges``, another
+    ``na``) are a usage error. ``save_reference`` and ``save_current`` write REF's and
+    CUR's profiles, both counted with REF's kinds and edges, so that profiles of many
+    days or machines add up.
 
     Raises
     ------
@@ -190,12 +195,12 @@ def drift(
         raise UsageError(f"--engine {engine!r}: choose {', '.join(ENGINES)}")
     parsed = [parse_column_check(c) for c in checks]
     one_stdin([reference, current])
-    if is_profile(current):
+    if profile_files(current):
         raise UsageError(
             f"CUR {visible(current)} is a saved profile: a profile stands for REF only; "
             "give the current raw rows as CUR"
         )
-    profile = read_profile(reference) if is_profile(reference) else None
+    profile = read_profiles(reference)
     if profile is not None:
         _against_profile(reference, profile, na, bins, categorical, edges)
         na = profile.options.get("na", na)
@@ -210,8 +215,10 @@ def drift(
     )
     cur = open_raw(current, options, stdin)
     ref = None if profile is not None else open_raw(reference, options, stdin)
-    if save_reference is not None:
-        _not_an_input(save_reference, [reference, current, *cur.files, *(ref.files if ref else [])])
+    inputs = [reference, current, *cur.files, *(ref.files if ref else [])]
+    for target in (save_reference, save_current):
+        if target is not None:
+            _not_an_input(target, inputs)
     # A profile's identifiers have no counts: they are REF's columns all the same, and
     # are skipped as the raw REF skipped them.
     saved_skips = {s["column"]: s["reason"] for s in profile.skipped} if profile else {}
@@ -281,8 +288,16 @@ def drift(
         noise = jsd_noise(k, [c.n[0] for c in results], [c.n[1] for c in results], unit)
         for column, value in zip(results, noise.tolist(), strict=True):
             column.jsd_noise = value
+    recorded = dict(profile.options) if profile is not None else _options_doc(options)
     if save_reference is not None:
-        write_profile(save_reference, _profile(ref_name, ref_rows, options, counted, skipped))
+        write_profile(
+            save_reference,
+            _profile(ref_name, ref_rows, recorded, counted, 0, skipped, drop_missing),
+        )
+    if save_current is not None:
+        write_profile(
+            save_current, _profile(cur.name, cur_rows, recorded, counted, 1, skipped, drop_missing)
+        )
     return DriftResult(
         unit=unit,
         reference=DriftSide(ref_name, ref_rows, profile=profile is not None),
@@ -489,8 +504,8 @@ def _column(
 
 
 def _not_an_input(path: str, inputs: Sequence[str]) -> None:
-    """A usage error when ``--save-reference`` would overwrite a file of raw rows read
-    by this run (REF's or CUR's): the data would be lost for the next run."""
+    """A usage error when ``--save-reference`` or ``--save-current`` would overwrite a
+    file of raw rows read by this run (REF's or CUR's): the data would be lost."""
     target = Path(path)
     if not target.is_file():
         return
@@ -501,26 +516,40 @@ def _not_an_input(path: str, inputs: Sequence[str]) -> None:
             same = False
         if same and not is_profile(source):
             raise UsageError(
-                f"--save-reference {visible(path)}: that is a file this run reads; "
-                "writing the profile there would replace its rows"
+                f"{visible(path)}: that is a file this run reads; writing a profile there "
+                "would replace its rows"
             )
+
+
+def _options_doc(options: RawOptions) -> dict[str, Any]:
+    """The counting options a profile records (those that fix kinds and edges)."""
+    return {
+        "bins": options.bins,
+        "na": list(options.na),
+        "categorical": sorted(options.categorical),
+        "edges": {k: list(v) for k, v in options.edges.items()},
+    }
 
 
 def _profile(
     source: str,
     rows: int,
-    options: RawOptions,
+    options: dict[str, Any],
     counted: list[ColumnCounts],
+    side: int,
     skipped: list[dict[str, str]],
+    drop_missing: bool,
 ) -> Profile:
-    """REF's side of ``counted`` as a profile: labels and counts with mass in REF
-    (every bin of a binned column), missing values apart; ``skipped`` names the
-    identifiers, which have no counts."""
+    """One side of ``counted`` (0: REF, 1: CUR) as a profile: the labels with mass on
+    that side (every bin of a binned column), missing values apart; ``skipped`` names
+    the identifiers, which have no counts."""
     columns = []
     for f in counted:
-        if f.reference.size and MISSING in f.labels:
-            spelled = options.drop_missing or not any(f.missing)
-            if spelled and f.reference[f.labels.index(MISSING)] > 0:
+        counts = f.reference if side == 0 else f.current
+        if counts.size and MISSING in f.labels:
+            # The engine appends the label (missing) only for real missing values.
+            spelled = drop_missing or not any(f.missing)
+            if spelled and counts[f.labels.index(MISSING)] > 0:
                 raise InvalidDataError(
                     f"{visible(source)}: column {quote(f.column)}: a value is spelled "
                     f"{MISSING!r}, the label of missing values, which a profile cannot "
@@ -529,7 +558,7 @@ def _profile(
         keep = [
             i
             for i, label in enumerate(f.labels)
-            if label != MISSING and (f.kind == "binned" or f.reference[i] > 0)
+            if label != MISSING and (f.kind == "binned" or counts[i] > 0)
         ]
         columns.append(
             ProfileColumn(
@@ -537,14 +566,8 @@ def _profile(
                 kind=f.kind,
                 edges=f.edges,
                 labels=[f.labels[i] for i in keep],
-                counts=[int(f.reference[i]) for i in keep],
-                missing=f.missing[0],
+                counts=[int(counts[i]) for i in keep],
+                missing=f.missing[side],
             )
         )
-    saved_options = {
-        "bins": options.bins,
-        "na": list(options.na),
-        "categorical": sorted(options.categorical),
-        "edges": {k: list(v) for k, v in options.edges.items()},
-    }
-    return Profile(source, rows, saved_options, columns, skipped)
+    return Profile(source, rows, options, columns, skipped)

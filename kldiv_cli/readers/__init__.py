@@ -39,8 +39,10 @@ from kldiv_cli.readers.numbers import NUMBER_FORMS, number_hint, parse_number, p
 from kldiv_cli.readers.profiles import (
     Profile,
     ProfileColumn,
+    add_profiles,
     is_profile,
     read_profile,
+    read_profiles,
     write_profile,
 )
 from kldiv_cli.readers.resources import size_text
@@ -121,6 +123,7 @@ __all__ = [
     "RawOptions",
     "RawSource",
     "Table",
+    "add_profiles",
     "align",
     "bin_labels",
     "check_normalized",
@@ -141,6 +144,7 @@ __all__ = [
     "read_joint_counts",
     "read_points",
     "read_profile",
+    "read_profiles",
     "read_table",
     "require_exact_counts",
     "size_text",

@@ -233,3 +233,102 @@ def _column(doc: Any, bad: Any) -> ProfileColumn:
     if not _count(missing):
         raise bad(f"{where}: missing must be a whole number")
     return ProfileColumn(column, kind, edges, list(labels), [int(c) for c in counts], int(missing))
+
+
+def profile_files(source: str) -> list[str]:
+    """The profile files ``source`` names, or ``[]`` when it is not profiles: a file
+    that is one, or a folder or glob whose first file is one (then every file must
+    be: a mix of profiles and raw rows is an error)."""
+    import glob
+    import os
+
+    if source == "-":
+        return []
+    if os.path.isdir(source):
+        files = sorted(
+            str(p) for p in Path(source).iterdir() if p.is_file() and not p.name.startswith(".")
+        )
+    elif os.path.exists(source):
+        files = [source]
+    elif glob.has_magic(source):
+        files = sorted(p for p in glob.glob(source) if os.path.isfile(p))
+    else:
+        return []
+    if not files or not is_profile(files[0]):
+        return []
+    raw = [f for f in files if not is_profile(f)]
+    if raw:
+        raise InvalidDataError(
+            f"{visible(raw[0])}: not a kldiv profile, but {visible(files[0])} of the same "
+            f"SOURCE {visible(source)} is; give profiles or raw rows, not both"
+        )
+    return files
+
+
+def add_profiles(profiles: list[Profile], names: list[str], source: str) -> Profile:
+    """The sum of ``profiles`` (counted on many machines, or day by day): the same
+    columns, kinds, edges and options, with counts, missing values and rows added,
+    labels joined (a category or value one of them lacks counts 0 there).
+
+    .. math:: c_{\\mathrm{sum}}(\\ell) = \\sum_i c_i(\\ell)
+
+    Raises
+    ------
+    InvalidDataError
+        Profiles of different columns, kinds, edges or counting options, naming the
+        file and the column: counts of different bins do not add.
+    """
+    first, name0 = profiles[0], visible(names[0])
+    for profile, name in zip(profiles[1:], names[1:], strict=True):
+        where = f"{visible(name)} does not add to {name0}"
+        if [c.column for c in profile.columns] != [c.column for c in first.columns]:
+            raise InvalidDataError(f"{where}: its columns differ")
+        if [s["column"] for s in profile.skipped] != [s["column"] for s in first.skipped]:
+            raise InvalidDataError(f"{where}: the columns it skipped as identifiers differ")
+        for key in ("bins", "na", "categorical", "edges"):
+            if profile.options.get(key) != first.options.get(key):
+                raise InvalidDataError(f"{where}: it was counted with another {key!r} option")
+        for a, b in zip(first.columns, profile.columns, strict=True):
+            if (a.kind, a.edges) != (b.kind, b.edges):
+                raise InvalidDataError(
+                    f"{where}: column {quote(a.column)} is {b.kind}"
+                    f"{'' if b.edges is None else f' with edges {b.edges}'} there, "
+                    f"{a.kind}{'' if a.edges is None else f' with edges {a.edges}'} in {name0}"
+                )
+    columns = []
+    for i, column in enumerate(first.columns):
+        total: dict[str, int] = {}
+        for profile in profiles:
+            c = profile.columns[i]
+            for label, n in zip(c.labels, c.counts, strict=True):
+                total[label] = total.get(label, 0) + n
+        if column.kind == "binned":
+            labels = list(column.labels)
+        elif column.kind == "numeric":
+            labels = sorted(total, key=float)
+        else:
+            labels = sorted(total)
+        columns.append(
+            ProfileColumn(
+                column=column.column,
+                kind=column.kind,
+                edges=column.edges,
+                labels=labels,
+                counts=[total[label] for label in labels],
+                missing=sum(p.columns[i].missing for p in profiles),
+            )
+        )
+    rows = sum(p.rows for p in profiles)
+    return Profile(source, rows, dict(first.options), columns, list(first.skipped))
+
+
+def read_profiles(source: str) -> Profile | None:
+    """The profile ``source`` names, the sum of several (a folder or glob of
+    profiles, see :func:`add_profiles`), or None when it names raw rows."""
+    files = profile_files(source)
+    if not files:
+        return None
+    profiles = [read_profile(f) for f in files]
+    if len(profiles) == 1:
+        return profiles[0]
+    return add_profiles(profiles, files, source)

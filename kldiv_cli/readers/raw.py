@@ -8,30 +8,35 @@ folder past its memory limit), so that data larger than memory is counted withou
 its rows ever reaching Python. ``duckdb`` is imported inside the functions that run
 queries: other commands never pay for it.
 
-The steps (each side is parsed once; the rest are scans of DuckDB's own columnar
-copy of it, which spills to disk past the memory limit):
+The steps (each side is parsed once; the rest reads DuckDB's own table of each
+column's distinct values and their counts, whose size is the distinct values, not
+the rows):
 
-1. :func:`_load`: each side into a table of four columns per column: its text,
-   whether it is a number by kldiv's grammar (``regexp_full_match``), its value
-   (DOUBLE), whether it is missing;
+1. :func:`_load`: each side grouped, every column at once (``GROUPING SETS``), by its
+   text, or by its number when DuckDB's CSV parser may read the column as DOUBLE
+   (:func:`_typed_columns`: the head is numbers, and no field holds what the parser
+   takes beyond the grammar); then, once a distinct value, whether it is a number by
+   kldiv's grammar (``regexp_full_match``), its value, whether it is missing;
 2. :func:`_profile`: per side, for every column, rows, missing values, and whether a
    value is not a number (which makes the column categorical on both sides);
 3. :func:`_numeric_plan`: per numeric reference column, few values or bins, and the
-   edges by exact integer ranks (:func:`_edges`);
-4. :func:`_counts`: per side, the counts of every column at once (``GROUPING
-   SETS``), each value turned into its label's key in SQL (the text, the number, or
-   the bin by a binary search of nested CASEs; never DuckDB's ``histogram()``, whose
-   bins are closed on the right and which puts NaN in the first).
+   edges by exact integer ranks (:func:`_edges`, a running sum over the counts);
+4. :func:`_counts`: per side, the counts of every column by its label's key (the
+   text, the number, or the bin by a binary search of nested CASEs; never DuckDB's
+   ``histogram()``, whose bins are closed on the right and which puts NaN in the
+   first); a column read as numbers that is categorical after all is read again as
+   text first.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import os
 import re
 import shutil
 import tempfile
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -48,6 +53,8 @@ from kldiv_cli.readers.resources import available_memory
 from kldiv_cli.readers.table import FloatArray, names_text
 
 if TYPE_CHECKING:
+    import mmap
+
     import duckdb
 
 #: The missing-value tokens by default (the empty field is always missing).
@@ -414,8 +421,17 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _scan(source: RawSource) -> str:
-    """The table function that reads ``source``: strict CSV of text, or Parquet."""
+def _scan(
+    source: RawSource,
+    doubles: Collection[str] = (),
+    nulls: Sequence[str] | None = None,
+) -> str:
+    """The table function that reads ``source``: strict CSV, or Parquet.
+
+    CSV columns are text, but those of ``doubles``, which DuckDB's parser reads as
+    DOUBLE (see :func:`_typed_columns` for when that is the grammar); ``nulls``, the
+    fields that are NULL (an empty field by default).
+    """
     files = "[" + ", ".join(_literal(f) for f in source.files) + "]"
     if source.engine_format == "parquet":
         # By name: files whose column types differ are read as the wider type (BIGINT
@@ -423,15 +439,22 @@ def _scan(source: RawSource) -> str:
         # (which rounds 1.5 to 2 in a BIGINT column). The names are checked equal.
         return f"read_parquet({files}, union_by_name = true)"
     assert source.delimiter is not None
-    columns = "{" + ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in source.columns) + "}"
-    # Every field as text (kldiv decides what is a number); no sniffing; a ragged row
-    # or a quote never closed is an error, not a NULL-padded or skipped row.
+    columns = (
+        "{"
+        + ", ".join(
+            f"{_literal(c)}: {'DOUBLE' if c in doubles else 'VARCHAR'}" for c in source.columns
+        )
+        + "}"
+    )
+    null = "" if nulls is None else f", nullstr = [{', '.join(_literal(t) for t in nulls)}]"
+    # No sniffing; a ragged row or a quote never closed is an error, not a NULL-padded
+    # or skipped row.
     return (
         f"read_csv({files}, columns = {columns}, header = true, auto_detect = false, "
         f"delim = {_literal(source.delimiter)}, quote = '\"', escape = '\"', "
         "strict_mode = true, null_padding = false, ignore_errors = false, "
         f"compression = {_literal(source.compression)}, encoding = 'utf-8', "
-        f"max_line_size = {ENGINE_LINE_LIMIT})"
+        f"max_line_size = {ENGINE_LINE_LIMIT}{null})"
     )
 
 
@@ -484,16 +507,6 @@ def _data_problem(source: RawSource, text: str) -> str:
     return f"{visible(name)}: {where}{what}"
 
 
-@dataclass(frozen=True)
-class _Column:
-    """A column's SQL on one side: its text, whether it is missing, its number."""
-
-    text: str
-    missing: str
-    number: str  # true when a value that is not missing is a number
-    value: str  # the value as DOUBLE (where ``number``)
-
-
 def _types(
     con: duckdb.DuckDBPyConnection, source: RawSource, columns: Sequence[str]
 ) -> dict[str, str]:
@@ -503,10 +516,17 @@ def _types(
     return {str(r[0]): str(r[1]) for r in rows}
 
 
-def _column(i: int, typed: frozenset[int] = frozenset()) -> _Column:
-    """Column ``i`` of a side's table (see :func:`_load`)."""
-    text = f"CAST(t{i} AS VARCHAR)" if i in typed else f"t{i}"
-    return _Column(text, f"m{i}", f"n{i}", f"v{i}")
+@dataclass(frozen=True)
+class _Side:
+    """A side: its table of grouped values (see :func:`_load`), and the columns whose
+    values were grouped as numbers read by DuckDB's CSV parser, whose text is not
+    kept (read again by :func:`_counts` if the column turns out categorical)."""
+
+    table: str
+    source: RawSource
+    columns: tuple[str, ...]
+    options: RawOptions
+    untexted: frozenset[int] = frozenset()
 
 
 def _load(
@@ -516,54 +536,215 @@ def _load(
     columns: Sequence[str],
     options: RawOptions,
 ) -> _Side:
-    """Read ``source`` once into ``table`` (on disk, in DuckDB's own columnar format),
-    with four columns for each of ``columns``: its text ``t``, whether it is a number
-    ``n``, its value ``v`` (DOUBLE, where a number) and whether it is missing ``m``.
+    """Read ``source`` once, into ``table``: each column's distinct values with their
+    counts, one row a value, as ``(c, t, v, n, miss, m)``: the column's index, the
+    text, the value (DOUBLE, where a number), whether it is a number by the grammar,
+    whether it is missing, and how many rows have it.
 
-    The passes that follow scan this narrow table: the CSV is parsed, and the
-    grammar's regular expression run, once for each value, not once a pass.
+    One scan groups every column at once (GROUPING SETS), by its text, or by its
+    number when DuckDB's parser can read the column as DOUBLE (:func:`_typed_columns`:
+    the same numbers as the grammar's, half the time of text); the grammar's regular
+    expression then runs once a distinct value, not once a row, and every later step
+    reads this table, whose size is the distinct values, not the rows. A typed scan
+    that fails (a text after the head, a ragged row) is done again as text, which
+    reports a bad row as always.
     """
+
+    side = _Side(table, source, tuple(columns), options)
+    typed = _typed_columns(con, side)
+    if typed:
+        try:
+            _group(con, side, range(len(columns)), typed, table)
+        except _data_errors():  # not an interrupt: Ctrl-C stops, as ever
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(f"DROP TABLE IF EXISTS {table}_g")
+        else:
+            return _Side(table, source, tuple(columns), options, frozenset(typed))
+    _group(con, side, range(len(columns)), frozenset(), table)
+    return side
+
+
+def _tokens(options: RawOptions) -> list[str]:
+    """The missing-value tokens besides the empty field."""
+    return [t for t in dict.fromkeys(options.na) if t != ""]
+
+
+def _group(
+    con: duckdb.DuckDBPyConnection,
+    side: _Side,
+    indices: Iterable[int],
+    typed: Collection[int],
+    table: str,
+) -> None:
+    """Group the columns ``indices`` of ``side`` (those of ``typed`` read as DOUBLE by
+    DuckDB's CSV parser) into ``table`` (see :func:`_load`), created or added to."""
+    source, columns = side.source, side.columns
+    indices = list(indices)
     types = _types(con, source, columns)
-    tokens = [t for t in dict.fromkeys(options.na) if t != ""]
-    first, second, third = [], [], []
-    typed: set[int] = set()
-    for i, name in enumerate(columns):
-        c, t, n, v, m = _ident(name), f"t{i}", f"n{i}", f"v{i}", f"m{i}"
-        if _NUMERIC_TYPES.fullmatch(types[name]):
-            # Kept as it is typed: its text is needed only if the column turns out
-            # categorical (the other side has text), and costs 0.3 s a million.
-            first.append(f"{c} AS {t}, CAST({c} AS DOUBLE) AS {v}")
-            typed.add(i)
-            second.append(f"{t}, true AS {n}, {v}")
-            third.append(f"{t}, {n}, {v}, ({v} IS NULL OR isnan({v})) AS {m}")
-            continue
-        text = c if types[name] == "VARCHAR" else f"CAST({c} AS VARCHAR)"
-        first.append(f"{text} AS {t}")
-        number = f"regexp_full_match({t}, {_literal(NUMBER_RE2)})"
-        # TRY_CAST: every text the grammar takes casts (DuckDB's cast skips the blanks
-        # around a number itself, and takes more, such as 1_000, which the grammar has
-        # refused first).
-        value = f"CASE WHEN {n} THEN TRY_CAST({t} AS DOUBLE) END"
-        second.append(f"{t}, {number} AS {n}")
-        listed = f" OR {t} IN ({', '.join(_literal(x) for x in tokens)})" if tokens else ""
-        # A number that is NaN is missing too (``nan`` when --na has replaced the list).
-        missing = f"({t} IS NULL OR {t} = ''{listed} OR coalesce(isnan({v}), false))"
-        third.append(f"{t}, {n}, {v}, {missing} AS {m}")
-        second[-1] += f", {value} AS {v}"
-    sql = (
-        f"CREATE TABLE {table} AS SELECT {', '.join(third)} FROM "
-        f"(SELECT {', '.join(second)} FROM (SELECT {', '.join(first)} FROM {_scan(source)}))"
+    tokens = _tokens(side.options)
+    keys, grouped_all, sets, arms = [], [], [], []
+    width = len(indices)
+    for j, i in enumerate(indices):
+        c, k = _ident(columns[i]), f"k{j}"
+        kind = types[columns[i]]
+        mask = ((1 << width) - 1) & ~(1 << (width - 1 - j))  # GROUPING's bits
+        rows = f"FROM {table}_g WHERE g = {mask}"
+        if i in typed or _NUMERIC_TYPES.fullmatch(kind):
+            keys.append(f"{c} AS {k}")
+            grouped = [k]
+            if kind in ("FLOAT", "DOUBLE"):
+                # -0.0 and 0.0 are one group to DuckDB; their texts differ.
+                keys.append(f"signbit({c}) AS s{j}")
+                grouped.append(f"s{j}")
+            # A CSV number's text is not kept (see _Side); a typed Parquet value's
+            # text is its cast, as DuckDB spells it.
+            text = "NULL::VARCHAR" if i in typed else f"CAST({k} AS VARCHAR)"
+            arms.append(
+                f"SELECT {i} AS c, t, v, n, (v IS NULL OR isnan(v)) AS miss, m FROM "
+                f"(SELECT {text} AS t, CAST({k} AS DOUBLE) AS v, true AS n, m {rows})"
+            )
+        else:
+            keys.append(f"{c if kind == 'VARCHAR' else f'CAST({c} AS VARCHAR)'} AS {k}")
+            grouped = [k]
+            number = f"coalesce(regexp_full_match({k}, {_literal(NUMBER_RE2)}), false)"
+            # TRY_CAST: every text the grammar takes casts (DuckDB's cast skips the
+            # blanks around a number itself, and takes more, such as 1_000, which the
+            # grammar has refused first). A number that is NaN is missing too
+            # (``nan`` when --na has replaced the list).
+            missing = f"({_text_missing('t', tokens)} OR coalesce(isnan(v), false))"
+            arms.append(
+                f"SELECT {i} AS c, t, v, n, {missing} AS miss, m FROM "
+                "(SELECT t, n, CASE WHEN n THEN TRY_CAST(t AS DOUBLE) END AS v, m FROM "
+                f"(SELECT {k} AS t, {number} AS n, m {rows}))"
+            )
+        sets.append(f"({', '.join(grouped)})")
+        grouped_all.extend(grouped)
+    names = ", ".join(f"k{j}" for j in range(width))
+    scan = _scan(source, [columns[i] for i in typed], ["", *tokens] if typed else None)
+    grouping = (
+        f"CREATE TABLE {table}_g AS SELECT GROUPING({names}) AS g, {', '.join(grouped_all)}, "
+        f"count(*) AS m FROM (SELECT {', '.join(keys)} FROM {scan}) "
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
     )
-    _fetch(con, source, sql)
-    return _Side(table, frozenset(typed))
+    if typed:  # the caller falls back to text on any error
+        con.execute(grouping)
+    else:
+        _fetch(con, source, grouping)
+    union = " UNION ALL ".join(arms)
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
+    ).fetchone()
+    if exists is not None and exists[0]:
+        con.execute(f"INSERT INTO {table} {union}")
+    else:
+        con.execute(f"CREATE TABLE {table} AS {union}")
+    con.execute(f"DROP TABLE {table}_g")
 
 
-@dataclass(frozen=True)
-class _Side:
-    """A side's table, and which of its columns are kept typed (numbers, not text)."""
+#: What DuckDB's CSV parser reads as a DOUBLE but kldiv's grammar refuses: digits
+#: grouped by underscores (``1_000``) and a sign after a sign (``+-1``). A column none
+#: of whose fields holds these may be read by the parser: every field it reads as a
+#: number is then one by the grammar, with the same value (and every text of the
+#: grammar parses), as tests/test_raw_speed_typed.py checks on this DuckDB.
+_NOT_GRAMMAR: Final = (b"_", b"+-")
+#: The rows of a CSV's head that decide which columns may be read as numbers.
+_HEAD_ROWS: Final = 2048
 
-    table: str
-    typed: frozenset[int]
+
+def _typed_columns(con: duckdb.DuckDBPyConnection, side: _Side) -> frozenset[int]:
+    """The columns of a CSV side that DuckDB's parser may read as DOUBLE: not named
+    by ``--categorical``, numbers or missing in the head, and with no field that the
+    parser takes as a number where the grammar does not (:data:`_NOT_GRAMMAR`:
+    looked for in the files' bytes, and in those columns' text if found there)."""
+
+    source, columns, options = side.source, side.columns, side.options
+    if source.engine_format != "csv":
+        return frozenset()
+    candidates = [i for i, name in enumerate(columns) if name not in options.categorical]
+    if not candidates:
+        return frozenset()
+    tokens = _tokens(options)
+    parts = []
+    for i in candidates:
+        t = _ident(columns[i])
+        number = f"regexp_full_match({t}, {_literal(NUMBER_RE2)})"
+        parts.append(f"coalesce(bool_and({_text_missing(t, tokens)} OR {number}), true)")
+    head = f"(SELECT * FROM {_scan(source)} LIMIT {_HEAD_ROWS})"
+    try:
+        row = con.execute(f"SELECT {', '.join(parts)} FROM {head}").fetchone()
+    except _data_errors():  # reported by the scan as text
+        return frozenset()
+    assert row is not None
+    candidates = [i for i, alike in zip(candidates, row, strict=True) if alike]
+    if not candidates:
+        return frozenset()
+    plain = _plain_bytes(source.files)
+    if plain is None:  # compressed: the bytes cannot be searched cheaply
+        return frozenset()
+    if plain:
+        return frozenset(candidates)
+    # Found somewhere (a header, a category): in which columns?
+    parts = [
+        " OR ".join(f"contains({_ident(columns[i])}, {_literal(b.decode())})" for b in _NOT_GRAMMAR)
+        for i in candidates
+    ]
+    sql = f"SELECT {', '.join(f'count_if({p})' for p in parts)} FROM {_scan(source)}"
+    try:
+        row = con.execute(sql).fetchone()
+    except _data_errors():
+        return frozenset()
+    assert row is not None
+    return frozenset(i for i, found in zip(candidates, row, strict=True) if not found)
+
+
+def _data_errors() -> tuple[type[Exception], ...]:
+    """DuckDB's errors about the data (a row, a conversion, memory), which a scan as
+    text reports: the fast path falls back on them, and on nothing else."""
+    import duckdb
+
+    return (
+        duckdb.InvalidInputException,
+        duckdb.ConversionException,
+        duckdb.OutOfMemoryException,
+    )
+
+
+def _text_missing(t: str, tokens: Sequence[str]) -> str:
+    """SQL: whether text ``t`` is missing by its spelling (NULL, empty, a token)."""
+    listed = f" OR {t} IN ({', '.join(_literal(x) for x in tokens)})" if tokens else ""
+    return f"({t} IS NULL OR {t} = ''{listed})"
+
+
+def _plain_bytes(files: Sequence[str]) -> bool | None:
+    """Whether no file holds :data:`_NOT_GRAMMAR` past its first line (None: a file
+    is gzip). By ``mmap`` and ``find``: the bytes are searched, not copied."""
+    import mmap
+
+    for path in files:
+        with open(path, "rb") as f:
+            if f.read(2) == b"\x1f\x8b":
+                return None
+            if os.fstat(f.fileno()).st_size == 0:
+                continue
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                body = data.find(b"\n") + 1
+                if any(_holds(data, b, body) for b in _NOT_GRAMMAR):
+                    return False
+    return True
+
+
+def _holds(data: mmap.mmap, pattern: bytes, start: int) -> bool:
+    """Whether ``data`` holds ``pattern`` from ``start``: by ``find`` of its first byte
+    (memchr, 10 GB/s) and a look at the bytes after each, as a search of two bytes
+    runs at a tenth of that speed; after 64 false starts (a file of ``1e+05``), by it."""
+    at = data.find(pattern[:1], start)
+    for _ in range(64):
+        if at < 0:
+            return False
+        if data[at : at + len(pattern)] == pattern:
+            return True
+        at = data.find(pattern[:1], at + 1)
+    return at >= 0 and data.find(pattern, at) >= 0
 
 
 def _profile(
@@ -572,18 +753,17 @@ def _profile(
     side: _Side,
     columns: Sequence[str],
 ) -> list[tuple[int, int, bool]]:
-    """(rows, missing, has a value that is not a number) of each column: one scan."""
-    parts = ["count(*)"]
-    for i in range(len(columns)):
-        col = _column(i)
-        parts.append(f"count_if({col.missing})")
-        parts.append(f"count_if(NOT {col.missing} AND NOT {col.number})")
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {side.table}").fetchone()
-    assert row is not None
-    rows = int(row[0])
+    """(rows, missing, has a value that is not a number) of each column, from the
+    grouped values."""
+    sql = (
+        "SELECT c, sum(m), coalesce(sum(m) FILTER (WHERE miss), 0), "
+        f"bool_or(NOT miss AND NOT n) FROM {side.table} GROUP BY c"
+    )
+    found = {int(r[0]): r for r in con.execute(sql).fetchall()}
+    rows = int(found[0][1]) if 0 in found else 0
     if rows == 0:
         raise InvalidDataError(f"{visible(source.name)}: no rows")
-    return [(rows, int(row[1 + 2 * i]), bool(row[2 + 2 * i])) for i in range(len(columns))]
+    return [(rows, int(found[i][2]), bool(found[i][3])) for i in range(len(columns))]
 
 
 def _plan(
@@ -622,22 +802,22 @@ def _numeric_plan(
     options: RawOptions,
 ) -> ColumnPlan:
     """Few values or bins, by the reference's distinct values, and the edges by
-    exact ranks k_j = ceil(j n / N), in integers (:func:`_edges`)."""
-    col = _column(i)
-    where = f"FROM {table} WHERE NOT {col.missing}"
-    sql = f"SELECT count({col.value}), min({col.value}), count_if(isfinite({col.value})) {where}"
+    exact ranks k_j = ceil(j n / N), in integers (:func:`_edges`), from the grouped
+    values of the reference's ``table`` (see :func:`_load`)."""
+    where = f"FROM {table} WHERE c = {i} AND NOT miss"
+    sql = f"SELECT sum(m), min(v), sum(m) FILTER (WHERE isfinite(v)) {where}"
     row = con.execute(sql).fetchone()
     assert row is not None
-    n, minimum, finite = int(row[0]), row[1], int(row[2] or 0)
+    n, minimum, finite = int(row[0] or 0), row[1], int(row[2] or 0)
     has_values = any(p[i][1] < p[i][0] for p in profiles)
     if finite == 0 and has_values:
         raise InvalidDataError(
             f"{visible(reference.name)}: column {quote(name)} is numeric but has no finite "
             "value in the reference: no bins can be formed (give --edges or --categorical)"
         )
-    if _few_values(con, col.value, where, minimum, options.bins):
+    if _few_values(con, "v", where, minimum, options.bins):
         return ColumnPlan("numeric")
-    chosen = _edges(con, col.value, where, n, options.bins)
+    chosen = _edges(con, "v", where, n, options.bins, weight="m")
     return ColumnPlan("binned", sorted(set(chosen) - {float(minimum)}))
 
 
@@ -667,21 +847,31 @@ def _few_values(
 
 
 def _edges(
-    con: duckdb.DuckDBPyConnection, value: str, where: str, n: int, bins: int, fast: bool = True
+    con: duckdb.DuckDBPyConnection,
+    value: str,
+    where: str,
+    n: int,
+    bins: int,
+    fast: bool = True,
+    weight: str | None = None,
 ) -> list[float]:
-    """The k_j-th smallest of the ``n`` values, k_j = ceil(j n / N), j = 1..N-1.
+    """The k_j-th smallest of the ``n`` values, k_j = ceil(j n / N), j = 1..N-1;
+    each row counts ``weight`` times (a column of counts) if given, else once.
 
-    First by DuckDB's ``quantile_disc`` at j/N (a selection, not a sort: 0.4 s for
-    10M values), each candidate then checked in integers by one scan: x is the k-th
-    smallest exactly when count(v < x) < k <= count(v <= x). ``quantile_disc`` ranks
-    with floats and holds the values in memory; if a candidate is off (or memory runs
-    out), the ranks come from the values grouped with their counts and a running sum
-    over them in order, which spill to disk (2 s for 10M distinct values).
+    First by DuckDB's ``quantile_disc`` at j/N of the rows (a selection, not a sort:
+    0.4 s for 10M values), each candidate then checked in integers by one scan: x is
+    the k-th smallest exactly when count(v < x) < k <= count(v <= x) (sums of the
+    weights). Rows of distinct values with weights all 1 (a column of distinct
+    floats) pass; ``quantile_disc`` ranks with floats and holds the values in memory.
+    If a candidate is off (weights, or float ranks), or memory runs out, the ranks come
+    from a running sum over the rows in order, which spills to disk: the k-th
+    smallest is the value of the first row where the sum reaches k (2 s for 10M).
     """
     import duckdb
 
     ranks = [-(-j * n // bins) for j in range(1, bins)]
     quantiles = ", ".join(repr(j / bins) for j in range(1, bins))
+    count = "1" if weight is None else weight
     try:
         if not fast:
             raise duckdb.OutOfMemoryException("the exact path asked for")
@@ -689,18 +879,21 @@ def _edges(
         assert row is not None
         candidates = [float(x) for x in row[0]]
         checks = ", ".join(
-            f"count_if({value} < {_double(x)}), count_if({value} <= {_double(x)})"
+            f"sum({count}) FILTER (WHERE {value} < {_double(x)}), "
+            f"sum({count}) FILTER (WHERE {value} <= {_double(x)})"
             for x in candidates
         )
         row = con.execute(f"SELECT {checks} {where}").fetchone()
         assert row is not None
-        if all(row[2 * j] < k <= row[2 * j + 1] for j, k in enumerate(ranks)):
+        if all((row[2 * j] or 0) < k <= (row[2 * j + 1] or 0) for j, k in enumerate(ranks)):
             return candidates
     except duckdb.OutOfMemoryException:  # data larger than memory (or fast=False, in tests)
         pass
+    # Rows in order of value, ties in any order: the running sum rises by at least 1 a
+    # row, so the first row where it reaches k holds the k-th smallest value.
     picks = ", ".join(f"min(v) FILTER (WHERE cum >= {k})" for k in ranks)
     sql = (
-        f"WITH g AS (SELECT {value} + 0.0 AS v, count(*) AS m {where} GROUP BY v), "
+        f"WITH g AS (SELECT {value} + 0.0 AS v, {count} AS m {where}), "
         "c AS (SELECT v, sum(m) OVER (ORDER BY v ROWS UNBOUNDED PRECEDING) AS cum FROM g) "
         f"SELECT {picks} FROM c"
     )
@@ -725,45 +918,61 @@ def _bucket(value: str, edges: Sequence[float], lo: int, hi: int) -> str:
     return f"CASE WHEN {value} < {_double(edges[mid])} THEN {left} ELSE {right} END"
 
 
-def _key(col: _Column, plan: ColumnPlan) -> str:
-    """SQL for a value's label key, categorical or numeric: NULL when missing; else
-    its text, or its number."""
-    key = col.text if plan.kind == "categorical" else f"({col.value} + 0.0)"  # -0.0 is 0
-    return f"CASE WHEN {col.missing} THEN NULL ELSE {key} END"
-
-
 def _counts(
     con: duckdb.DuckDBPyConnection,
     side: _Side,
     columns: Sequence[str],
     plans: list[ColumnPlan],
 ) -> str:
-    """A table of each column's counts by key (NULL: missing), all in one scan, by
-    GROUPING SETS: ``g`` (which column a row counts), ``k0``, ``k1``, ..., ``m``."""
-    inner = []
-    outer = []
-    for i in range(len(columns)):
-        col = _column(i, side.typed)
-        edges = plans[i].edges
-        if edges is None:
-            inner.append(f"{_key(col, plans[i])} AS k{i}")
-            outer.append(f"k{i}")
-        else:
-            # The value is computed once, in the inner SELECT, and bucketed from
-            # there: the binary search names it log2(m) times.
-            inner.append(f"CASE WHEN {col.missing} THEN NULL ELSE {col.value} END AS k{i}")
-            bucket = _bucket(f"k{i}", edges, 0, len(edges))
-            outer.append(f"CASE WHEN k{i} IS NULL THEN NULL ELSE {bucket} END AS k{i}")
-    names = [f"k{i}" for i in range(len(columns))]
-    sets = ", ".join(f"({k})" for k in names)
-    sql = (
-        f"SELECT GROUPING({', '.join(names)}) AS g, {', '.join(names)}, count(*) AS m "
-        f"FROM (SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {side.table})) "
-        f"GROUP BY GROUPING SETS ({sets})"
-    )
+    """A table of each column's counts by key, from the grouped values: ``g`` (which
+    column a row counts, as GROUPING's bit mask: the column's bit clear), ``k0``,
+    ``k1``, ..., ``m``; a key is the text (categorical), the number (numeric) or the
+    bin (binned); missing values are left out.
+
+    A column read as numbers (its text not kept) that is categorical after all (the
+    other side has text, or a profile says so) is read again, as text, first.
+    """
+    again = sorted(i for i in side.untexted if plans[i].kind == "categorical")
+    if again:
+        con.execute(f"DELETE FROM {side.table} WHERE c IN ({', '.join(map(str, again))})")
+        _group(con, side, again, frozenset(), side.table)
+    width = len(columns)
+    keys, texts = [], []
+    for i, plan in enumerate(plans):
+        if plan.kind == "categorical":
+            # A text is on one row of its column already (grouped by _load): no
+            # second grouping of what may be a million distinct texts.
+            texts.append(i)
+            continue
+        # Numbers: -0.0 is 0, and 1 and 1.0 (two texts) are one value.
+        key = "v + 0.0" if plan.edges is None else _bucket("v", plan.edges, 0, len(plan.edges))
+        keys.append(f"CASE WHEN c = {i} AND NOT miss THEN {key} END AS k{i}")
+    parts = []
+    if keys:
+        chosen = ", ".join(str(i) for i in range(width) if i not in texts)
+        masks = " ".join(f"WHEN {i} THEN {_mask(width, i)}" for i in range(width))
+        outer = ", ".join(f"k{i}" if i not in texts else f"NULL AS k{i}" for i in range(width))
+        grouped = ", ".join(f"k{i}" for i in range(width) if i not in texts)
+        parts.append(
+            f"SELECT CASE c {masks} END AS g, {outer}, sum(m) AS m FROM "
+            f"(SELECT c, {', '.join(keys)}, m FROM {side.table} WHERE c IN ({chosen})) "
+            f"GROUP BY c, {grouped}"
+        )
+    for i in texts:
+        outer = ", ".join(f"t AS k{j}" if j == i else f"NULL AS k{j}" for j in range(width))
+        parts.append(
+            f"SELECT {_mask(width, i)} AS g, {outer}, m FROM {side.table} "
+            f"WHERE c = {i} AND NOT miss"
+        )
     counts = f"{side.table}_counts"
-    con.execute(f"CREATE TABLE {counts} AS {sql}")
+    con.execute(f"CREATE TABLE {counts} AS {' UNION ALL BY NAME '.join(parts)}")
     return counts
+
+
+def _mask(width: int, i: int) -> int:
+    """GROUPING's bit mask of column ``i`` of ``width``: its bit (the first column's the
+    highest) clear, every other set."""
+    return ((1 << width) - 1) & ~(1 << (width - 1 - i))
 
 
 def _aligned(
