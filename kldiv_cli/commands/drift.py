@@ -37,11 +37,11 @@ from kldiv_cli.readers import (
     count_columns,
     is_profile,
     open_raw,
+    profile_files,
     quote,
     read_profiles,
     write_profile,
 )
-from kldiv_cli.readers.profiles import profile_files
 
 #: A categorical column with more distinct reference values is an identifier.
 IDENTIFIER_VALUES: Final = 1000
