@@ -1267,7 +1267,8 @@ def drift(
         typer.Option(
             "--columns",
             metavar="A,B,...",
-            help="Compare only the columns A, B, ... (comma-separated); naming an identifier "
+            help="Compare only the columns A, B, ... (comma-separated; a name with a comma "
+            "or blanks at its ends in double quotes: '\"a,b\",c'); naming an identifier "
             "compares it anyway.",
         ),
     ] = None,
@@ -1276,7 +1277,7 @@ def drift(
         typer.Option(
             "--exclude",
             metavar="A,B,...",
-            help="Leave the columns A, B, ... out (comma-separated).",
+            help="Leave the columns A, B, ... out (comma-separated, quoted as for --columns).",
         ),
     ] = None,
     bins: Annotated[
@@ -1371,14 +1372,11 @@ def drift(
     _check_at_least("--top", top, 0)
     out_format = _out_format(fmt)
 
-    def names(text: str | None) -> list[str]:
-        return [] if not text else [n.strip() for n in text.split(",") if n.strip()]
-
     result = command.drift(
         reference,
         current,
-        columns=names(columns) or None,
-        exclude=names(exclude),
+        columns=command.parse_names(columns, "--columns") or None,
+        exclude=command.parse_names(exclude, "--exclude"),
         input_format=input_format.value if input_format else None,
         delimiter=delimiter,
         na=na,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 import numpy as np
@@ -22,7 +23,7 @@ from kldiv_cli.commands import compare as compare_command
 from kldiv_cli.commands.common import one_stdin, parse_check, some_labels
 from kldiv_cli.commands.counted import raw_options
 from kldiv_cli.commands.results import Check, DriftColumn, DriftResult, DriftSide
-from kldiv_cli.errors import InvalidDataError, UsageError
+from kldiv_cli.errors import InvalidDataError, UsageError, visible
 from kldiv_cli.maths import core
 from kldiv_cli.maths.significance import chi2_quantile
 from kldiv_cli.readers import (
@@ -36,7 +37,9 @@ from kldiv_cli.readers import (
     RawOptions,
     Table,
     count_columns,
+    is_profile,
     open_raw,
+    profile_files,
     quote,
     read_profiles,
     write_profile,
@@ -60,14 +63,70 @@ class ColumnCheck:
 
 def parse_column_check(text: str) -> ColumnCheck:
     """``jsd=0.05`` -> every column; ``age:jsd=0.05`` -> column ``age`` only (the
-    column is what comes before the last ``:`` of the part before ``=``)."""
-    left, sep, limit = text.partition("=")
+    column is what comes before the last ``:`` of the part before the last ``=``: a
+    limit never holds either, a column's name may hold both)."""
+    left, sep, limit = text.rpartition("=")
+    if not sep:
+        return ColumnCheck(None, parse_check(text))  # its usage error: no ``=``
     column, colon, measure = left.rpartition(":")
     if not colon:
         return ColumnCheck(None, parse_check(text))
     if not column:
         raise UsageError(f"--max {text!r}: give COL:MEASURE=LIMIT, e.g. age:jsd=0.05")
-    return ColumnCheck(column, parse_check(f"{measure}{sep}{limit}"))
+    try:
+        return ColumnCheck(column, parse_check(f"{measure}={limit}"))
+    except UsageError as e:
+        # parse_check quotes what it was given; the user typed the column too.
+        raise UsageError(str(e).replace(repr(f"{measure}={limit}"), repr(text), 1)) from None
+
+
+def parse_names(text: str | None, option: str) -> list[str]:
+    """The column names of ``--columns``/``--exclude``: comma-separated, each stripped
+    of blanks, empty ones dropped; a name written in double quotes, as in CSV, is
+    taken exactly, commas and blanks included (``"a,b"``, ``" x "``; ``""`` inside is
+    a quote).
+
+    Raises
+    ------
+    UsageError
+        A quote never closed, or text after a closing quote.
+    """
+    if not text:
+        return []
+    names: list[str] = []
+    i, n = 0, len(text)
+    while i <= n:
+        end = text.find(",", i)
+        end = n if end < 0 else end
+        piece = text[i:end]
+        if piece.strip().startswith('"'):
+            start = text.index('"', i) + 1
+            chars: list[str] = []
+            j = start
+            while True:
+                close = text.find('"', j)
+                if close < 0:
+                    raise UsageError(f"{option} {text!r}: a quote is never closed")
+                chars.append(text[j:close])
+                if text.startswith('""', close):
+                    chars.append('"')
+                    j = close + 2
+                    continue
+                break
+            after = text.find(",", close + 1)
+            after = n if after < 0 else after
+            if text[close + 1 : after].strip():
+                raise UsageError(
+                    f"{option} {text!r}: text after the closing quote of a name "
+                    '(quote a whole name: "a,b")'
+                )
+            names.append("".join(chars))
+            i = after + 1
+            continue
+        if piece.strip():
+            names.append(piece.strip())
+        i = end + 1
+    return names
 
 
 def jsd_noise(k: Any, n_ref: Any, n_cur: Any, unit: str = "bits") -> FloatArray:
@@ -140,6 +199,11 @@ def drift(
     count = _counter(engine, scheduler)
     parsed = [parse_column_check(c) for c in checks]
     one_stdin([reference, current])
+    if profile_files(current):
+        raise UsageError(
+            f"CUR {visible(current)} is a saved profile: a profile stands for REF only; "
+            "give the current raw rows as CUR"
+        )
     profile = read_profiles(reference)
     if profile is not None:
         _against_profile(reference, profile, na, bins, categorical, edges)
@@ -155,12 +219,27 @@ def drift(
     )
     cur = open_raw(current, options, stdin)
     ref = None if profile is not None else open_raw(reference, options, stdin)
+    inputs = [reference, current, *cur.files, *(ref.files if ref else [])]
+    for target in (save_reference, save_current):
+        if target is not None:
+            _not_an_input(target, inputs)
+    # A profile's identifiers have no counts: they are REF's columns all the same, and
+    # are skipped as the raw REF skipped them.
+    saved_skips = {s["column"]: s["reason"] for s in profile.skipped} if profile else {}
     if profile is not None:
-        ref_columns = [c.column for c in profile.columns]
+        ref_columns = [c.column for c in profile.columns] + list(saved_skips)
     else:
         assert ref is not None
         ref_columns = ref.columns
     chosen, only_reference, only_current = _choose(ref_columns, cur.columns, columns, exclude)
+    _known(ref_columns, cur.columns, options)
+    named = [c for c in columns or () if c in saved_skips]
+    if named:
+        raise UsageError(
+            f"--columns {quote(named[0])}: {visible(reference)} has no counts of it (it was "
+            f"skipped as an {saved_skips[named[0]].split(';')[0]}); give the raw rows as REF "
+            "to compare it"
+        )
     for c in parsed:
         if c.column is not None and c.column not in chosen:
             raise UsageError(
@@ -174,7 +253,8 @@ def drift(
         if names
     ]
     if profile is not None:
-        found = _count_against(profile, cur, chosen, options, count)
+        counts = [c for c in chosen if c not in saved_skips]
+        found = _count_against(profile, cur, counts, options, count)
         ref_rows, ref_name = profile.rows, reference
     else:
         assert ref is not None
@@ -190,6 +270,16 @@ def drift(
         for f in found
         if f.kind == "identifier"
     ]
+    skipped += [{"column": c, "reason": saved_skips[c]} for c in chosen if c in saved_skips]
+    for c in parsed:
+        # A check on a column skipped as an identifier would never run: a gate left
+        # open, unless the user is told.
+        reason = next((s["reason"] for s in skipped if s["column"] == c.column), None)
+        if reason is not None:
+            raise UsageError(
+                f"--max {c.column}:{c.check.measure}={c.check.limit!r}: column "
+                f"{quote(c.column or '')} is skipped as an {reason}"
+            )
     warnings += [f"column {quote(s['column'])} skipped as an {s['reason']}" for s in skipped]
     counted = [f for f in found if f.kind != "identifier"]
     results = [
@@ -202,9 +292,14 @@ def drift(
             column.jsd_noise = value
     recorded = dict(profile.options) if profile is not None else _options_doc(options)
     if save_reference is not None:
-        write_profile(save_reference, _profile(ref_name, ref_rows, recorded, counted, 0))
+        write_profile(
+            save_reference,
+            _profile(ref_name, ref_rows, recorded, counted, 0, skipped, drop_missing),
+        )
     if save_current is not None:
-        write_profile(save_current, _profile(cur.name, cur_rows, recorded, counted, 1))
+        write_profile(
+            save_current, _profile(cur.name, cur_rows, recorded, counted, 1, skipped, drop_missing)
+        )
     return DriftResult(
         unit=unit,
         reference=DriftSide(ref_name, ref_rows, profile=profile is not None),
@@ -289,6 +384,22 @@ def _counter(engine: str, scheduler: str | None) -> Callable[..., list[ColumnCou
     return functools.partial(count_on_dask, scheduler=scheduler)
 
 
+def _known(ref: Sequence[str], cur: Sequence[str], options: RawOptions) -> None:
+    """A usage error for ``--categorical`` or ``--edges`` naming a column neither side
+    has: a typo would otherwise count that column by the default rules, silently."""
+    everywhere = set(ref) | set(cur)
+    for option, names in (
+        ("--categorical", sorted(options.categorical)),
+        ("--edges", list(options.edges)),
+    ):
+        unknown = [n for n in names if n not in everywhere]
+        if unknown:
+            raise UsageError(
+                f"{option} {quote(unknown[0])}: neither REF nor CUR has this column; "
+                f"REF's columns: {', '.join(map(quote, ref))}"
+            )
+
+
 def _count_against(
     profile: Profile,
     cur: Any,
@@ -302,7 +413,23 @@ def _count_against(
     saved = [by_name[name] for name in chosen]
     plans = [ColumnPlan(c.kind, c.edges) for c in saved]
     counted = count(cur, None, chosen, options, plans=plans)
+    for f in counted:
+        _no_value_spelled_missing(cur.name, f, options)
     return [_joined(c, f, profile.rows) for c, f in zip(saved, counted, strict=True)]
+
+
+def _no_value_spelled_missing(source: str, found: ColumnCounts, options: RawOptions) -> None:
+    """A profile keeps missing values apart from the labels, so a value written
+    ``(missing)`` cannot be told from them: an error, as the engine's when a side has
+    missing values. ``found`` counts one side; the engine appends the label
+    ``(missing)`` only for real missing values, and refuses a value spelled so then."""
+    real_missing = not options.drop_missing and found.missing[0] > 0
+    if MISSING in found.labels and not real_missing:
+        raise InvalidDataError(
+            f"{visible(source)}: column {quote(found.column)}: a value is spelled "
+            f"{MISSING!r}, the label of missing values, which a profile cannot hold; "
+            "name it with --na"
+        )
 
 
 def _joined(saved: ProfileColumn, found: ColumnCounts, rows: int) -> ColumnCounts:
@@ -392,6 +519,24 @@ def _column(
     )
 
 
+def _not_an_input(path: str, inputs: Sequence[str]) -> None:
+    """A usage error when ``--save-reference`` or ``--save-current`` would overwrite a
+    file of raw rows read by this run (REF's or CUR's): the data would be lost."""
+    target = Path(path)
+    if not target.is_file():
+        return
+    for source in inputs:
+        try:
+            same = Path(source).is_file() and target.samefile(source)
+        except OSError:
+            same = False
+        if same and not is_profile(source):
+            raise UsageError(
+                f"{visible(path)}: that is a file this run reads; writing a profile there "
+                "would replace its rows"
+            )
+
+
 def _options_doc(options: RawOptions) -> dict[str, Any]:
     """The counting options a profile records (those that fix kinds and edges)."""
     return {
@@ -403,13 +548,29 @@ def _options_doc(options: RawOptions) -> dict[str, Any]:
 
 
 def _profile(
-    source: str, rows: int, options: dict[str, Any], counted: list[ColumnCounts], side: int
+    source: str,
+    rows: int,
+    options: dict[str, Any],
+    counted: list[ColumnCounts],
+    side: int,
+    skipped: list[dict[str, str]],
+    drop_missing: bool,
 ) -> Profile:
     """One side of ``counted`` (0: REF, 1: CUR) as a profile: the labels with mass on
-    that side (every bin of a binned column), missing values apart."""
+    that side (every bin of a binned column), missing values apart; ``skipped`` names
+    the identifiers, which have no counts."""
     columns = []
     for f in counted:
         counts = f.reference if side == 0 else f.current
+        if counts.size and MISSING in f.labels:
+            # The engine appends the label (missing) only for real missing values.
+            spelled = drop_missing or not any(f.missing)
+            if spelled and counts[f.labels.index(MISSING)] > 0:
+                raise InvalidDataError(
+                    f"{visible(source)}: column {quote(f.column)}: a value is spelled "
+                    f"{MISSING!r}, the label of missing values, which a profile cannot "
+                    "hold; name it with --na"
+                )
         keep = [
             i
             for i, label in enumerate(f.labels)
@@ -425,4 +586,4 @@ def _profile(
                 missing=f.missing[side],
             )
         )
-    return Profile(source, rows, options, columns)
+    return Profile(source, rows, options, columns, skipped)

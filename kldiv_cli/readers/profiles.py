@@ -5,14 +5,20 @@ A profile stands in for the reference's raw rows: the current rows are then coun
 with the profile's kinds and edges. Its document::
 
     {"kldiv_profile": 1, "source": "ref.csv", "rows": 120,
-     "options": {"bins": 10, "na": [...], "drop_missing": false,
-                 "categorical": [...], "edges": {"col": [e1, ...]}},
+     "options": {"bins": 10, "na": [...], "categorical": [...],
+                 "edges": {"col": [e1, ...]}},
      "columns": [{"column": "x", "kind": "binned", "edges": [e1, ...],
-                  "labels": ["<e1", ...], "counts": [3, ...], "missing": 2}]}
+                  "labels": ["<e1", ...], "counts": [3, ...], "missing": 2}],
+     "skipped": [{"column": "id", "reason": "identifier: ..."}]}
 
-``labels`` and ``counts`` leave the missing values out (``missing`` counts them), so
-that ``--drop-missing`` can be chosen when the profile is used. A profile is known by
-its first key, ``"kldiv_profile"``, within the first bytes of the file.
+``skipped`` (optional) lists the identifiers, which have no counts. ``labels`` and
+``counts`` leave the missing values out (``missing`` counts them), so
+that ``--drop-missing`` can be chosen when the profile is used. Every row of the
+reference is a value or a missing value of each column: a column's counts and
+missing add up to ``rows`` (so profiles merged by addition stay whole). Of the
+options only ``na`` is used (CUR is counted with the same tokens); the others say
+how the kinds and edges were found. A profile is known by its first key,
+``"kldiv_profile"``, within the first bytes of the file.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -54,6 +60,9 @@ class Profile:
     rows: int
     options: dict[str, Any]
     columns: list[ProfileColumn]
+    #: The reference's columns skipped as identifiers, ``{"column", "reason"}``: they
+    #: have no counts, and a profile skips them as the raw rows did.
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     def document(self) -> dict[str, Any]:
         """The profile as the JSON document above."""
@@ -66,13 +75,14 @@ class Profile:
                 {
                     "column": c.column,
                     "kind": c.kind,
-                    "edges": c.edges,
+                    "edges": None if c.edges is None else [_edge_doc(e) for e in c.edges],
                     "labels": c.labels,
                     "counts": c.counts,
                     "missing": c.missing,
                 }
                 for c in self.columns
             ],
+            "skipped": self.skipped,
         }
 
 
@@ -102,9 +112,11 @@ def write_profile(path: str, profile: Profile) -> None:
 
 
 def read_profile(source: str) -> Profile:
-    """The profile saved in ``source``, checked whole: every column's kind, edges
-    (finite, strictly increasing), labels (distinct; a binned column's are its
-    edges' bins) and counts (whole, not negative, one per label).
+    """The profile saved in ``source``, checked whole: its version, rows (at least
+    one), ``options.na`` (texts), every column's kind, edges (numbers or ``"inf"``,
+    strictly increasing), labels (distinct, never ``(missing)``; a binned column's
+    are its edges' bins) and counts (whole, not negative, one per label; with
+    ``missing`` they add up to ``rows``).
 
     Raises
     ------
@@ -124,22 +136,55 @@ def read_profile(source: str) -> Profile:
     def bad(what: str) -> InvalidDataError:
         return InvalidDataError(f"{name}: not a valid kldiv profile: {what}")
 
-    if not isinstance(doc, dict) or doc.get("kldiv_profile") != PROFILE_VERSION:
-        found = doc.get("kldiv_profile") if isinstance(doc, dict) else None
+    version = doc.get("kldiv_profile") if isinstance(doc, dict) else None
+    # ``type() is int``: JSON's true and 1.0 equal 1 in Python, but are not version 1.
+    if type(version) is not int or version != PROFILE_VERSION:
+        found = version
         raise bad(f"version {found!r}; this kldiv reads version {PROFILE_VERSION}")
     rows, options, columns = doc.get("rows"), doc.get("options"), doc.get("columns")
-    if not isinstance(rows, int) or not _count(rows):
-        raise bad('"rows" must be a whole number')
+    if not isinstance(rows, int) or not _count(rows) or rows == 0:
+        raise bad('"rows" must be a whole number, at least 1')
     if not isinstance(options, dict):
         raise bad('"options" must be an object')
+    na = options.get("na")
+    if na is not None and not (isinstance(na, list) and all(isinstance(t, str) for t in na)):
+        raise bad('"options": "na" must be a list of texts')
     if not isinstance(columns, list) or not columns:
         raise bad('"columns" must be a list of columns')
     read = [_column(c, bad) for c in columns]
-    names = [c.column for c in read]
+    for c in read:
+        total = sum(c.counts) + c.missing
+        if total != rows:
+            raise bad(
+                f"column {quote(c.column)}: its counts and missing values add up to "
+                f"{total}, not the {rows} rows"
+            )
+    skipped = doc.get("skipped", [])
+    if not isinstance(skipped, list) or not all(
+        isinstance(s, dict)
+        and isinstance(s.get("column"), str)
+        and isinstance(s.get("reason"), str)
+        for s in skipped
+    ):
+        raise bad('"skipped" must be a list of {"column", "reason"}')
+    names = [c.column for c in read] + [s["column"] for s in skipped]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise bad(f"column {quote(twice[0])} is given twice")
-    return Profile(str(doc.get("source", source)), int(rows), options, read)
+    skips = [{"column": s["column"], "reason": s["reason"]} for s in skipped]
+    return Profile(str(doc.get("source", source)), int(rows), options, read, skips)
+
+
+def _edge_doc(edge: float) -> float | str:
+    """An edge as JSON: infinity as ``"inf"`` (orjson would write ``null``). The
+    quantiles put an edge at +inf when more than a bin's share of REF is +inf."""
+    return edge if math.isfinite(edge) else repr(edge)
+
+
+def _is_edge(x: Any) -> bool:
+    if isinstance(x, str):
+        return x in ("inf", "-inf")
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _count(x: Any) -> bool:
@@ -148,7 +193,7 @@ def _count(x: Any) -> bool:
 
 def _column(doc: Any, bad: Any) -> ProfileColumn:
     # No DuckDB: raw imports it inside its queries.
-    from kldiv_cli.readers.raw import bin_labels, number_label
+    from kldiv_cli.readers.raw import MISSING, bin_labels, number_label
 
     if not isinstance(doc, dict) or not isinstance(doc.get("column"), str):
         raise bad('each column must be an object with a "column" name')
@@ -159,11 +204,8 @@ def _column(doc: Any, bad: Any) -> ProfileColumn:
     if kind not in _KINDS:
         raise bad(f"{where}: kind {kind!r}; expected one of {', '.join(_KINDS)}")
     if kind == "binned":
-        if not isinstance(edges, list) or not all(
-            isinstance(e, int | float) and not isinstance(e, bool) and math.isfinite(e)
-            for e in edges
-        ):
-            raise bad(f"{where}: edges must be a list of finite numbers")
+        if not isinstance(edges, list) or not all(_is_edge(e) for e in edges):
+            raise bad(f'{where}: edges must be a list of numbers (an infinite one as "inf")')
         edges = [float(e) for e in edges]
         if any(b <= a for a, b in itertools.pairwise(edges)):
             raise bad(f"{where}: edges must be strictly increasing")
@@ -173,6 +215,11 @@ def _column(doc: Any, bad: Any) -> ProfileColumn:
         raise bad(f"{where}: labels must be a list of texts")
     if len(set(labels)) != len(labels):
         raise bad(f"{where}: a label is given twice")
+    if MISSING in labels:
+        # CUR's missing values would be counted as this label of REF's, or lost.
+        raise bad(
+            f'{where}: label {MISSING!r} is the label of missing values (count them in "missing")'
+        )
     if isinstance(edges, list) and labels != bin_labels(edges):
         raise bad(f"{where}: the labels are not the bins of the edges")
     if kind == "numeric":
@@ -236,6 +283,8 @@ def add_profiles(profiles: list[Profile], names: list[str], source: str) -> Prof
         where = f"{visible(name)} does not add to {name0}"
         if [c.column for c in profile.columns] != [c.column for c in first.columns]:
             raise InvalidDataError(f"{where}: its columns differ")
+        if [s["column"] for s in profile.skipped] != [s["column"] for s in first.skipped]:
+            raise InvalidDataError(f"{where}: the columns it skipped as identifiers differ")
         for key in ("bins", "na", "categorical", "edges"):
             if profile.options.get(key) != first.options.get(key):
                 raise InvalidDataError(f"{where}: it was counted with another {key!r} option")
@@ -270,7 +319,7 @@ def add_profiles(profiles: list[Profile], names: list[str], source: str) -> Prof
             )
         )
     rows = sum(p.rows for p in profiles)
-    return Profile(source, rows, dict(first.options), columns)
+    return Profile(source, rows, dict(first.options), columns, list(first.skipped))
 
 
 def read_profiles(source: str) -> Profile | None:
