@@ -349,3 +349,22 @@ def test_drift_does_not_import_scipy(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_numeric_column_with_a_text_in_cur_is_compared_not_skipped(tmp_path: Path) -> None:
+    """2,000 distinct numbers in REF and one text in CUR make the column categorical;
+    it is not an identifier (REF's values are numbers), so it is compared and a gate
+    sees it: every CUR value is new, so the JSD is 1 bit, as far apart as can be."""
+    ref = write(tmp_path, "ref.csv", "v\n" + "".join(f"{i}.5\n" for i in range(2000)))
+    cur = write(tmp_path, "cur.csv", "v\n" + "".join(f"{i}.25\n" for i in range(99)) + "oops\n")
+    (v,) = drift(ref, cur, checks=["jsd=0.05"]).columns
+    assert v.kind == "categorical"
+    assert v.comparison.measures["jsd"] == pytest.approx(1.0, rel=1e-12)
+    assert not v.passed
+
+
+def test_every_column_skipped_is_a_usage_error(tmp_path: Path) -> None:
+    ids = "".join(f"id{i}\n" for i in range(1001))
+    ref = write(tmp_path, "ref.csv", "user\n" + ids)
+    with pytest.raises(UsageError, match=r"no column was compared.*'user'"):
+        drift(ref, ref, checks=["jsd=0.05"])

@@ -282,6 +282,12 @@ def drift(
             )
     warnings += [f"column {quote(s['column'])} skipped as an {s['reason']}" for s in skipped]
     counted = [f for f in found if f.kind != "identifier"]
+    if not counted:  # every column skipped: a gate with nothing behind it
+        raise UsageError(
+            "no column was compared: every one was skipped as an identifier ("
+            + ", ".join(quote(s["column"]) for s in skipped)
+            + "); name those to compare in --columns"
+        )
     results = [
         _column(f, ref_name, cur.name, options, unit, parsed, top, test, warnings) for f in counted
     ]

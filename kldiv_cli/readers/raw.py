@@ -224,7 +224,8 @@ def count_columns(
     it): then a value that is not a number in a column that is not categorical is an
     error, since the profile's labels cannot hold it. With ``identifiers`` N, a
     categorical column with more than N distinct reference values that ``keep`` does
-    not name is not aligned: its kind is ``identifier``, ``distinct`` says how many,
+    not name, and whose reference values are text (or that ``options.categorical``
+    names), is not aligned: its kind is ``identifier``, ``distinct`` says how many,
     and its labels and counts are empty.
 
     Raises
@@ -256,7 +257,10 @@ def count_columns(
             ref_rows, ref_missing, _ = profiles[0][i]
             cur_rows, cur_missing, _ = profiles[1][i] if current is not None else (0, 0, False)
             many = distinct.get(i, 0)
-            if identifiers is not None and many > identifiers and column not in keep:
+            # An identifier is REF's own text (or declared so): a numeric REF column that
+            # turned categorical by a text in CUR is compared, so that a gate sees it.
+            own_text = profiles[0][i][2] or column in options.categorical
+            if identifiers is not None and own_text and many > identifiers and column not in keep:
                 result.append(
                     ColumnCounts(
                         column=column,

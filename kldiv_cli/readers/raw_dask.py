@@ -128,7 +128,10 @@ def count_columns(
         cur_rows, cur_missing, _ = profiles[1][i] if current is not None else (0, 0, False)
         categorical = plan.kind == "categorical" and identifiers is not None
         many = len(counted[0][i][0]) if categorical else 0
-        if identifiers is not None and many > identifiers and column not in keep:
+        # An identifier is REF's own text (or declared so): a numeric REF column that
+        # turned categorical by a text in CUR is compared, so that a gate sees it.
+        own_text = profiles[0][i][2] or column in options.categorical
+        if identifiers is not None and own_text and many > identifiers and column not in keep:
             result.append(
                 ColumnCounts(
                     column=column,

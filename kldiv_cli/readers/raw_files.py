@@ -335,7 +335,8 @@ def _open_files(
         if scratch is None:
             scratch = tempfile.mkdtemp(prefix="kldiv-raw-")
         try:
-            path, columns = _json_to_parquet(files, fmt, scratch)
+            json_names = [STDIN_NAME] if name == STDIN_NAME else files  # stdin: a copy of ours
+            path, columns = _json_to_parquet(files, fmt, scratch, json_names)
         except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
             raise
@@ -559,14 +560,17 @@ _CR: Final = ord("\r")
 _LF: Final = ord("\n")
 
 
-def _json_to_parquet(files: list[str], fmt: str, scratch: str) -> tuple[str, list[str]]:
+def _json_to_parquet(
+    files: list[str], fmt: str, scratch: str, names: list[str] | None = None
+) -> tuple[str, list[str]]:
     """JSON records, read by kldiv's strict loader, as a Parquet file of text for
     DuckDB: each value spelled as :func:`kldiv_cli.readers.categories.category_text`
     spells it for ``mi`` (``1`` and ``"1"`` stay two values), ``null`` as SQL NULL.
 
     JSON (an array of records) is read whole, as every JSON source of kldiv; JSON
     lines go through in batches, in bounded memory. Every record must have the same
-    keys as the first.
+    keys as the first. ``names`` are the files as messages name them (``<stdin>`` for
+    the copy of standard input).
     """
     import pyarrow as pa  # imported only on this path
     import pyarrow.parquet as pq
@@ -575,7 +579,7 @@ def _json_to_parquet(files: list[str], fmt: str, scratch: str) -> tuple[str, lis
     writer: Any = None
     keys: list[str] | None = None
     try:
-        for batch_keys, batch in _json_batches(files, fmt):
+        for batch_keys, batch in _json_batches(files, fmt, names or files):
             if keys is None:
                 keys = batch_keys
                 schema = pa.schema([(k, pa.string()) for k in keys])
@@ -586,16 +590,17 @@ def _json_to_parquet(files: list[str], fmt: str, scratch: str) -> tuple[str, lis
         if writer is not None:
             writer.close()
     if keys is None:
-        raise InvalidDataError(f"{visible(files[0])}: no records")
+        raise InvalidDataError(f"{visible((names or files)[0])}: no records")
     return path, keys
 
 
-def _json_batches(files: list[str], fmt: str) -> Iterator[tuple[list[str], list[list[str | None]]]]:
+def _json_batches(
+    files: list[str], fmt: str, names: list[str]
+) -> Iterator[tuple[list[str], list[list[str | None]]]]:
     """(keys, one list of spelled values per key) for batches of records."""
     keys: list[str] | None = None
     first = ""
-    for path in files:
-        name = path
+    for path, name in zip(files, names, strict=True):
         records: Iterator[tuple[str, dict[str, Any]]]
         records = _json_records(name, path) if fmt == "json" else _json_lines(name, path)
         batch: list[list[str | None]] = []
@@ -648,7 +653,8 @@ def _json_lines(name: str, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
             if not line.strip():
                 continue
             try:
-                record = load_json(name, line, JsonNumber)
+                # Without its line end, so that an error's line is the file's, not 2.
+                record = load_json(name, line.rstrip(b"\r\n"), JsonNumber)
             except InvalidDataError as e:  # load_json counts lines from 1 in each
                 text = str(e)
                 prefix = f"{name}: line 1"
