@@ -215,3 +215,23 @@ def test_a_count_past_the_limit_spills_and_cleans_up(tmp_path: Path) -> None:
     # rounds, hence the tolerance.
     (entropy,) = [d["entropy"] for d in found["distributions"]]
     assert math.isclose(entropy, math.log2(n), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("at", [4096 - 1, 4096, 4096 * 2 - 1, 4096 * 3 + 5])
+def test_the_byte_search_by_windows_finds_a_pattern_across_an_edge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int
+) -> None:
+    # The CSV is searched for '+-' (which DuckDB's parser reads as a number, kldiv's
+    # grammar not) by windows of mapped bytes, so that its pages leave the resident
+    # memory; a window of 4096 bytes here puts '+-' across or at an edge.
+    monkeypatch.setattr(raw, "_WINDOW", 4096)
+    head = b"x_a,y\n"
+    filler = b"1,2\n" * (5 * 4096 // 4)
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(head + filler)
+    assert raw._plain_bytes([str(plain)]) is True  # '_' in the header only
+    body = bytearray(head + filler)
+    body[at : at + 2] = b"+-"
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes(bytes(body))
+    assert raw._plain_bytes([str(marked)]) is False
