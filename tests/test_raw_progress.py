@@ -141,3 +141,31 @@ def test_a_bar_on_a_terminal(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert b"kldiv: counting" in seen
     assert json.loads(out)["current"]["rows"] == 4_000_000
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_count_is_130(tmp_path: Path) -> None:
+    # DuckDB takes the SIGINT during its query and raises RuntimeError('Query
+    # interrupted'): the program must end as interrupted (130), with no traceback nor
+    # "internal error", and leave no spill folder behind.
+    import signal
+    import time
+
+    data = _numbers(tmp_path / "long.csv", 4_000_000, 3)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    command = ["drift", str(data), str(data), "--spill-dir", str(spill)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kldiv_cli", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
+    time.sleep(2.0)  # the imports done, the count under way (it takes several seconds)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert b"internal error" not in err
+    assert b"Traceback" not in err
+    assert out == b""
+    assert list(spill.iterdir()) == []
