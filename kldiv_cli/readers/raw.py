@@ -456,10 +456,10 @@ def _connection(options: RawOptions | None = None) -> Iterator[duckdb.DuckDBPyCo
         raise
     try:
         yield con
-    except (RuntimeError, duckdb.InterruptException) as e:
+    except RuntimeError as e:
         # DuckDB takes Ctrl-C during a query and raises this instead: the CLI's
         # interrupt (exit 130), not an internal error.
-        if isinstance(e, duckdb.InterruptException) or str(e) == "Query interrupted":
+        if str(e) == "Query interrupted":
             raise KeyboardInterrupt from None
         raise
     finally:
