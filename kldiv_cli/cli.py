@@ -212,6 +212,26 @@ CategoricalOption = Annotated[
         help="With --count: read COL's values as categories, even numbers; repeatable.",
     ),
 ]
+MemoryLimitOption = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        metavar="SIZE",
+        help="With --count or drift: the counting engine (DuckDB) holds at most SIZE in "
+        "memory, e.g. 300MB or 2GB (at least 64MB), and spills the rest to disk "
+        "(default 384MiB, or half the free memory if less).",
+    ),
+]
+SpillDirOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spill-dir",
+        metavar="DIR",
+        help="With --count or drift: the engine spills to a folder it makes in DIR (an "
+        "existing, writable folder) and removes afterwards (default: the system's "
+        "temporary folder).",
+    ),
+]
 EdgesOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -713,6 +733,8 @@ def compare(
     drop_missing: DropMissingOption = False,
     categorical: CategoricalOption = None,
     edges: EdgesOption = None,
+    memory_limit: MemoryLimitOption = None,
+    spill_dir: SpillDirOption = None,
     test: Annotated[
         bool,
         typer.Option(
@@ -765,7 +787,19 @@ def compare(
     if ci is None and (resamples is not None or seed is not None):
         raise UsageError("--resamples and --seed set up --ci; give --ci LEVEL too")
     out_format = _out_format(fmt)
-    raw = _raw_options(count, input_format, delimiter, na, drop_missing, bins, categorical, edges)
+    raw = _raw_options(
+        count,
+        input_format,
+        delimiter,
+        na,
+        drop_missing,
+        bins,
+        categorical,
+        edges,
+        memory_limit,
+        spill_dir,
+        _meter("kldiv: counting", True),
+    )
     if count is None and bins is not None:
         raise UsageError("--bins goes with --count COL (raw rows)")
     if count is not None:
@@ -900,9 +934,14 @@ def _raw_options(
     bins: int | None,
     categorical: list[str] | None,
     edges: list[str] | None,
+    memory_limit: str | None = None,
+    spill_dir: str | None = None,
+    meter: Any = None,
 ) -> Any:
     """The options of raw rows (None without ``count``, where giving one is a usage
-    error: a table of counts has no missing values to name, nor values to bin)."""
+    error: a table of counts has no missing values to name, nor values to bin).
+    ``meter`` (a :class:`~kldiv_cli.render.progress.Meter`) is told the counting's
+    progress; it is closed (its bar removed) at the end of the process."""
     if not count:
         given = [
             name
@@ -911,6 +950,8 @@ def _raw_options(
                 ("--drop-missing", drop_missing),
                 ("--categorical", categorical),
                 ("--edges", edges),
+                ("--memory-limit", memory_limit),
+                ("--spill-dir", spill_dir),
             )
             if value
         ]
@@ -927,7 +968,25 @@ def _raw_options(
         bins=bins,
         categorical=categorical or (),
         edges=edges or (),
+        memory_limit=memory_limit,
+        spill_dir=spill_dir,
+        progress=None if meter is None else _closing(meter),
     )
+
+
+def _closing(meter: Any) -> Any:
+    """``meter`` entered, and closed when the counting reports its end (100 of 100),
+    so that its bar is gone before the results are written."""
+    progress = meter.__enter__()
+    if progress is None:
+        return None
+
+    def report(done: int, total: int) -> None:
+        progress(done, total)
+        if done >= total:
+            progress.close()
+
+    return report
 
 
 def _meter(what: str, wanted: bool, warn: Callable[[str], None] | None = None) -> Any:
@@ -1142,10 +1201,24 @@ def entropy(
     drop_missing: DropMissingOption = False,
     categorical: CategoricalOption = None,
     edges: EdgesOption = None,
+    memory_limit: MemoryLimitOption = None,
+    spill_dir: SpillDirOption = None,
 ) -> int:
     from kldiv_cli.commands import entropy as command
 
-    raw = _raw_options(count, input_format, delimiter, na, drop_missing, bins, categorical, edges)
+    raw = _raw_options(
+        count,
+        input_format,
+        delimiter,
+        na,
+        drop_missing,
+        bins,
+        categorical,
+        edges,
+        memory_limit,
+        spill_dir,
+        _meter("kldiv: counting", True),
+    )
     if raw is not None:
         for option, given in (("--rows", rows), ("--label", label), ("--no-header", no_header)):
             if given:
@@ -1365,6 +1438,8 @@ def drift(
         ),
     ] = None,
     delimiter: DelimiterOption = None,
+    memory_limit: MemoryLimitOption = None,
+    spill_dir: SpillDirOption = None,
 ) -> int:
     from kldiv_cli import render
     from kldiv_cli.commands import drift as command
@@ -1392,6 +1467,9 @@ def drift(
         save_current=save_current,
         engine=engine,
         scheduler=scheduler,
+        memory_limit=memory_limit,
+        spill_dir=spill_dir,
+        progress=_closing(_meter("kldiv: counting", True)),
         stdin=_Stdin(),  # type: ignore[arg-type]  # reads as a BinaryIO does
     )
     if top is not None and out_format in ("csv", "tsv"):

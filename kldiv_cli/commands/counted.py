@@ -10,9 +10,10 @@ file, so every option and every renderer works unchanged. Nothing here prints.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from types import MappingProxyType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Final
 
 import numpy as np
 
@@ -33,6 +34,36 @@ from kldiv_cli.readers import (
     quote,
 )
 
+#: A size: a whole or decimal number, then its unit (KB, MB, GB, TB by 1000, as DuckDB
+#: counts them; KiB, MiB, GiB, TiB by 1024), in any case, with no blank between.
+_SIZE: Final = re.compile(r"([0-9]+(?:\.[0-9]+)?)([KMGT])(i?)B", re.ASCII | re.IGNORECASE)
+#: The least --memory-limit (64MB: below it DuckDB fails rather than spills).
+_MIN_SIZE: Final = 64_000_000
+
+
+def parse_size(text: str, option: str = "--memory-limit") -> int:
+    """The bytes of ``text``, a size such as ``300MB``, ``2GB`` or ``1.5GiB``: a unit
+    of 1000^k bytes (KB, MB, GB, TB) or 1024^k (KiB, MiB, GiB, TiB), in any case; at
+    least 64MB.
+
+    Raises
+    ------
+    UsageError
+        Anything else (no unit, a blank, a sign, ``B`` alone), or less than 64MB.
+    """
+    found = _SIZE.fullmatch(text)
+    if found is None:
+        raise UsageError(
+            f"{option} {text!r}: give a size such as 300MB, 2GB or 1.5GiB "
+            "(KB, MB, GB, TB count by 1000; KiB, MiB, GiB, TiB by 1024)"
+        )
+    number, unit, binary = found.groups()
+    power = "KMGT".index(unit.upper()) + 1
+    size = int(float(number) * (1024 if binary else 1000) ** power)
+    if size < _MIN_SIZE:
+        raise UsageError(f"{option} {text}: give at least 64MB")
+    return size
+
 
 def raw_options(
     *,
@@ -43,10 +74,15 @@ def raw_options(
     bins: int | None = None,
     categorical: Sequence[str] = (),
     edges: Sequence[str] = (),
+    memory_limit: str | None = None,
+    spill_dir: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RawOptions:
     """The :class:`~kldiv_cli.readers.RawOptions` of the CLI's options: ``na`` None
     keeps :data:`~kldiv_cli.readers.DEFAULT_NA` (given, it replaces the list); each of
-    ``edges`` is ``COL=e1,e2,...`` in kldiv's number grammar; ``bins`` None is 10."""
+    ``edges`` is ``COL=e1,e2,...`` in kldiv's number grammar; ``bins`` None is 10;
+    ``memory_limit`` is a size (:func:`parse_size`); ``spill_dir`` a folder and
+    ``progress`` a ``progress(done, total)`` callback, passed on as they are."""
     fixed: dict[str, tuple[float, ...]] = {}
     for text in edges:
         column, sep, values = text.partition("=")
@@ -69,6 +105,9 @@ def raw_options(
         bins=10 if bins is None else bins,
         categorical=frozenset(categorical),
         edges=MappingProxyType(fixed),
+        memory_limit=None if memory_limit is None else parse_size(memory_limit),
+        spill_dir=spill_dir,
+        progress=progress,
     )
 
 

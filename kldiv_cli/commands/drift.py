@@ -169,6 +169,9 @@ def drift(
     save_current: str | None = None,
     engine: str = "embedded",
     scheduler: str | None = None,
+    memory_limit: str | None = None,
+    spill_dir: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
     stdin: BinaryIO | None = None,
 ) -> DriftResult:
     """``kldiv drift REF CUR``: every column both sides have (or ``columns``, less
@@ -179,7 +182,9 @@ def drift(
     and options that would change them (``bins``, ``categorical``, ``edges``, another
     ``na``) are a usage error. ``save_reference`` and ``save_current`` write REF's and
     CUR's profiles, both counted with REF's kinds and edges, so that profiles of many
-    days or machines add up.
+    days or machines add up. ``memory_limit`` (a size, ``300MB``) and ``spill_dir``
+    bound the embedded engine; ``progress(done, total)`` is told how far its counting
+    is (see :class:`~kldiv_cli.readers.RawOptions`).
 
     Raises
     ------
@@ -216,6 +221,9 @@ def drift(
         bins=bins,
         categorical=categorical,
         edges=edges,
+        memory_limit=memory_limit,
+        spill_dir=spill_dir,
+        progress=progress,
     )
     cur = open_raw(current, options, stdin)
     ref = None if profile is not None else open_raw(reference, options, stdin)

@@ -36,7 +36,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -44,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from kldiv_cli.errors import InvalidDataError, UsageError, visible
+from kldiv_cli.errors import InputMissingError, InvalidDataError, UsageError, visible
 from kldiv_cli.readers.numbers import quote
 from kldiv_cli.readers.raw_files import ENGINE_LINE_LIMIT, MAX_ROW_BYTES
 from kldiv_cli.readers.raw_files import RawSource as RawSource
@@ -79,6 +80,11 @@ _NUMERIC_TYPES: Final = re.compile(
 )
 #: DuckDB's memory limit: past it, it spills to a temporary folder.
 MEMORY_LIMIT: Final = 384 << 20
+#: The least memory limit a user may give (DuckDB's own buffers and one group of
+#: rows need about this much; below it a query fails rather than spills).
+MIN_MEMORY_LIMIT: Final = 64_000_000
+#: How often the progress of the running query is read (seconds; a test lowers it).
+POLL_INTERVAL: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,16 @@ class RawOptions:
     edges : Mapping of str to tuple of float
         Columns whose bin edges are fixed (``--edges COL=e1,e2``): finite, strictly
         increasing.
+    memory_limit : int or None
+        DuckDB's memory limit in bytes (``--memory-limit``), at least
+        :data:`MIN_MEMORY_LIMIT`; past it, it spills. None: :data:`MEMORY_LIMIT`, or
+        half the memory left if less.
+    spill_dir : str or None
+        The folder where DuckDB spills (``--spill-dir``): a subfolder of it is made,
+        and removed afterwards. None: the system's temporary folder.
+    progress : callable or None
+        ``progress(done, 100)``: the percent of the counting done, called from a
+        thread that watches the running query (see :func:`_watch`); None: not watched.
     """
 
     input_format: str | None = None
@@ -115,8 +131,16 @@ class RawOptions:
     bins: int = 10
     categorical: frozenset[str] = frozenset()
     edges: Mapping[str, tuple[float, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    memory_limit: int | None = None
+    spill_dir: str | None = None
+    progress: Callable[[int, int], None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.memory_limit is not None and self.memory_limit < MIN_MEMORY_LIMIT:
+            raise UsageError(
+                f"--memory-limit {self.memory_limit}B: give at least "
+                f"{MIN_MEMORY_LIMIT // 1_000_000}MB"
+            )
         if self.bins < 2:
             raise UsageError(f"--bins {self.bins}: give at least 2")
         for column, edges in self.edges.items():
@@ -241,8 +265,12 @@ def count_columns(
     _require_columns(sides, columns)
     if not columns:
         return []
-    with _connection() as con:
-        tables = [_load(con, side, f"side{k}", columns, options) for k, side in enumerate(sides)]
+    with _connection(options) as con, _watch(con, options.progress, len(sides) + 1) as watch:
+        tables = []
+        for k, side in enumerate(sides):
+            watch.phase = k  # the scans of the raw rows: most of the time
+            tables.append(_load(con, side, f"side{k}", columns, options))
+        watch.phase = len(sides)
         profiles = [_profile(con, side, t, columns) for side, t in zip(sides, tables, strict=True)]
         if plans is None:
             plans = _plan(con, reference, tables[0], profiles, columns, options)
@@ -393,28 +421,126 @@ class ColumnPlan:
 
 
 @contextmanager
-def _connection() -> Iterator[duckdb.DuckDBPyConnection]:
+def _connection(options: RawOptions | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection that spills to its own temporary folder past
-    :data:`MEMORY_LIMIT` (or half the memory left, if less), removed afterwards."""
+    ``options.memory_limit`` (by default :data:`MEMORY_LIMIT`, or half the memory
+    left if less), made in ``options.spill_dir`` (by default the system's temporary
+    folder) and removed afterwards.
+
+    Raises
+    ------
+    InputMissingError
+        ``spill_dir`` is not a folder, or one where a folder cannot be made.
+    """
     import duckdb  # imported only on the raw paths
 
-    scratch = tempfile.mkdtemp(prefix="kldiv-duckdb-")
-    room = available_memory()
-    limit = MEMORY_LIMIT if room is None else max(64 << 20, min(MEMORY_LIMIT, room // 2))
-    con = duckdb.connect(
-        ":memory:",
-        config={
-            "memory_limit": f"{limit >> 20}MB",
-            "temp_directory": scratch,
-            # Counting needs no order; keeping it costs memory in every operator.
-            "preserve_insertion_order": False,
-        },
-    )
+    options = options or RawOptions()
+    scratch = _scratch(options.spill_dir)
+    if options.memory_limit is not None:
+        limit = options.memory_limit
+    else:
+        room = available_memory()
+        limit = MEMORY_LIMIT if room is None else max(64 << 20, min(MEMORY_LIMIT, room // 2))
+    try:
+        con = duckdb.connect(
+            ":memory:",
+            config={
+                "memory_limit": f"{limit}B",
+                "temp_directory": scratch,
+                # Counting needs no order; keeping it costs memory in every operator.
+                "preserve_insertion_order": False,
+            },
+        )
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
     try:
         yield con
+    except RuntimeError as e:
+        # DuckDB takes Ctrl-C during a query and raises this instead: the CLI's
+        # interrupt (exit 130), not an internal error.
+        if str(e) == "Query interrupted":
+            raise KeyboardInterrupt from None
+        raise
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _scratch(spill_dir: str | None) -> str:
+    """A new folder for DuckDB to spill to, in ``spill_dir`` (checked first, so that a
+    wrong folder is told before any work, not when a query first spills)."""
+    if spill_dir is None:
+        return tempfile.mkdtemp(prefix="kldiv-duckdb-")
+    if not os.path.isdir(spill_dir):
+        raise InputMissingError(f"--spill-dir {visible(spill_dir)}: no such folder")
+    try:
+        return tempfile.mkdtemp(prefix="kldiv-duckdb-", dir=spill_dir)
+    except OSError as e:
+        raise InputMissingError(
+            f"--spill-dir {visible(spill_dir)}: cannot make a folder in it ({e.strerror})"
+        ) from None
+
+
+class _Watch:
+    """The progress of a run of queries, by phases: ``phase`` k of ``phases`` maps the
+    running query's percent into [k, k + 1] / phases of the run. What is reported
+    never goes back (a phase's second query starts again at 0)."""
+
+    def __init__(self, phases: int) -> None:
+        self.phase = 0
+        self.phases = phases
+        self.last = 0
+
+    def done(self, percent: float) -> int:
+        share = min(max(percent, 0.0), 100.0) / 100.0
+        return min(99, int(100 * (min(self.phase, self.phases - 1) + share) / self.phases))
+
+
+@contextmanager
+def _watch(
+    con: duckdb.DuckDBPyConnection,
+    progress: Callable[[int, int], None] | None,
+    phases: int = 1,
+) -> Iterator[_Watch]:
+    """Report ``progress(done, 100)`` while the queries of ``con`` run: 0 first, then,
+    every :data:`POLL_INTERVAL` seconds, the percent of the run that DuckDB's
+    ``query_progress()`` gives (-1 between queries: nothing reported), and 100 at the
+    end (after an error too: a bar is then taken away before the error is told).
+
+    The queries run on the calling thread, as without progress (Ctrl-C interrupts
+    them there); a daemon thread only reads the progress, which DuckDB allows from
+    another thread, and is joined before the connection closes.
+    """
+    watch = _Watch(phases)
+    if progress is None:
+        yield watch
+        return
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(POLL_INTERVAL):
+            percent = con.query_progress()
+            if percent < 0:  # no query running
+                continue
+            done = watch.done(percent)
+            if done > watch.last:
+                watch.last = done
+                progress(done, 100)
+
+    progress(0, 100)
+    thread = threading.Thread(target=poll, name="kldiv-progress", daemon=True)
+    thread.start()
+    try:
+        yield watch
+    finally:
+        stop.set()
+        thread.join()
+        # Also after an error: the end of the work, which takes a bar away before
+        # the error is told.
+        progress(100, 100)
 
 
 def _literal(text: str) -> str:
@@ -651,6 +777,10 @@ def _group(
 #: number is then one by the grammar, with the same value (and every text of the
 #: grammar parses), as tests/test_raw_speed_typed.py checks on this DuckDB.
 _NOT_GRAMMAR: Final = (b"_", b"+-")
+#: The window of a file searched for :data:`_NOT_GRAMMAR` at a time (a multiple of
+#: mmap's granularity), and how far windows overlap (a pattern across an edge).
+_WINDOW: int = 32 << 20
+_OVERLAP: Final = 16
 #: The rows of a CSV's head that decide which columns may be read as numbers.
 _HEAD_ROWS: Final = 2048
 
@@ -728,12 +858,18 @@ def _plain_bytes(files: Sequence[str]) -> bool | None:
         with open(path, "rb") as f:
             if f.read(2) == b"\x1f\x8b":
                 return None
-            if os.fstat(f.fileno()).st_size == 0:
-                continue
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                body = data.find(b"\n") + 1
-                if any(_holds(data, b, body) for b in _NOT_GRAMMAR):
-                    return False
+            size = os.fstat(f.fileno()).st_size
+            # By windows, each unmapped after its search: a file's pages, once read
+            # through a map, count in the process's resident memory until unmapped
+            # (a whole 160 MB CSV mapped at once added 107 MB to drift's peak).
+            for start in range(0, size, _WINDOW):
+                length = min(_WINDOW + _OVERLAP, size - start)
+                with mmap.mmap(f.fileno(), length, access=mmap.ACCESS_READ, offset=start) as data:
+                    # Past the header (a header longer than a window: searched too,
+                    # which costs a look at the columns' text, never a wrong answer).
+                    body = data.find(b"\n") + 1 if start == 0 else 0
+                    if any(_holds(data, b, body) for b in _NOT_GRAMMAR):
+                        return False
     return True
 
 
