@@ -235,3 +235,30 @@ def test_the_byte_search_by_windows_finds_a_pattern_across_an_edge(
     marked = tmp_path / "marked.csv"
     marked.write_bytes(bytes(body))
     assert raw._plain_bytes([str(marked)]) is False
+
+
+def test_a_small_limit_runs_on_one_thread_and_counts(tmp_path: Path) -> None:
+    """Each thread's CSV reader holds a ~32 MiB block: under SMALL_LIMIT the engine
+    takes one thread, so a 64MB limit spills rather than fails (it failed at 100MB
+    with two threads on a three-column drift)."""
+    from kldiv_cli.readers import RawOptions
+    from kldiv_cli.readers.raw import _connection
+
+    with _connection(RawOptions(memory_limit=64_000_000)) as con:
+        row = con.execute("SELECT current_setting('threads')").fetchone()
+    assert row is not None
+    assert int(row[0]) == 1
+    with _connection(RawOptions(memory_limit=1 << 30)) as con:
+        row = con.execute("SELECT current_setting('threads')").fetchone()
+    assert row is not None
+    assert int(row[0]) >= 1  # DuckDB's own choice: the cores
+
+
+def test_memory_options_are_not_the_dask_engines(tmp_path: Path) -> None:
+    from kldiv_cli.commands.drift import drift
+    from kldiv_cli.errors import UsageError
+
+    data = tmp_path / "a.csv"
+    data.write_text("x\n1\n")
+    with pytest.raises(UsageError, match="bound the embedded engine"):
+        drift(str(data), str(data), engine="dask", memory_limit="300MB")

@@ -201,6 +201,11 @@ def drift(
         raise UsageError(f"--engine {engine!r}: choose {', '.join(ENGINES)}")
     if scheduler is not None and engine != "dask":
         raise UsageError("--scheduler is for --engine dask")
+    if engine == "dask" and (memory_limit is not None or spill_dir is not None):
+        raise UsageError(
+            "--memory-limit and --spill-dir bound the embedded engine; a Dask cluster's "
+            "workers have their own (dask worker --memory-limit, --local-directory)"
+        )
     count = _counter(engine, scheduler)
     parsed = [parse_column_check(c) for c in checks]
     one_stdin([reference, current])

@@ -78,6 +78,8 @@ _NUMERIC_TYPES: Final = re.compile(
     r"(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|"
     r"UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)"
 )
+#: Under this memory limit the engine runs on one thread (see :func:`_connection`).
+SMALL_LIMIT: Final = 256 << 20
 #: DuckDB's memory limit: past it, it spills to a temporary folder.
 MEMORY_LIMIT: Final = 384 << 20
 #: The least memory limit a user may give (DuckDB's own buffers and one group of
@@ -449,6 +451,9 @@ def _connection(options: RawOptions | None = None) -> Iterator[duckdb.DuckDBPyCo
                 "temp_directory": scratch,
                 # Counting needs no order; keeping it costs memory in every operator.
                 "preserve_insertion_order": False,
+                # Each thread's CSV reader holds a block of ~32 MiB: under a small limit,
+                # more than one thread runs out of memory where one thread spills.
+                **({"threads": 1} if limit < SMALL_LIMIT else {}),
             },
         )
     except BaseException:
