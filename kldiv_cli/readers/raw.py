@@ -264,7 +264,7 @@ def count_columns(
         reference value (no bins can be formed); a category spelled ``(missing)``.
     """
     sides = [reference] if current is None else [reference, current]
-    _require_columns(sides, columns)
+    require_columns(sides, columns)
     if not columns:
         return []
     with _connection(options) as con, _watch(con, options.progress, len(sides) + 1) as watch:
@@ -278,67 +278,98 @@ def count_columns(
             plans = _plan(con, reference, tables[0], profiles, columns, options)
         else:
             plans = list(plans)
-            _fits(reference, profiles[0], columns, plans)
+            check_plans(reference, profiles[0], columns, plans)
         counted = [_counts(con, t, columns, plans) for t in tables]
         distinct = _distinct(con, counted[0], columns, plans) if identifiers is not None else {}
-        result = []
-        for i, column in enumerate(columns):
-            plan = plans[i]
-            ref_rows, ref_missing, _ = profiles[0][i]
-            cur_rows, cur_missing, _ = profiles[1][i] if current is not None else (0, 0, False)
-            many = distinct.get(i, 0)
-            # An identifier is REF's own text (or declared so): a numeric REF column that
-            # turned categorical by a text in CUR is compared, so that a gate sees it.
-            own_text = profiles[0][i][2] or column in options.categorical
-            if identifiers is not None and own_text and many > identifiers and column not in keep:
-                result.append(
-                    ColumnCounts(
-                        column=column,
-                        kind="identifier",
-                        edges=None,
-                        labels=[],
-                        reference=np.zeros(0),
-                        current=np.zeros(0),
-                        missing=(ref_missing, cur_missing),
-                        rows=(ref_rows, cur_rows),
-                        distinct=many,
-                    )
-                )
-                continue
-            labels, ref_counts, cur_counts = _aligned(con, counted, i, len(columns), plan)
-            with_missing = not options.drop_missing and bool(ref_missing or cur_missing)
-            if with_missing and plan.kind == "categorical" and MISSING in labels:
-                spelled = [
-                    visible(side.name)
-                    for side, k in zip(sides, (ref_counts, cur_counts), strict=False)
-                    if k[labels.index(MISSING)] > 0
-                ]
-                raise InvalidDataError(
-                    f"{' and '.join(spelled)}: column {quote(column)}: a value is spelled "
-                    f"{MISSING!r}, the label of missing values; name it with --na or give "
-                    "--drop-missing"
-                )
-            if with_missing:
-                labels.append(MISSING)
-                ref_counts = np.append(ref_counts, float(ref_missing))
-                cur_counts = np.append(cur_counts, float(cur_missing))
+        fixed = plans
+        return assemble(
+            sides,
+            columns,
+            fixed,
+            profiles,
+            options,
+            identifiers=identifiers,
+            keep=keep,
+            distinct=lambda i: distinct.get(i, 0),
+            aligned=lambda i: _aligned(con, counted, i, len(columns), fixed[i]),
+        )
+
+
+def assemble(
+    sides: Sequence[RawSource],
+    columns: Sequence[str],
+    plans: Sequence[ColumnPlan],
+    profiles: list[list[tuple[int, int, bool]]],
+    options: RawOptions,
+    *,
+    identifiers: int | None,
+    keep: Collection[str],
+    distinct: Callable[[int], int],
+    aligned: Callable[[int], tuple[list[str], FloatArray, FloatArray]],
+) -> list[ColumnCounts]:
+    """Every engine's last step, one rule for all: column ``i``'s
+    :class:`ColumnCounts` from its plan, its sides' (rows, missing, has text)
+    ``profiles``, its ``distinct(i)`` reference values and its ``aligned(i)`` labels
+    and counts (missing left out): identifiers skipped, the ``(missing)`` label added
+    unless dropped, a value spelled ``(missing)`` refused."""
+    result = []
+    for i, column in enumerate(columns):
+        plan = plans[i]
+        ref_rows, ref_missing, _ = profiles[0][i]
+        cur_rows, cur_missing, _ = profiles[1][i] if len(profiles) > 1 else (0, 0, False)
+        many = distinct(i) if plan.kind == "categorical" and identifiers is not None else 0
+        # An identifier is REF's own text (or declared so): a numeric REF column that
+        # turned categorical by a text in CUR is compared, so that a gate sees it.
+        own_text = profiles[0][i][2] or column in options.categorical
+        if identifiers is not None and own_text and many > identifiers and column not in keep:
             result.append(
                 ColumnCounts(
                     column=column,
-                    kind=plan.kind,
-                    edges=plan.edges,
-                    labels=labels,
-                    reference=ref_counts,
-                    current=cur_counts,
+                    kind="identifier",
+                    edges=None,
+                    labels=[],
+                    reference=np.zeros(0),
+                    current=np.zeros(0),
                     missing=(ref_missing, cur_missing),
                     rows=(ref_rows, cur_rows),
-                    distinct=many if plan.kind == "categorical" else 0,
+                    distinct=many,
                 )
             )
+            continue
+        labels, ref_counts, cur_counts = aligned(i)
+        with_missing = not options.drop_missing and bool(ref_missing or cur_missing)
+        if with_missing and plan.kind == "categorical" and MISSING in labels:
+            spelled = [
+                visible(side.name)
+                for side, k in zip(sides, (ref_counts, cur_counts), strict=False)
+                if k[labels.index(MISSING)] > 0
+            ]
+            raise InvalidDataError(
+                f"{' and '.join(spelled)}: column {quote(column)}: a value is spelled "
+                f"{MISSING!r}, the label of missing values; name it with --na or give "
+                "--drop-missing"
+            )
+        if with_missing:
+            labels.append(MISSING)
+            ref_counts = np.append(ref_counts, float(ref_missing))
+            cur_counts = np.append(cur_counts, float(cur_missing))
+        result.append(
+            ColumnCounts(
+                column=column,
+                kind=plan.kind,
+                edges=plan.edges,
+                labels=labels,
+                reference=ref_counts,
+                current=cur_counts,
+                missing=(ref_missing, cur_missing),
+                rows=(ref_rows, cur_rows),
+                distinct=many if plan.kind == "categorical" else 0,
+            )
+        )
     return result
 
 
-def _require_columns(sides: Sequence[RawSource], columns: Sequence[str]) -> None:
+def require_columns(sides: Sequence[RawSource], columns: Sequence[str]) -> None:
     """A usage error for the first column a side lacks, naming every side that lacks
     it (a column absent from both files is named against both)."""
     for column in columns:
@@ -349,7 +380,7 @@ def _require_columns(sides: Sequence[RawSource], columns: Sequence[str]) -> None
             raise UsageError(f"{names}: no column {quote(column)}{listed}")
 
 
-def _fits(
+def check_plans(
     source: RawSource,
     profile: list[tuple[int, int, bool]],
     columns: Sequence[str],

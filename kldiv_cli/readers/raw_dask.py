@@ -42,16 +42,17 @@ import numpy as np
 from kldiv_cli.errors import InvalidDataError, UsageError, visible
 from kldiv_cli.readers.numbers import quote
 from kldiv_cli.readers.raw import (
-    MISSING,
     NUMBER_RE2,
     ColumnCounts,
     ColumnPlan,
     RawOptions,
     RawSource,
+    assemble,
     bin_labels,
+    check_plans,
     number_label,
+    require_columns,
 )
-from kldiv_cli.readers.table import names_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,7 +98,7 @@ def count_columns(
         embedded engine refuses as data.
     """
     sides = [reference] if current is None else [reference, current]
-    _require_columns(sides, columns)
+    require_columns(sides, columns)
     if not columns:
         return []
     with _client(scheduler) as client:
@@ -116,67 +117,23 @@ def count_columns(
             plans = _plan(client, reference, frames[0], profiles, columns, options, na)
         else:
             plans = list(plans)
-            _fits(reference, profiles[0], columns, plans)
+            check_plans(reference, profiles[0], columns, plans)
         counted = [
             _run(client, side, frame, _count_part, _add_counts, _csv(side), columns, na, plans)
             for side, frame in zip(sides, frames, strict=True)
         ]
-    result = []
-    for i, column in enumerate(columns):
-        plan = plans[i]
-        ref_rows, ref_missing, _ = profiles[0][i]
-        cur_rows, cur_missing, _ = profiles[1][i] if current is not None else (0, 0, False)
-        categorical = plan.kind == "categorical" and identifiers is not None
-        many = len(counted[0][i][0]) if categorical else 0
-        # An identifier is REF's own text (or declared so): a numeric REF column that
-        # turned categorical by a text in CUR is compared, so that a gate sees it.
-        own_text = profiles[0][i][2] or column in options.categorical
-        if identifiers is not None and own_text and many > identifiers and column not in keep:
-            result.append(
-                ColumnCounts(
-                    column=column,
-                    kind="identifier",
-                    edges=None,
-                    labels=[],
-                    reference=np.zeros(0),
-                    current=np.zeros(0),
-                    missing=(ref_missing, cur_missing),
-                    rows=(ref_rows, cur_rows),
-                    distinct=many,
-                )
-            )
-            continue
-        labels, ref_counts, cur_counts = _aligned([c[i] for c in counted], plan)
-        with_missing = not options.drop_missing and bool(ref_missing or cur_missing)
-        if with_missing and plan.kind == "categorical" and MISSING in labels:
-            spelled = [
-                visible(side.name)
-                for side, k in zip(sides, (ref_counts, cur_counts), strict=False)
-                if k[labels.index(MISSING)] > 0
-            ]
-            raise InvalidDataError(
-                f"{' and '.join(spelled)}: column {quote(column)}: a value is spelled "
-                f"{MISSING!r}, the label of missing values; name it with --na or give "
-                "--drop-missing"
-            )
-        if with_missing:
-            labels.append(MISSING)
-            ref_counts = np.append(ref_counts, float(ref_missing))
-            cur_counts = np.append(cur_counts, float(cur_missing))
-        result.append(
-            ColumnCounts(
-                column=column,
-                kind=plan.kind,
-                edges=plan.edges,
-                labels=labels,
-                reference=ref_counts,
-                current=cur_counts,
-                missing=(ref_missing, cur_missing),
-                rows=(ref_rows, cur_rows),
-                distinct=many if plan.kind == "categorical" else 0,
-            )
-        )
-    return result
+    fixed = plans
+    return assemble(
+        sides,
+        columns,
+        fixed,
+        profiles,
+        options,
+        identifiers=identifiers,
+        keep=keep,
+        distinct=lambda i: len(counted[0][i][0]),
+        aligned=lambda i: _aligned([c[i] for c in counted], fixed[i]),
+    )
 
 
 #: The name :mod:`kldiv_cli.readers` exports it by (``count_columns`` is the
@@ -549,28 +506,3 @@ def _aligned(counts: list[Tally], plan: ColumnPlan) -> tuple[list[str], Any, Any
     if plan.kind == "numeric":
         return [number_label(k) for k in keys.tolist()], r, c
     return [str(k) for k in keys.tolist()], r, c
-
-
-def _require_columns(sides: Sequence[RawSource], columns: Sequence[str]) -> None:
-    """A usage error for the first column a side lacks (as the embedded engine's)."""
-    for column in columns:
-        lacking = [side for side in sides if column not in side.columns]
-        if lacking:
-            names = " and ".join(visible(side.name) for side in lacking)
-            listed = "" if len(lacking) > 1 else f"; columns: {names_text(lacking[0].columns)}"
-            raise UsageError(f"{names}: no column {quote(column)}{listed}")
-
-
-def _fits(
-    source: RawSource,
-    profile: list[tuple[int, int, bool]],
-    columns: Sequence[str],
-    plans: Sequence[ColumnPlan],
-) -> None:
-    """With fixed plans, a column that is not categorical must hold numbers only."""
-    for i, (column, plan) in enumerate(zip(columns, plans, strict=True)):
-        if plan.kind != "categorical" and profile[i][2]:
-            raise InvalidDataError(
-                f"{visible(source.name)}: column {quote(column)} has a value that is not a "
-                f"number, but it is {plan.kind} in the reference profile"
-            )
