@@ -156,8 +156,13 @@ def compare(
     resamples: int | None = None,
     seed: int | None = None,
     progress: Progress | None = None,
+    infinite_warnings: bool = True,
 ) -> Comparison:
     """Compare P and Q, chosen from ``tables`` by :func:`pick_columns`.
+
+    ``infinite_warnings`` False leaves the warnings of an infinite KL to the caller,
+    which words them in its own terms (``drift``: CUR and REF); ``only_p`` and
+    ``only_q`` name the labels all the same.
 
     With ``test``, add the G-test of P's counts: of homogeneity with Q's counts, or of
     goodness of fit to Q as a model when Q is not counts. With ``ci`` (a level such as
@@ -197,7 +202,7 @@ def compare(
         (only_p, "D(P||Q)", "q = 0 < p"),
         (only_q, "D(Q||P)", "p = 0 < q"),
     ):
-        if labels:
+        if labels and infinite_warnings:
             warnings.append(
                 f"{direction} is infinite: {zero} at {some_labels(labels, pair.labels.positional)}"
             )

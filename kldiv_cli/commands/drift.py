@@ -38,6 +38,7 @@ from kldiv_cli.readers import (
     Table,
     count_columns,
     is_profile,
+    joined_labels,
     open_raw,
     profile_files,
     quote,
@@ -47,8 +48,6 @@ from kldiv_cli.readers import (
 
 #: A categorical column with more distinct reference values is an identifier.
 IDENTIFIER_VALUES: Final = 1000
-#: compare's warnings of an infinite KL, which drift words in its own terms.
-_INFINITE: Final = ("D(P||Q) is infinite", "D(Q||P) is infinite")
 #: The counting engines: DuckDB in this process, or a Dask cluster (the dask extra).
 ENGINES: Final = ("embedded", "dask")
 
@@ -244,8 +243,9 @@ def drift(
     else:
         assert ref is not None
         ref_columns = ref.columns
-    chosen, only_reference, only_current = _choose(ref_columns, cur.columns, columns, exclude)
-    _known(ref_columns, cur.columns, options)
+    chosen, only_reference, only_current = _choose(
+        ref_columns, cur.columns, columns, exclude, options
+    )
     named = [c for c in columns or () if c in saved_skips]
     if named:
         raise UsageError(
@@ -304,11 +304,11 @@ def drift(
     results = [
         _column(f, ref_name, cur.name, options, unit, parsed, top, test, warnings) for f in counted
     ]
-    if results:
-        k = [c.comparison.aligned.size - len(_empty(c)) for c in results]
-        noise = jsd_noise(k, [c.n[0] for c in results], [c.n[1] for c in results], unit)
-        for column, value in zip(results, noise.tolist(), strict=True):
-            column.jsd_noise = value
+    # k: the labels with mass on either side (a bin empty in both cannot move).
+    k = [int(((c.comparison.aligned.p > 0) | (c.comparison.aligned.q > 0)).sum()) for c in results]
+    noise = jsd_noise(k, [c.n[0] for c in results], [c.n[1] for c in results], unit)
+    for column, value in zip(results, noise.tolist(), strict=True):
+        column.jsd_noise = value
     recorded = dict(profile.options) if profile is not None else _options_doc(options)
     if save_reference is not None:
         write_profile(
@@ -330,12 +330,6 @@ def drift(
         warnings=warnings,
         saved=save_reference,
     )
-
-
-def _empty(c: DriftColumn) -> list[int]:
-    """The labels with mass on neither side (bins empty in both)."""
-    pair = c.comparison.aligned
-    return np.flatnonzero((pair.p <= 0) & (pair.q <= 0)).tolist()
 
 
 def _against_profile(
@@ -370,10 +364,19 @@ def _choose(
     cur: Sequence[str],
     columns: Sequence[str] | None,
     exclude: Sequence[str],
+    options: RawOptions,
 ) -> tuple[list[str], list[str], list[str]]:
-    """The columns compared (in REF's order), and those of one side only."""
+    """The columns compared (in REF's order), and those of one side only. A column
+    that ``--columns``, ``--exclude``, ``--categorical`` or ``--edges`` names and
+    neither side has is a usage error: a typo would leave a gate open, or count the
+    column by the default rules, silently."""
     everywhere = set(ref) | set(cur)
-    for option, names in (("--columns", columns or ()), ("--exclude", exclude)):
+    for option, names in (
+        ("--columns", columns or ()),
+        ("--exclude", exclude),
+        ("--categorical", sorted(options.categorical)),
+        ("--edges", list(options.edges)),
+    ):
         unknown = [n for n in names if n not in everywhere]
         if unknown:
             raise UsageError(
@@ -401,22 +404,6 @@ def _counter(engine: str, scheduler: str | None) -> Callable[..., list[ColumnCou
     from kldiv_cli.readers import count_on_dask
 
     return functools.partial(count_on_dask, scheduler=scheduler)
-
-
-def _known(ref: Sequence[str], cur: Sequence[str], options: RawOptions) -> None:
-    """A usage error for ``--categorical`` or ``--edges`` naming a column neither side
-    has: a typo would otherwise count that column by the default rules, silently."""
-    everywhere = set(ref) | set(cur)
-    for option, names in (
-        ("--categorical", sorted(options.categorical)),
-        ("--edges", list(options.edges)),
-    ):
-        unknown = [n for n in names if n not in everywhere]
-        if unknown:
-            raise UsageError(
-                f"{option} {quote(unknown[0])}: neither REF nor CUR has this column; "
-                f"REF's columns: {', '.join(map(quote, ref))}"
-            )
 
 
 def _count_against(
@@ -460,11 +447,7 @@ def _joined(saved: ProfileColumn, found: ColumnCounts, rows: int) -> ColumnCount
         if label != MISSING
     }
     ref = dict(zip(saved.labels, saved.counts, strict=True))
-    if saved.kind == "binned":
-        labels = list(saved.labels)
-    else:
-        key = (lambda t: float(t)) if saved.kind == "numeric" else (lambda t: t)
-        labels = sorted(set(ref) | set(cur), key=key)
+    labels = joined_labels(saved, cur)
     ref_counts = np.array([ref.get(label, 0) for label in labels], dtype=np.float64)
     cur_counts = np.array([cur.get(label, 0.0) for label in labels], dtype=np.float64)
     missing = (saved.missing, cur_missing)
@@ -515,11 +498,18 @@ def _column(
     ]
     mine = [c.check for c in parsed if c.column in (None, name)]
     result = compare_command.compare(
-        tables, p_col=name, q_col=name, unit=unit, top=top, checks=mine, test=test
+        tables,
+        p_col=name,
+        q_col=name,
+        unit=unit,
+        top=top,
+        checks=mine,
+        test=test,
+        infinite_warnings=False,
     )
     where = f"column {quote(name)}"
-    # compare's own words for an infinite KL speak of P and Q; here they are CUR, REF.
-    warnings += [f"{where}: {w}" for w in result.warnings if not w.startswith(_INFINITE)]
+    warnings += [f"{where}: {w}" for w in result.warnings]
+    # compare's words for an infinite KL speak of P and Q; drift's of CUR and REF.
     for only, direction, seen in (
         (result.only_p, "D(CUR||REF)", "CUR"),
         (result.only_q, "D(REF||CUR)", "REF"),

@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -239,20 +240,15 @@ def profile_files(source: str) -> list[str]:
     """The profile files ``source`` names, or ``[]`` when it is not profiles: a file
     that is one, or a folder or glob whose first file is one (then every file must
     be: a mix of profiles and raw rows is an error)."""
-    import glob
-    import os
+    # The SOURCE's files as raw rows name them (raw_files loads on first use: it is
+    # heavier than a profile needs at start-up).
+    from kldiv_cli.readers.raw_files import files_of
 
     if source == "-":
         return []
-    if os.path.isdir(source):
-        files = sorted(
-            str(p) for p in Path(source).iterdir() if p.is_file() and not p.name.startswith(".")
-        )
-    elif os.path.exists(source):
-        files = [source]
-    elif glob.has_magic(source):
-        files = sorted(p for p in glob.glob(source) if os.path.isfile(p))
-    else:
+    try:
+        files = files_of(source)
+    except InputMissingError:  # open_raw says so, as for any SOURCE
         return []
     if not files or not is_profile(files[0]):
         return []
@@ -263,6 +259,15 @@ def profile_files(source: str) -> list[str]:
             f"SOURCE {visible(source)} is; give profiles or raw rows, not both"
         )
     return files
+
+
+def joined_labels(column: ProfileColumn, labels: Iterable[str]) -> list[str]:
+    """``column``'s labels and ``labels`` as one list, in the engine's order: every
+    bin from the lowest, numbers by value, categories by code point."""
+    if column.kind == "binned":
+        return list(column.labels)
+    union = set(column.labels) | set(labels)
+    return sorted(union, key=float) if column.kind == "numeric" else sorted(union)
 
 
 def add_profiles(profiles: list[Profile], names: list[str], source: str) -> Profile:
@@ -302,12 +307,7 @@ def add_profiles(profiles: list[Profile], names: list[str], source: str) -> Prof
             c = profile.columns[i]
             for label, n in zip(c.labels, c.counts, strict=True):
                 total[label] = total.get(label, 0) + n
-        if column.kind == "binned":
-            labels = list(column.labels)
-        elif column.kind == "numeric":
-            labels = sorted(total, key=float)
-        else:
-            labels = sorted(total)
+        labels = joined_labels(column, total)
         columns.append(
             ProfileColumn(
                 column=column.column,

@@ -149,7 +149,7 @@ def open_raw(
         files = [_spill_stdin(stdin, scratch)]
         name = STDIN_NAME
     else:
-        files = _files_of(source)
+        files = files_of(source)
         name = source
     try:
         raw = _open_files(name, files, input_format, delimiter, scratch)
@@ -162,7 +162,7 @@ def open_raw(
     return raw
 
 
-def _files_of(source: str) -> list[str]:
+def files_of(source: str) -> list[str]:
     """The files a SOURCE names: itself, a folder's files (hidden ones left out), or
     a glob's matches; sorted, so that a table's rows come in a fixed order."""
     shown = visible(source)
